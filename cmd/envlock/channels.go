@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/envlock/envlock/fetch/channel"
+	"github.com/envlock/envlock/spec/platform"
+	"github.com/envlock/envlock/spec/repodata"
+)
+
+// loadChannels locates and reads the channels for platform p, in
+// priority order.
+func loadChannels(ctx context.Context, env *Env, given []string, p platform.Platform) ([]channel.Channel, []*repodata.Record, error) {
+	if len(given) == 0 {
+		return nil, nil, usagef("at least one --channel is required")
+	}
+	var chans []channel.Channel
+	var recs []*repodata.Record
+	for _, g := range given {
+		c, err := channel.Parse(g, env.Dir, env.Getenv("ENVLOCK_CHANNEL_ALIAS"))
+		if err != nil {
+			return nil, nil, err
+		}
+		rs, err := channel.Load(ctx, c, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		chans = append(chans, c)
+		recs = append(recs, rs...)
+	}
+	return chans, recs, nil
+}
+
+// platformFlag parses --platform, defaulting to the host's.
+func platformFlag(s string) (platform.Platform, error) {
+	if s == "" {
+		if h := platform.Host(); h != "" {
+			return h, nil
+		}
+		return "", fmt.Errorf("cannot tell this host's conda platform; pass --platform")
+	}
+	p, err := platform.Parse(s)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,210 @@
+// Command envlock makes conda environments reproducible: it locks an
+// env.cue manifest to exact packages, installs the lock into any prefix and
+// verifies hosts and prefixes against it.
+//
+// This package holds flags, output and exit codes only; the work is done by
+// the spec, lock, fetch, install and verify packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Exit codes shared by every command. Commands that report a result as
+// their exit code (lock --check, verify) document their own codes on top.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command failed; the error is on stderr
+	exitUsage = 2 // the command line was wrong
+)
+
+// commands is the table of subcommands, in the order "envlock help" lists
+// them.
+var commands = []*Command{
+	cmdSearch,
+	cmdSolve,
+}
+
+func main() {
+	os.Exit(main1())
+}
+
+// main1 is main without os.Exit, so testscript can run it in-process.
+func main1() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, _ := os.Getwd()
+	env := &Env{
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Stdin:  os.Stdin,
+		Getenv: os.Getenv,
+		Dir:    dir,
+	}
+	return run(ctx, env, os.Args[1:])
+}
+
+func run(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		printMainHelp(env.Stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c := lookup(args[1]); c != nil {
+				initFlags(c)
+				c.printHelp(env.Stdout)
+				return exitOK
+			}
+			fmt.Fprintf(env.Stderr, "envlock help %s: unknown command\n", args[1])
+			return exitUsage
+		}
+		printMainHelp(env.Stdout)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintf(env.Stdout, "envlock %s\n", buildVersion())
+		return exitOK
+	}
+	c := lookup(name)
+	if c == nil {
+		fmt.Fprintf(env.Stderr, "envlock: unknown command %q\nRun 'envlock help' for the list of commands.\n", name)
+		return exitUsage
+	}
+	initFlags(c)
+	c.Flags.SetOutput(io.Discard)
+	if err := c.Flags.Parse(interleave(c.Flags, args[1:])); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			c.printHelp(env.Stdout)
+			return exitOK
+		}
+		fmt.Fprintf(env.Stderr, "envlock %s: %v\n", c.Name, err)
+		c.printUsage(env.Stderr)
+		fmt.Fprintf(env.Stderr, "Run 'envlock help %s' for details.\n", c.Name)
+		return exitUsage
+	}
+	err := c.Run(ctx, env, c.Flags.Args())
+	return report(env.Stderr, c, err)
+}
+
+// report prints err for the user and returns the exit code.
+func report(w io.Writer, c *Command, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(w, "envlock %s: %s\n", c.Name, ue.msg)
+		c.printUsage(w)
+		fmt.Fprintf(w, "Run 'envlock help %s' for details.\n", c.Name)
+		return exitUsage
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(w, "envlock %s: %s\n", c.Name, ee.msg)
+		}
+		return ee.code
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(w, "envlock %s: interrupted\n", c.Name)
+		return exitFail
+	}
+	fmt.Fprintf(w, "envlock %s: %v\n", c.Name, err)
+	var he *hintError
+	if errors.As(err, &he) {
+		fmt.Fprintf(w, "hint: %s\n", he.hint)
+	}
+	return exitFail
+}
+
+func lookup(name string) *Command {
+	for _, c := range commands {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func initFlags(c *Command) {
+	if c.Flags != nil {
+		return
+	}
+	c.Flags = flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	if c.SetFlags != nil {
+		c.SetFlags(c.Flags)
+	}
+}
+
+// interleave moves flags that follow positional arguments in front of
+// them, so "envlock search 'python 3.9.*' --channel DIR" works as users
+// type it. Everything after a lone "--" stays positional.
+func interleave(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // flag.Parse reports it
+		}
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	if len(pos) == 0 {
+		return flags
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+func printMainHelp(w io.Writer) {
+	fmt.Fprint(w, `envlock makes conda environments reproducible: lock an env.cue manifest to
+exact packages, install the lock into any prefix, verify hosts and prefixes.
+
+Usage:
+
+	envlock <command> [arguments]
+
+Commands:
+
+`)
+	width := 0
+	for _, c := range commands {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "\t%-*s  %s\n", width, c.Name, c.Short)
+	}
+	fmt.Fprint(w, `
+Run 'envlock help <command>' for more about a command.
+Exit codes: 0 success, 1 the command failed, 2 the command line was wrong;
+commands that report a verdict document further codes in their help.
+`)
+}

@@ -1,0 +1,495 @@
+package solve
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/envlock/envlock/spec/matchspec"
+	"github.com/envlock/envlock/spec/repodata"
+	"github.com/envlock/envlock/spec/version"
+)
+
+// An Index gives the solver the records of one package name, from every
+// channel and subdir of the platform being solved.
+type Index interface {
+	Records(name string) []*repodata.Record
+}
+
+// MapIndex is an Index over records held in memory.
+type MapIndex map[string][]*repodata.Record
+
+// NewIndex indexes records by name.
+func NewIndex(records []*repodata.Record) MapIndex {
+	idx := MapIndex{}
+	for _, r := range records {
+		idx[r.Name] = append(idx[r.Name], r)
+	}
+	return idx
+}
+
+// Records returns the records named name.
+func (m MapIndex) Records(name string) []*repodata.Record { return m[name] }
+
+// A Problem is one solve: what is asked for and what is available.
+type Problem struct {
+	// Index holds the candidate records.
+	Index Index
+	// Specs are the requested packages, in the order the user gave them;
+	// earlier specs get their preferred versions first.
+	Specs []*matchspec.MatchSpec
+	// Virtual are the virtual packages the target provides (__glibc,
+	// __linux, __unix, __cuda, __archspec, __osx, __win). Only these
+	// records can satisfy a dependency on a name starting with "__".
+	Virtual []*repodata.Record
+	// Channels are the channels' canonical names in priority order, the
+	// first highest. Records from channels not listed rank last.
+	Channels []string
+	// Flexible turns strict channel priority off: a package may then come
+	// from a lower-priority channel too (preferred less).
+	Flexible bool
+	// Locked records are preferred over every other candidate of their
+	// name, so that a re-lock moves only what it must.
+	Locked []*repodata.Record
+}
+
+// A Solution is the chosen set of records.
+type Solution struct {
+	// Records are the chosen records sorted by name, virtual packages
+	// excluded.
+	Records []*repodata.Record
+	// Virtual are the virtual packages the solution depends on.
+	Virtual []*repodata.Record
+	// Stats describe the search, for benchmarks and debugging.
+	Stats Stats
+}
+
+// Stats count the work a solve did.
+type Stats struct {
+	Candidates int // records considered
+	Clauses    int // clauses made (requirements, learnt, binary)
+	Decisions  int
+	Conflicts  int
+	// Propagations counts assignments, Visits clause visits in unit
+	// propagation.
+	Propagations int
+	Visits       int
+}
+
+type cand struct {
+	rec      *repodata.Record
+	name     string
+	ver      version.Version
+	prio     int // channel priority index, 0 highest
+	features int
+	locked   bool
+	virtual  bool
+}
+
+type activeReq struct {
+	clause int32
+	level  int32
+}
+
+type constraint struct {
+	spec *matchspec.MatchSpec
+	dep  string
+}
+
+type solver struct {
+	ctx context.Context
+	p   *Problem
+
+	cands    []cand             // index = var; cands[0] unused
+	byName   map[string][]int32 // candidate vars by name, most preferred first
+	masked   map[string][]*repodata.Record
+	loaded   map[string]bool
+	priority map[string]int
+	locked   map[string]*repodata.Record // by name
+
+	specs       map[string]*matchspec.MatchSpec // parsed dependency strings
+	specErr     map[string]error
+	matches     map[string][]int32 // dependency string → matching vars
+	constraints [][]constraint     // per var, parsed constrains (filled on expand)
+	requires    [][]int32          // per var, its requires clauses (filled on expand)
+	expanded    []bool
+
+	assigns  []assign
+	vals     []int8 // assigns[v].val, kept apart for cache locality
+	watches  [][]int32
+	trail    []lit
+	qhead    int
+	level    int32
+	clauses  []clause
+	pending  []int32
+	binaries map[[2]int32]int32
+	seen     []bool
+
+	depIDs  map[string]int32 // interned dependency strings
+	depStrs []string
+
+	reqCands map[int32][]int32 // requirement clauses' candidates in preference order
+	// active holds the requirement clauses that apply now: the request's,
+	// and those of installed records, in the order they were met, each
+	// with the level at which it became active.
+	active      []activeReq
+	activeLevel []int // len(active) when each decision level began
+
+	stats Stats
+}
+
+// Solve solves p. It returns an *UnsatError when no set of records
+// satisfies the request.
+func Solve(ctx context.Context, p *Problem) (*Solution, error) {
+	s := &solver{
+		ctx:      ctx,
+		p:        p,
+		cands:    make([]cand, 1),
+		byName:   map[string][]int32{},
+		masked:   map[string][]*repodata.Record{},
+		loaded:   map[string]bool{},
+		priority: map[string]int{},
+		locked:   map[string]*repodata.Record{},
+		specs:    map[string]*matchspec.MatchSpec{},
+		specErr:  map[string]error{},
+		matches:  map[string][]int32{},
+		binaries: map[[2]int32]int32{},
+		reqCands: map[int32][]int32{},
+		assigns:  make([]assign, 1),
+		vals:     make([]int8, 1),
+		watches:  make([][]int32, 2),
+		expanded: make([]bool, 1),
+	}
+	s.constraints = make([][]constraint, 1)
+	s.requires = make([][]int32, 1)
+	for i, ch := range p.Channels {
+		if _, ok := s.priority[ch]; !ok {
+			s.priority[matchspec.CanonicalChannel(ch)] = i
+		}
+	}
+	for _, r := range p.Locked {
+		s.locked[r.Name] = r
+	}
+	for i, ms := range p.Specs {
+		vars := s.matching(ms)
+		s.addRequirement(clause{kind: clauseRoot, spec: int32(i), parent: 0}, vars)
+	}
+	if err := s.search(); err != nil {
+		return nil, err
+	}
+	sol := &Solution{Stats: s.stats}
+	for v := int32(1); v < int32(len(s.cands)); v++ {
+		if s.assigns[v].val == 1 {
+			c := s.cands[v]
+			if c.virtual {
+				sol.Virtual = append(sol.Virtual, c.rec)
+			} else {
+				sol.Records = append(sol.Records, c.rec)
+			}
+		}
+	}
+	sort.Slice(sol.Records, func(i, j int) bool { return sol.Records[i].Name < sol.Records[j].Name })
+	sort.Slice(sol.Virtual, func(i, j int) bool { return sol.Virtual[i].Name < sol.Virtual[j].Name })
+	sol.Stats.Candidates = len(s.cands) - 1
+	sol.Stats.Clauses = len(s.clauses)
+	return sol, nil
+}
+
+func (s *solver) search() error {
+	for {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		confl := s.propagate()
+		if confl >= 0 {
+			s.stats.Conflicts++
+			if s.level == 0 {
+				return s.unsat(confl)
+			}
+			learnt, from, back := s.analyze(confl)
+			s.backtrack(back)
+			s.addClause(clause{lits: learnt, kind: clauseLearnt, from: from})
+			continue
+		}
+		v := s.decide()
+		if v == 0 {
+			return nil
+		}
+		s.stats.Decisions++
+		s.level++
+		s.enqueue(lit(v), reason{kind: reasonDecision})
+	}
+}
+
+// decide picks the next record to install: among the active
+// requirements not yet met, the one with the fewest possible candidates
+// (the most constrained first, as resolvo does), ties going to the one met
+// first, so the request's specs go in the order given; and for it, the
+// most preferred candidate still possible. It returns 0 when every active
+// requirement is met.
+func (s *solver) decide() int32 {
+	var best int32
+	bestCount := -1
+	for _, a := range s.active {
+		cands := s.reqCands[a.clause]
+		met := false
+		var pick int32
+		n := 0
+		for _, v := range cands {
+			switch s.vals[v] {
+			case 1:
+				met = true
+			case 0:
+				if pick == 0 {
+					pick = v
+				}
+				n++
+			}
+			if met {
+				break
+			}
+		}
+		if met || pick == 0 {
+			continue
+		}
+		if bestCount < 0 || n < bestCount {
+			best, bestCount = pick, n
+		}
+	}
+	return best
+}
+
+// addRequirement adds a root or requires clause over vars (in preference
+// order) and remembers it for decisions.
+func (s *solver) addRequirement(c clause, vars []int32) {
+	lits := make([]lit, 0, len(vars)+1)
+	if c.kind == clauseRequires {
+		lits = append(lits, lit(-c.parent))
+	}
+	for _, v := range vars {
+		lits = append(lits, lit(v))
+	}
+	c.lits = lits
+	idx := s.addClause(c)
+	s.reqCands[idx] = vars
+	s.active = append(s.active, activeReq{clause: idx, level: s.level})
+}
+
+// onInstalled runs when var v becomes true: it rules out the other
+// records of v's name and what v's constrains exclude, and, the first
+// time, adds v's dependencies as clauses.
+func (s *solver) onInstalled(v int32) int32 {
+	c := &s.cands[v]
+	for _, w := range s.byName[c.name] {
+		if w == v {
+			continue
+		}
+		switch s.assigns[w].val {
+		case 1:
+			return s.binaryClause(v, w, whySameName)
+		case 0:
+			s.enqueue(lit(-w), reason{kind: reasonSameName, ref: v})
+		}
+	}
+	if s.expanded[v] {
+		for _, idx := range s.requires[v] {
+			s.active = append(s.active, activeReq{clause: idx, level: s.level})
+		}
+	} else {
+		s.expanded[v] = true
+		for _, dep := range c.rec.Depends {
+			ms, err := s.parseDep(dep)
+			var vars []int32
+			if err == nil {
+				vars = s.matching(ms)
+			}
+			s.addRequirement(clause{kind: clauseRequires, parent: v, spec: s.depIndex(dep)}, vars)
+			s.requires[v] = append(s.requires[v], int32(len(s.clauses)-1))
+		}
+		for _, con := range c.rec.Constrains {
+			ms, err := s.parseDep(con)
+			if err != nil {
+				continue // a constraint we cannot read restricts nothing we can check
+			}
+			s.constraints[v] = append(s.constraints[v], constraint{spec: ms, dep: con})
+		}
+	}
+	for _, con := range s.constraints[v] {
+		for _, w := range s.candidates(con.spec.Name) {
+			if con.spec.Match(s.cands[w].rec) {
+				continue
+			}
+			switch s.assigns[w].val {
+			case 1:
+				return s.binaryClause(v, w, whyConstrains)
+			case 0:
+				s.enqueue(lit(-w), reason{kind: reasonConstrains, ref: v})
+			}
+		}
+	}
+	return -1
+}
+
+// depIndex interns a dependency string so clauses can name it cheaply.
+func (s *solver) depIndex(dep string) int32 {
+	if s.depIDs == nil {
+		s.depIDs = map[string]int32{}
+	}
+	if id, ok := s.depIDs[dep]; ok {
+		return id
+	}
+	id := int32(len(s.depStrs))
+	s.depStrs = append(s.depStrs, dep)
+	s.depIDs[dep] = id
+	return id
+}
+
+func (s *solver) parseDep(dep string) (*matchspec.MatchSpec, error) {
+	if ms, ok := s.specs[dep]; ok {
+		return ms, nil
+	}
+	if err, ok := s.specErr[dep]; ok {
+		return nil, err
+	}
+	ms, err := matchspec.Parse(dep)
+	if err != nil {
+		s.specErr[dep] = err
+		return nil, err
+	}
+	s.specs[dep] = ms
+	return ms, nil
+}
+
+// matching returns the candidate vars that ms matches, most preferred
+// first.
+func (s *solver) matching(ms *matchspec.MatchSpec) []int32 {
+	key := ms.String()
+	if vars, ok := s.matches[key]; ok {
+		return vars
+	}
+	var vars []int32
+	for _, v := range s.candidates(ms.Name) {
+		if ms.Match(s.cands[v].rec) {
+			vars = append(vars, v)
+		}
+	}
+	s.matches[key] = vars
+	return vars
+}
+
+// candidates loads the records of name as vars (once), applying strict
+// channel priority, and returns them most preferred first.
+func (s *solver) candidates(name string) []int32 {
+	if s.loaded[name] {
+		return s.byName[name]
+	}
+	s.loaded[name] = true
+	var recs []*repodata.Record
+	virtual := strings.HasPrefix(name, "__")
+	if virtual {
+		for _, r := range s.p.Virtual {
+			if r.Name == name {
+				recs = append(recs, r)
+			}
+		}
+	} else {
+		recs = s.p.Index.Records(name)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	prio := func(r *repodata.Record) int {
+		if p, ok := s.priority[matchspec.CanonicalChannel(r.Channel)]; ok {
+			return p
+		}
+		return len(s.p.Channels)
+	}
+	if !s.p.Flexible && !virtual {
+		best := -1
+		for _, r := range recs {
+			if p := prio(r); best < 0 || p < best {
+				best = p
+			}
+		}
+		var kept []*repodata.Record
+		for _, r := range recs {
+			if prio(r) == best {
+				kept = append(kept, r)
+			} else {
+				s.masked[name] = append(s.masked[name], r)
+			}
+		}
+		recs = kept
+	}
+	locked := s.locked[name]
+	vars := make([]int32, 0, len(recs))
+	for _, r := range recs {
+		c := cand{
+			rec:      r,
+			name:     name,
+			ver:      r.ParsedVersion(),
+			prio:     prio(r),
+			features: len(r.TrackFeatures),
+			locked:   locked != nil && sameRecord(locked, r),
+			virtual:  virtual,
+		}
+		vars = append(vars, s.newVar(c))
+	}
+	sort.SliceStable(vars, func(i, j int) bool { return s.prefer(vars[i], vars[j]) })
+	s.byName[name] = vars
+	return vars
+}
+
+func sameRecord(a, b *repodata.Record) bool {
+	return a.Name == b.Name && a.Version == b.Version && a.Build == b.Build &&
+		(a.SHA256 == "" || b.SHA256 == "" || a.SHA256 == b.SHA256)
+}
+
+// prefer reports whether candidate a is preferred to b.
+func (s *solver) prefer(a, b int32) bool {
+	x, y := &s.cands[a], &s.cands[b]
+	if x.locked != y.locked {
+		return x.locked
+	}
+	if x.features != y.features {
+		return x.features < y.features
+	}
+	if s.p.Flexible && x.prio != y.prio {
+		return x.prio < y.prio
+	}
+	if c := x.ver.Compare(y.ver); c != 0 {
+		return c > 0
+	}
+	if x.rec.BuildNumber != y.rec.BuildNumber {
+		return x.rec.BuildNumber > y.rec.BuildNumber
+	}
+	if x.rec.Timestamp != y.rec.Timestamp {
+		return x.rec.Timestamp > y.rec.Timestamp
+	}
+	if x.prio != y.prio {
+		return x.prio < y.prio
+	}
+	if x.rec.Subdir != y.rec.Subdir {
+		// The platform's own build before noarch.
+		return y.rec.Subdir == "noarch"
+	}
+	return x.rec.Fn < y.rec.Fn
+}
+
+func (s *solver) newVar(c cand) int32 {
+	v := int32(len(s.cands))
+	s.cands = append(s.cands, c)
+	s.assigns = append(s.assigns, assign{})
+	s.vals = append(s.vals, 0)
+	s.expanded = append(s.expanded, false)
+	s.constraints = append(s.constraints, nil)
+	s.requires = append(s.requires, nil)
+	s.watches = append(s.watches, nil, nil)
+	return v
+}
+
+func (s *solver) describe(v int32) string {
+	c := s.cands[v]
+	return fmt.Sprintf("%s %s %s", c.name, c.rec.Version, c.rec.Build)
+}

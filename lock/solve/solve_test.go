@@ -1,0 +1,471 @@
+package solve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/envlock/envlock/internal/testdata"
+	"github.com/envlock/envlock/spec/matchspec"
+	"github.com/envlock/envlock/spec/repodata"
+)
+
+// rec makes a record from "name version build" plus depends.
+func rec(channel, nvb string, depends ...string) *repodata.Record {
+	f := strings.Fields(nvb)
+	r := &repodata.Record{Name: f[0], Version: f[1], Build: "0", Channel: channel, Subdir: "linux-64"}
+	if len(f) > 2 {
+		r.Build = f[2]
+	}
+	r.Fn = fmt.Sprintf("%s-%s-%s.conda", r.Name, r.Version, r.Build)
+	r.Prepare()
+	for _, d := range depends {
+		if c, ok := strings.CutPrefix(d, "constrains:"); ok {
+			r.Constrains = append(r.Constrains, c)
+		} else {
+			r.Depends = append(r.Depends, d)
+		}
+	}
+	return r
+}
+
+func specs(t testing.TB, ss ...string) []*matchspec.MatchSpec {
+	t.Helper()
+	var out []*matchspec.MatchSpec
+	for _, s := range ss {
+		ms, err := matchspec.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ms)
+	}
+	return out
+}
+
+func names(sol *Solution) string {
+	var b []string
+	for _, r := range sol.Records {
+		b = append(b, r.Name+"="+r.Version)
+	}
+	return strings.Join(b, " ")
+}
+
+// check is an independent checker: one record per name, every depends met
+// within the solution (or by a virtual package), every constrains of an
+// installed record respected, every requested spec met.
+func check(t testing.TB, p *Problem, sol *Solution) {
+	t.Helper()
+	byName := map[string]*repodata.Record{}
+	for _, r := range append(append([]*repodata.Record(nil), sol.Records...), sol.Virtual...) {
+		if o, dup := byName[r.Name]; dup {
+			t.Fatalf("two records of %s: %s and %s", r.Name, o.Fn, r.Fn)
+		}
+		byName[r.Name] = r
+	}
+	for _, v := range p.Virtual {
+		if _, ok := byName[v.Name]; !ok {
+			byName[v.Name] = v
+		}
+	}
+	satisfied := func(spec string) bool {
+		ms, err := matchspec.Parse(spec)
+		if err != nil {
+			t.Fatalf("bad spec %q: %v", spec, err)
+		}
+		r := byName[ms.Name]
+		return r != nil && ms.Match(r)
+	}
+	for _, ms := range p.Specs {
+		if !satisfied(ms.String()) {
+			t.Errorf("requested %s is not met", ms)
+		}
+	}
+	for _, r := range sol.Records {
+		for _, d := range r.Depends {
+			if !satisfied(d) {
+				t.Errorf("%s %s %s: dependency %q is not met", r.Name, r.Version, r.Build, d)
+			}
+		}
+		for _, c := range r.Constrains {
+			ms := matchspec.MustParse(c)
+			if o := byName[ms.Name]; o != nil && !ms.Match(o) {
+				t.Errorf("%s %s constrains %q but %s %s is installed", r.Name, r.Version, c, o.Name, o.Version)
+			}
+		}
+	}
+}
+
+func solve(t testing.TB, p *Problem) *Solution {
+	t.Helper()
+	sol, err := Solve(context.Background(), p)
+	if err != nil {
+		t.Fatalf("Solve: %v", err)
+	}
+	check(t, p, sol)
+	return sol
+}
+
+func TestSmall(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{
+		rec("c", "python 3.9.18", "libffi >=3.4"),
+		rec("c", "python 3.10.13", "libffi >=3.4"),
+		rec("c", "python 3.11.7", "libffi >=3.4,<3.5"),
+		rec("c", "libffi 3.4.2"),
+		rec("c", "libffi 3.5.0"),
+		rec("c", "numpy 1.26.4 py39_0", "python >=3.9,<3.10"),
+		rec("c", "numpy 1.26.4 py311_0", "python >=3.11,<3.12"),
+		rec("c", "numpy 2.0.1 py311_0", "python >=3.11,<3.12"),
+	})
+	for _, tc := range []struct {
+		specs []string
+		want  string
+	}{
+		{[]string{"python"}, "libffi=3.4.2 python=3.11.7"},
+		{[]string{"python 3.10.*"}, "libffi=3.5.0 python=3.10.13"},
+		{[]string{"numpy"}, "libffi=3.4.2 numpy=2.0.1 python=3.11.7"},
+		{[]string{"python 3.9.*", "numpy"}, "libffi=3.5.0 numpy=1.26.4 python=3.9.18"},
+		{[]string{"numpy", "python 3.9.*"}, "libffi=3.5.0 numpy=1.26.4 python=3.9.18"},
+		{[]string{"numpy <2", "python"}, "libffi=3.4.2 numpy=1.26.4 python=3.11.7"},
+	} {
+		p := &Problem{Index: idx, Specs: specs(t, tc.specs...), Channels: []string{"c"}}
+		if got := names(solve(t, p)); got != tc.want {
+			t.Errorf("%v: got %s, want %s", tc.specs, got, tc.want)
+		}
+	}
+}
+
+func TestConstrains(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{
+		rec("c", "a 1.0", "constrains:b <2"),
+		rec("c", "a 2.0", "constrains:b <2"),
+		rec("c", "b 1.0"),
+		rec("c", "b 2.0"),
+	})
+	p := &Problem{Index: idx, Specs: specs(t, "a", "b"), Channels: []string{"c"}}
+	if got := names(solve(t, p)); got != "a=2.0 b=1.0" {
+		t.Errorf("got %s", got)
+	}
+	// constrains only restrict: b alone is not pulled in by a.
+	p = &Problem{Index: idx, Specs: specs(t, "a"), Channels: []string{"c"}}
+	if got := names(solve(t, p)); got != "a=2.0" {
+		t.Errorf("got %s", got)
+	}
+}
+
+func TestBacktracking(t *testing.T) {
+	// The newest a needs c 2, which conflicts with what b needs; the solver
+	// must fall back to a 1 rather than fail.
+	idx := NewIndex([]*repodata.Record{
+		rec("c", "a 2.0", "c 2.*"),
+		rec("c", "a 1.0", "c 1.*"),
+		rec("c", "b 1.0", "c 1.*"),
+		rec("c", "c 1.0"),
+		rec("c", "c 2.0"),
+	})
+	p := &Problem{Index: idx, Specs: specs(t, "a", "b"), Channels: []string{"c"}}
+	if got := names(solve(t, p)); got != "a=1.0 b=1.0 c=1.0" {
+		t.Errorf("got %s", got)
+	}
+}
+
+func TestPreferences(t *testing.T) {
+	withTS := func(r *repodata.Record, bn, ts int64, tf ...string) *repodata.Record {
+		r.BuildNumber, r.Timestamp, r.TrackFeatures = bn, ts, tf
+		return r
+	}
+	idx := NewIndex([]*repodata.Record{
+		withTS(rec("c", "x 1.0 b1"), 1, 100),
+		withTS(rec("c", "x 1.0 b2"), 2, 50),
+		withTS(rec("c", "x 1.0 b3"), 2, 60),
+		withTS(rec("c", "y 2.0 mkl"), 0, 0, "mkl"),
+		withTS(rec("c", "y 1.0 plain"), 0, 0),
+	})
+	p := &Problem{Index: idx, Specs: specs(t, "x", "y"), Channels: []string{"c"}}
+	sol := solve(t, p)
+	if sol.Records[0].Build != "b3" {
+		t.Errorf("x: got build %s, want b3 (higher build number, then newer timestamp)", sol.Records[0].Build)
+	}
+	if sol.Records[1].Build != "plain" {
+		t.Errorf("y: got %s, want the build without track_features", sol.Records[1].Build)
+	}
+}
+
+func TestChannelPriority(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{
+		rec("first", "foo 1.0"),
+		rec("second", "foo 2.0"),
+		rec("second", "bar 1.0"),
+	})
+	p := &Problem{Index: idx, Specs: specs(t, "foo", "bar"), Channels: []string{"first", "second"}}
+	if got := solve(t, p); got.Records[1].Channel != "first" || got.Records[1].Version != "1.0" {
+		t.Errorf("strict: got foo %s from %s, want 1.0 from first", got.Records[1].Version, got.Records[1].Channel)
+	}
+	p.Flexible = true
+	if got := solve(t, p); got.Records[1].Channel != "first" {
+		t.Errorf("flexible without need: got foo from %s, want first", got.Records[1].Channel)
+	}
+	p.Specs = specs(t, "foo >=2")
+	if got := solve(t, p); got.Records[0].Channel != "second" {
+		t.Errorf("flexible foo >=2: got %s", got.Records[0].Channel)
+	}
+}
+
+func TestVirtual(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{
+		rec("c", "tool 2.0", "__glibc >=2.28"),
+		rec("c", "tool 1.0", "__glibc >=2.17"),
+	})
+	glibc := func(v string) []*repodata.Record {
+		return []*repodata.Record{{Name: "__glibc", Version: v, Build: "0"}}
+	}
+	p := &Problem{Index: idx, Specs: specs(t, "tool"), Channels: []string{"c"}, Virtual: glibc("2.28")}
+	if got := names(solve(t, p)); got != "tool=2.0" {
+		t.Errorf("glibc 2.28: got %s", got)
+	}
+	p.Virtual = glibc("2.17")
+	if got := names(solve(t, p)); got != "tool=1.0" {
+		t.Errorf("glibc 2.17: got %s", got)
+	}
+}
+
+func unsat(t *testing.T, p *Problem) []string {
+	t.Helper()
+	_, err := Solve(context.Background(), p)
+	var ue *UnsatError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Solve: got %v, want an *UnsatError", err)
+	}
+	return ue.Lines
+}
+
+func assertLines(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("explanation:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestUnsatMissing(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{rec("c", "numpy 1.26.4"), rec("c", "numpy 2.0.1")})
+	assertLines(t, unsat(t, &Problem{Index: idx, Specs: specs(t, "nosuchpkg"), Channels: []string{"c"}}),
+		"└─ nosuchpkg (requested) cannot be installed:",
+		"   └─ no package named nosuchpkg was found in the channels")
+	assertLines(t, unsat(t, &Problem{Index: idx, Specs: specs(t, "numpy >=3"), Channels: []string{"c"}}),
+		"└─ numpy[version='>=3'] (requested) cannot be installed:",
+		"   └─ no candidate matches numpy[version='>=3']; numpy is available as 2.0.1 | 1.26.4")
+}
+
+func TestUnsatVersionConflict(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{
+		rec("c", "python 3.9.18"),
+		rec("c", "python 3.10.13"),
+		rec("c", "python 3.11.7"),
+		rec("c", "numpy 2.0.1 py310_0", "python >=3.10,<3.11"),
+		rec("c", "numpy 2.0.1 py311_0", "python >=3.11,<3.12"),
+	})
+	lines := unsat(t, &Problem{Index: idx, Specs: specs(t, "python 3.9.*", "numpy >=2"), Channels: []string{"c"}})
+	assertLines(t, lines,
+		"└─ numpy[version='>=2'] (requested) cannot be installed because no candidate works:",
+		"   ├─ numpy 2.0.1 requires python >=3.10,<3.11, which cannot be installed:",
+		"   │  └─ python 3.10.13 conflicts with python 3.9.18 0, which is requested as python=3.9",
+		"   └─ numpy 2.0.1 requires python >=3.11,<3.12, which cannot be installed:",
+		"      └─ python 3.11.7 conflicts with python 3.9.18 0, which is requested as python=3.9")
+}
+
+func TestUnsatConstrains(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{
+		rec("c", "a 1.0", "constrains:b <2"),
+		rec("c", "b 2.0"),
+	})
+	assertLines(t, unsat(t, &Problem{Index: idx, Specs: specs(t, "a", "b >=2"), Channels: []string{"c"}}),
+		"└─ b[version='>=2'] (requested) cannot be installed because no candidate works:",
+		"   └─ b 2.0 is ruled out by a 1.0 0, which constrains 'b <2' (requested as a)")
+}
+
+func TestUnsatGlibc(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{rec("c", "tool 1.0", "__glibc >=2.17")})
+	p := &Problem{Index: idx, Specs: specs(t, "tool"), Channels: []string{"c"},
+		Virtual: []*repodata.Record{{Name: "__glibc", Version: "2.12", Build: "0"}}}
+	assertLines(t, unsat(t, p),
+		"└─ tool (requested) cannot be installed because no candidate works:",
+		"   └─ tool 1.0 requires __glibc >=2.17, which cannot be installed:",
+		"      └─ the target provides __glibc 2.12, which does not match __glibc >=2.17 (raise the system floor, e.g. system.glibc, or use --virtual)")
+}
+
+func TestUnsatChannelPriority(t *testing.T) {
+	idx := NewIndex([]*repodata.Record{rec("first", "foo 1.0"), rec("second", "foo 2.0")})
+	assertLines(t, unsat(t, &Problem{Index: idx, Specs: specs(t, "foo >=2"), Channels: []string{"first", "second"}}),
+		"└─ foo[version='>=2'] (requested) cannot be installed:",
+		"   ├─ no candidate matches foo[version='>=2']; foo is available as 1.0",
+		"   └─ strict channel priority hides foo 2.0 in second: first comes first and has foo (use channel_priority flexible, or ask for the channel with channel::foo)")
+}
+
+// loadRepodata reads a repodata.json for tests of the solver alone.
+func loadRepodata(t testing.TB, path, channel string) []*repodata.Record {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd struct {
+		Info struct {
+			Subdir string `json:"subdir"`
+		} `json:"info"`
+		Packages      map[string]json.RawMessage `json:"packages"`
+		PackagesConda map[string]json.RawMessage `json:"packages.conda"`
+	}
+	if err := json.Unmarshal(data, &rd); err != nil {
+		t.Fatal(err)
+	}
+	var out []*repodata.Record
+	seen := map[string]bool{}
+	add := func(fn string, raw json.RawMessage) {
+		var r struct {
+			repodata.Record
+			TrackFeatures any `json:"track_features"`
+			Noarch        any `json:"noarch"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("%s: %s: %v", path, fn, err)
+		}
+		rc := &r.Record
+		if s, ok := r.TrackFeatures.(string); ok {
+			rc.TrackFeatures = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+		}
+		rc.Fn, rc.Channel = fn, channel
+		if rc.Subdir == "" {
+			rc.Subdir = rd.Info.Subdir
+		}
+		rc.Prepare()
+		out = append(out, rc)
+	}
+	for fn, raw := range rd.PackagesConda {
+		seen[strings.TrimSuffix(fn, ".conda")] = true
+		add(fn, raw)
+	}
+	for fn, raw := range rd.Packages {
+		if !seen[strings.TrimSuffix(fn, ".tar.bz2")] {
+			add(fn, raw)
+		}
+	}
+	return out
+}
+
+func linuxVirtual(glibc string) []*repodata.Record {
+	return []*repodata.Record{
+		{Name: "__glibc", Version: glibc, Build: "0"},
+		{Name: "__linux", Version: "5.10", Build: "0"},
+		{Name: "__unix", Version: "0", Build: "0"},
+		{Name: "__archspec", Version: "1", Build: "x86_64"},
+	}
+}
+
+func subsetIndex(t testing.TB, subdir string) MapIndex {
+	dir := testdata.SharedPath(t, "repodata/conda-forge-py39-subset")
+	recs := loadRepodata(t, filepath.Join(dir, subdir, "repodata.json"), "conda-forge")
+	recs = append(recs, loadRepodata(t, filepath.Join(dir, "noarch", "repodata.json"), "conda-forge")...)
+	return NewIndex(recs)
+}
+
+func TestRealSubset(t *testing.T) {
+	for _, tc := range []struct {
+		subdir  string
+		virtual []*repodata.Record
+		specs   []string
+		want    map[string]string // name → version prefix expected
+	}{
+		{"linux-64", linuxVirtual("2.17"), []string{"python 3.9.*"}, map[string]string{"python": "3.9."}},
+		{"linux-64", linuxVirtual("2.17"), []string{"python 3.9.*", "pip", "setuptools"}, map[string]string{"python": "3.9.", "pip": ""}},
+		{"osx-arm64", []*repodata.Record{{Name: "__osx", Version: "12.0", Build: "0"}, {Name: "__unix", Version: "0", Build: "0"}, {Name: "__archspec", Version: "1", Build: "m1"}}, []string{"python 3.9.*", "pip"}, map[string]string{"python": "3.9."}},
+		{"win-64", []*repodata.Record{{Name: "__win", Version: "0", Build: "0"}, {Name: "__archspec", Version: "1", Build: "x86_64"}}, []string{"python 3.9.*", "pip"}, map[string]string{"python": "3.9."}},
+	} {
+		t.Run(tc.subdir+"/"+strings.Join(tc.specs, ","), func(t *testing.T) {
+			p := &Problem{Index: subsetIndex(t, tc.subdir), Specs: specs(t, tc.specs...), Virtual: tc.virtual, Channels: []string{"conda-forge"}}
+			sol := solve(t, p)
+			got := map[string]string{}
+			for _, r := range sol.Records {
+				got[r.Name] = r.Version
+			}
+			for n, prefix := range tc.want {
+				if v, ok := got[n]; !ok || !strings.HasPrefix(v, prefix) {
+					t.Errorf("%s = %q, want prefix %q (solution: %s)", n, v, prefix, names(sol))
+				}
+			}
+			t.Logf("%d records: %s (stats %+v)", len(sol.Records), names(sol), sol.Stats)
+		})
+	}
+}
+
+func TestRealNumpy(t *testing.T) {
+	path := testdata.SharedPath(t, "repodata/conda-forge-numpy-linux-64.json")
+	p := &Problem{Index: NewIndex(loadRepodata(t, path, "conda-forge")), Specs: specs(t, "numpy"),
+		Virtual: linuxVirtual("2.17"), Channels: []string{"conda-forge"}}
+	sol := solve(t, p)
+	t.Logf("%s", names(sol))
+}
+
+// TestSudoku solves mamba's sudoku channel, where every cell is a package
+// and every rule a dependency. Its boxes are encoded asymmetrically (e.g.
+// sudoku_7_1 excludes sudoku_6_6), which makes the full grid impossible:
+// pycosat, conda's former SAT solver, also answers UNSAT on the same
+// clauses. The solver must prove that, and quickly; TestSudokuGrid solves
+// a correctly encoded grid.
+func TestSudoku(t *testing.T) {
+	path := testdata.SharedPath(t, "repodata/sudoku.json")
+	idx := NewIndex(loadRepodata(t, path, "sudoku"))
+	var ss []string
+	for name := range idx {
+		ss = append(ss, name)
+	}
+	sort.Strings(ss)
+	if len(ss) != 81 {
+		t.Fatalf("sudoku.json has %d cells, want 81", len(ss))
+	}
+	sol, err := Solve(context.Background(), &Problem{Index: idx, Specs: specs(t, ss...), Channels: []string{"sudoku"}})
+	_ = sol
+	var ue *UnsatError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Solve: %v, want unsatisfiable", err)
+	}
+}
+
+// TestSudokuGrid builds a correct sudoku channel (rows, columns, 3×3
+// boxes) with a few givens and checks the solution is a valid grid.
+func TestSudokuGrid(t *testing.T) {
+	var recs []*repodata.Record
+	cell := func(r, c int) string { return fmt.Sprintf("cell_%d_%d", r, c) }
+	for r := 0; r < 9; r++ {
+		for c := 0; c < 9; c++ {
+			for v := 1; v <= 9; v++ {
+				x := rec("s", fmt.Sprintf("%s %d", cell(r, c), v))
+				for r2 := 0; r2 < 9; r2++ {
+					for c2 := 0; c2 < 9; c2++ {
+						same := r2 == r || c2 == c || (r2/3 == r/3 && c2/3 == c/3)
+						if same && !(r2 == r && c2 == c) {
+							x.Depends = append(x.Depends, fmt.Sprintf("%s !=%d", cell(r2, c2), v))
+						}
+					}
+				}
+				recs = append(recs, x)
+			}
+		}
+	}
+	// A puzzle's givens (the first row of a known grid).
+	req := []string{"cell_0_0 ==5", "cell_0_1 ==3", "cell_0_4 ==7", "cell_1_0 ==6", "cell_1_3 ==1", "cell_1_4 ==9", "cell_1_5 ==5"}
+	for r := 0; r < 9; r++ {
+		for c := 0; c < 9; c++ {
+			req = append(req, cell(r, c))
+		}
+	}
+	sol := solve(t, &Problem{Index: NewIndex(recs), Specs: specs(t, req...), Channels: []string{"s"}})
+	if len(sol.Records) != 81 {
+		t.Fatalf("%d cells filled, want 81", len(sol.Records))
+	}
+	t.Logf("stats %+v", sol.Stats)
+}

@@ -1,0 +1,3 @@
+// Package schemas embeds the CUE schemas for env.cue and env.lock, so the
+// binary carries the reference it validates against.
+package schemas
