@@ -82,7 +82,7 @@ type cand struct {
 	name     string
 	ver      version.Version
 	prio     int // channel priority index, 0 highest
-	features int
+	features int // track_features plus legacy features: fewer is preferred
 	locked   bool
 	virtual  bool
 }
@@ -430,7 +430,7 @@ func (s *solver) candidates(name string) []int32 {
 			name:     name,
 			ver:      r.ParsedVersion(),
 			prio:     prio(r),
-			features: len(r.TrackFeatures),
+			features: len(r.TrackFeatures) + len(strings.Fields(r.Features)),
 			locked:   locked != nil && sameRecord(locked, r),
 			virtual:  virtual,
 		}
@@ -461,6 +461,9 @@ func (s *solver) prefer(a, b int32) bool {
 	if c := x.ver.Compare(y.ver); c != 0 {
 		return c > 0
 	}
+	if c := s.compareDeps(x.rec, y.rec); c != 0 {
+		return c > 0
+	}
 	if x.rec.BuildNumber != y.rec.BuildNumber {
 		return x.rec.BuildNumber > y.rec.BuildNumber
 	}
@@ -475,6 +478,70 @@ func (s *solver) prefer(a, b int32) bool {
 		return y.rec.Subdir == "noarch"
 	}
 	return x.rec.Fn < y.rec.Fn
+}
+
+// compareDeps compares two builds of one version by what their
+// dependencies allow: for each package both depend on, the build whose
+// spec admits the higher newest version wins that package (numpy built
+// for python 3.12 over the same numpy built for 3.9). It returns +1 when a
+// wins more packages, -1 when b does.
+func (s *solver) compareDeps(a, b *repodata.Record) int {
+	if len(a.Depends) == 0 || len(b.Depends) == 0 {
+		return 0
+	}
+	bySpec := func(deps []string) map[string]*matchspec.MatchSpec {
+		m := make(map[string]*matchspec.MatchSpec, len(deps))
+		for _, d := range deps {
+			if ms, err := s.parseDep(d); err == nil && !strings.HasPrefix(ms.Name, "__") {
+				m[ms.Name] = ms
+			}
+		}
+		return m
+	}
+	ma, mb := bySpec(a.Depends), bySpec(b.Depends)
+	names := make([]string, 0, len(ma))
+	for name := range ma {
+		names = append(names, name)
+	}
+	sort.Strings(names) // candidates load in a fixed order, so var ids do too
+	score := 0
+	for _, name := range names {
+		sa := ma[name]
+		sb, ok := mb[name]
+		if !ok || sa.String() == sb.String() {
+			continue
+		}
+		va, oka := s.newestMatching(sa)
+		vb, okb := s.newestMatching(sb)
+		switch {
+		case oka && !okb:
+			score++
+		case okb && !oka:
+			score--
+		case oka && okb:
+			if c := va.Compare(vb); c > 0 {
+				score++
+			} else if c < 0 {
+				score--
+			}
+		}
+	}
+	switch {
+	case score > 0:
+		return 1
+	case score < 0:
+		return -1
+	}
+	return 0
+}
+
+// newestMatching returns the highest version a spec admits among the
+// candidates of its package.
+func (s *solver) newestMatching(ms *matchspec.MatchSpec) (version.Version, bool) {
+	for _, v := range s.matching(ms) {
+		return s.cands[v].ver, true
+	}
+	return version.Version{}, false
 }
 
 func (s *solver) newVar(c cand) int32 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -468,4 +469,78 @@ func TestSudokuGrid(t *testing.T) {
 		t.Fatalf("%d cells filled, want 81", len(sol.Records))
 	}
 	t.Logf("stats %+v", sol.Stats)
+}
+
+func defaultsIndex(t testing.TB, file string) MapIndex {
+	path := testdata.SharedPath(t, "repodata/anaconda-defaults-old/"+file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := repodata.ParseIndex(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		r.Channel = "defaults"
+	}
+	return NewIndex(recs)
+}
+
+// TestDefaultsOld solves conda's own old solver fixtures, which use
+// legacy features and track_features.
+func TestDefaultsOld(t *testing.T) {
+	idx := defaultsIndex(t, "index.json")
+	for _, tc := range []struct {
+		specs []string
+		want  map[string]string // name → version prefix
+	}{
+		// conda's test_resolve: numpy-1.7.1-py33_0 with python-3.3.2-0.
+		{[]string{"numpy"}, map[string]string{"numpy": "1.7.1", "python": "3.3.2"}},
+		{[]string{"scipy"}, map[string]string{"scipy": "0.12.0", "numpy": "1.7.1", "python": "3.3.2"}},
+		{[]string{"python 2*", "numpy"}, map[string]string{"python": "2.7.5", "numpy": "1.7.1"}},
+		{[]string{"numpy", "mkl"}, map[string]string{"mkl": ""}},
+	} {
+		p := &Problem{Index: idx, Specs: specs(t, tc.specs...), Channels: []string{"defaults"}, Virtual: linuxVirtual("2.17")}
+		sol := solve(t, p)
+		got := map[string]*repodata.Record{}
+		for _, r := range sol.Records {
+			got[r.Name] = r
+		}
+		for n, prefix := range tc.want {
+			if r := got[n]; r == nil || !strings.HasPrefix(r.Version, prefix) {
+				t.Errorf("%v: %s = %v, want version prefix %q (%s)", tc.specs, n, r, prefix, names(sol))
+			}
+		}
+		if n := got["numpy"]; n != nil && tc.specs[len(tc.specs)-1] == "numpy" && n.Features != "" {
+			t.Errorf("%v: numpy %s %s carries features %q; the featureless build is preferred", tc.specs, n.Version, n.Build, n.Features)
+		}
+		t.Logf("%v: %s", tc.specs, names(sol))
+	}
+}
+
+// TestDeterministic solves the same request on the records in shuffled
+// orders: the answer must not depend on the order of a channel's records.
+func TestDeterministic(t *testing.T) {
+	dir := testdata.SharedPath(t, "repodata/conda-forge-py39-subset")
+	recs := loadRepodata(t, filepath.Join(dir, "osx-arm64", "repodata.json"), "conda-forge")
+	recs = append(recs, loadRepodata(t, filepath.Join(dir, "noarch", "repodata.json"), "conda-forge")...)
+	virt := []*repodata.Record{{Name: "__osx", Version: "11.0", Build: "0"}, {Name: "__unix", Version: "0", Build: "0"}, {Name: "__archspec", Version: "1", Build: "arm64"}}
+	var first string
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 8; i++ {
+		r.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+		p := &Problem{Index: NewIndex(recs), Specs: specs(t, "python 3.9.*", "pip", "curl"), Virtual: virt, Channels: []string{"conda-forge"}}
+		sol := solve(t, p)
+		var got []string
+		for _, x := range sol.Records {
+			got = append(got, x.Fn)
+		}
+		s := strings.Join(got, " ")
+		if i == 0 {
+			first = s
+		} else if s != first {
+			t.Fatalf("order %d gave a different answer:\n%s\nvs\n%s", i, s, first)
+		}
+	}
 }
