@@ -4,30 +4,33 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/envlock/envlock/fetch"
 	"github.com/envlock/envlock/fetch/channel"
 	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/spec/repodata"
 )
 
 // loadChannels locates and reads the channels for platform p, in
-// priority order.
-func loadChannels(ctx context.Context, env *Env, given []string, p platform.Platform) ([]channel.Channel, []*repodata.Record, error) {
+// priority order, through the repodata cache.
+func loadChannels(ctx context.Context, env *Env, given []string, p platform.Platform, offline bool) ([]channel.Channel, []*repodata.Record, error) {
 	if len(given) == 0 {
 		return nil, nil, usagef("at least one --channel is required")
 	}
 	var chans []channel.Channel
-	var recs []*repodata.Record
 	for _, g := range given {
 		c, err := channel.Parse(g, env.Dir, env.Getenv("ENVLOCK_CHANNEL_ALIAS"))
 		if err != nil {
 			return nil, nil, err
 		}
-		rs, err := channel.Load(ctx, c, p)
-		if err != nil {
-			return nil, nil, err
-		}
 		chans = append(chans, c)
-		recs = append(recs, rs...)
+	}
+	client := channel.NewClient(fetch.CacheDir(env.Getenv), env.Getenv)
+	if offline {
+		client.Offline = true
+	}
+	recs, err := client.LoadAll(ctx, chans, p)
+	if err != nil {
+		return nil, nil, err
 	}
 	return chans, recs, nil
 }

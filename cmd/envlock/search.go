@@ -17,6 +17,7 @@ var searchFlags struct {
 	channels stringList
 	platform string
 	json     bool
+	offline  bool
 }
 
 var cmdSearch = &Command{
@@ -28,8 +29,10 @@ Search lists every record in the channels' repodata for the platform (and
 noarch) that matches the MatchSpec, newest first, like 'conda search':
 one line per record, "name version build subdir".
 
-A channel is a directory holding <subdir>/repodata.json (or .json.zst) or
-a file:// URL. SPEC is any conda MatchSpec: 'python 3.9.*', 'numpy>=1.26',
+A channel is a name (conda-forge, under https://conda.anaconda.org or
+$ENVLOCK_CHANNEL_ALIAS), an http(s) or file:// URL, or a directory holding
+<subdir>/repodata.json (or .json.zst). Remote repodata is cached under
+$XDG_CACHE_HOME/envlock and revalidated; --offline uses only the cache. SPEC is any conda MatchSpec: 'python 3.9.*', 'numpy>=1.26',
 'conda-forge::zlib[build=h*]'. --platform defaults to this host's.
 
 Exit status is 1 when nothing matches.
@@ -41,6 +44,7 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.Var(&searchFlags.channels, "channel", "channel to search (repeatable, in priority order)")
 		fs.StringVar(&searchFlags.platform, "platform", "", "conda platform (default: this host's)")
+		fs.BoolVar(&searchFlags.offline, "offline", false, "use only cached repodata (also ENVLOCK_OFFLINE=1)")
 		fs.BoolVar(&searchFlags.json, "json", false, "print full records as JSON")
 	},
 	Run: runSearch,
@@ -58,7 +62,7 @@ func runSearch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, recs, err := loadChannels(ctx, env, searchFlags.channels, p)
+	_, recs, err := loadChannels(ctx, env, searchFlags.channels, p, searchFlags.offline)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ var solveFlags struct {
 	virtuals stringList
 	platform string
 	json     bool
+	offline  bool
 	flexible bool
 }
 
@@ -32,7 +33,8 @@ package's constrains respected. It prints one line per package, sorted by
 name: "name version build channel". This is the solver 'envlock lock'
 uses, shown for debugging and CI.
 
-Channels are listed in priority order; by default priority is strict (a
+Channels are names, URLs or directories, as for 'envlock search', listed
+in priority order; by default priority is strict (a
 package found in an earlier channel is only taken from it), --flexible
 allows later channels too. Virtual packages default to what the platform
 provides with a glibc floor of 2.17 on linux; --virtual NAME=VERSION[=BUILD]
@@ -50,6 +52,7 @@ Example:
 		fs.Var(&solveFlags.virtuals, "virtual", "virtual package NAME=VERSION[=BUILD] (repeatable)")
 		fs.StringVar(&solveFlags.platform, "platform", "", "conda platform (default: this host's)")
 		fs.BoolVar(&solveFlags.flexible, "flexible", false, "flexible channel priority")
+		fs.BoolVar(&solveFlags.offline, "offline", false, "use only cached repodata (also ENVLOCK_OFFLINE=1)")
 		fs.BoolVar(&solveFlags.json, "json", false, "print the records as JSON")
 	},
 	Run: runSolve,
@@ -79,7 +82,7 @@ func runSolve(ctx context.Context, env *Env, args []string) error {
 		}
 		virt = virtual.Override(virt, vp)
 	}
-	chans, recs, err := loadChannels(ctx, env, solveFlags.channels, p)
+	chans, recs, err := loadChannels(ctx, env, solveFlags.channels, p, solveFlags.offline)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,8 @@ func Parse(s, dir, alias string) (Channel, error) {
 		if err != nil || u.Host == "" {
 			return Channel{}, fmt.Errorf("invalid channel URL %q", given)
 		}
-		return Channel{Given: given, URL: strings.TrimRight(given, "/")}, nil
+		// Given is for messages: credentials in it are masked.
+		return Channel{Given: redact(strings.TrimRight(given, "/")), URL: strings.TrimRight(given, "/")}, nil
 	case strings.HasPrefix(given, "file://"):
 		u, err := url.Parse(given)
 		if err != nil {
