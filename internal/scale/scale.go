@@ -1,0 +1,163 @@
+// Package scale generates a conda-forge-sized channel from the real
+// conda-forge subset in ../shared/data, for benchmarks of loading and
+// solving at the scale users meet (conda-forge's linux-64 repodata holds
+// hundreds of thousands of records in hundreds of MB of JSON).
+//
+// The generator keeps the subset's shape: the same names, version
+// strings, dependency lists and record fields. It multiplies the subset
+// in two directions: U independent "universes" (every name, and every
+// dependency on it, suffixed "-uN"), so the index has U times as many
+// names, and V variants of each record per universe (version "X" becomes
+// "X.k", which still satisfies the same pins), so each name has V times
+// as many candidates.
+package scale
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Options say how much to multiply the base channel.
+type Options struct {
+	Universes int // independent copies of every name
+	Variants  int // extra versions of every record per copy
+}
+
+// Stats describe a generated channel.
+type Stats struct {
+	Records int
+	Bytes   int64
+}
+
+var leadingName = regexp.MustCompile(`^[^ =<>!~\[]+`)
+
+// Generate writes <out>/linux-64/repodata.json and <out>/noarch/
+// repodata.json scaled up from the channel at base (which must hold
+// linux-64 and noarch). It returns what it wrote.
+func Generate(base, out string, opt Options) (Stats, error) {
+	var st Stats
+	names := map[string]bool{}
+	subs := map[string]map[string]map[string]any{}
+	for _, sub := range []string{"linux-64", "noarch"} {
+		data, err := os.ReadFile(filepath.Join(base, sub, "repodata.json"))
+		if err != nil {
+			return st, err
+		}
+		var rd struct {
+			Packages      map[string]map[string]any `json:"packages"`
+			PackagesConda map[string]map[string]any `json:"packages.conda"`
+		}
+		if err := json.Unmarshal(data, &rd); err != nil {
+			return st, fmt.Errorf("%s/%s: %v", base, sub, err)
+		}
+		all := map[string]map[string]any{}
+		for fn, r := range rd.Packages {
+			all[fn] = r
+		}
+		for fn, r := range rd.PackagesConda {
+			all[fn] = r
+		}
+		for _, r := range all {
+			names[r["name"].(string)] = true
+		}
+		subs[sub] = all
+	}
+	for _, sub := range []string{"linux-64", "noarch"} {
+		n, size, err := writeSubdir(filepath.Join(out, sub), sub, subs[sub], names, opt)
+		if err != nil {
+			return st, err
+		}
+		st.Records += n
+		st.Bytes += size
+	}
+	return st, nil
+}
+
+func writeSubdir(dir, sub string, recs map[string]map[string]any, names map[string]bool, opt Options) (int, int64, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, 0, err
+	}
+	f, err := os.Create(filepath.Join(dir, "repodata.json"))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	fns := make([]string, 0, len(recs))
+	for fn := range recs {
+		fns = append(fns, fn)
+	}
+	sort.Strings(fns)
+	fmt.Fprintf(w, "{\"info\": {\"subdir\": %q},\n\"packages\": {", sub)
+	n := 0
+	for u := 0; u < max(1, opt.Universes); u++ {
+		suffix := ""
+		if u > 0 {
+			suffix = fmt.Sprintf("-u%d", u)
+		}
+		for v := 0; v <= opt.Variants; v++ {
+			for _, fn := range fns {
+				r := clone(recs[fn])
+				name := r["name"].(string) + suffix
+				r["name"] = name
+				if v > 0 {
+					r["version"] = fmt.Sprintf("%s.%d", r["version"], v)
+				}
+				for _, key := range []string{"depends", "constrains"} {
+					if list, ok := r[key].([]any); ok {
+						out := make([]any, len(list))
+						for i, d := range list {
+							s := d.(string)
+							if m := leadingName.FindString(s); m != "" && names[m] {
+								s = m + suffix + s[len(m):]
+							}
+							out[i] = s
+						}
+						r[key] = out
+					}
+				}
+				ext := ".tar.bz2"
+				if strings.HasSuffix(fn, ".conda") {
+					ext = ".conda"
+				}
+				newFn := fmt.Sprintf("%s-%v-%s%s", name, r["version"], r["build"], ext)
+				r["fn"] = newFn
+				b, err := json.Marshal(r)
+				if err != nil {
+					return 0, 0, err
+				}
+				if n > 0 {
+					w.WriteString(",\n")
+				}
+				kb, _ := json.Marshal(newFn)
+				w.Write(kb)
+				w.WriteString(": ")
+				w.Write(b)
+				n++
+			}
+		}
+	}
+	w.WriteString("},\n\"packages.conda\": {}, \"repodata_version\": 1}\n")
+	if err := w.Flush(); err != nil {
+		return 0, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	return n, fi.Size(), nil
+}
+
+func clone(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
