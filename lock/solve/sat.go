@@ -112,15 +112,15 @@ func (s *solver) addClause(c clause) int32 {
 		return idx
 	}
 	if len(cl.lits) == 1 {
-		s.watch(cl.lits[0], idx)
+		s.watch(cl.lits[0], idx, cl.lits[0])
 		s.pending = append(s.pending, idx)
 		return idx
 	}
 	// Watch the two best literals: true or unassigned first, then false
 	// ones assigned latest.
 	s.orderForWatch(cl.lits)
-	s.watch(cl.lits[0], idx)
-	s.watch(cl.lits[1], idx)
+	s.watch(cl.lits[0], idx, cl.lits[1])
+	s.watch(cl.lits[1], idx, cl.lits[0])
 	if s.value(cl.lits[1]) == -1 {
 		s.pending = append(s.pending, idx)
 	}
@@ -151,10 +151,18 @@ func (s *solver) orderForWatch(lits []lit) {
 	}
 }
 
-func (s *solver) watch(l lit, idx int32) {
+// A watcher is a clause watching a literal, with a blocker: another
+// literal of the clause; when the blocker is true the clause is satisfied
+// and propagation skips it without reading it.
+type watcher struct {
+	clause  int32
+	blocker lit
+}
+
+func (s *solver) watch(l lit, idx int32, blocker lit) {
 	// A clause watching l is visited when l becomes false.
 	k := watchKey(l)
-	s.watches[k] = append(s.watches[k], idx)
+	s.watches[k] = append(s.watches[k], watcher{idx, blocker})
 }
 
 func watchKey(l lit) int {
@@ -233,18 +241,23 @@ func (s *solver) propagate() int32 {
 func (s *solver) propagateWatches(f lit) int32 {
 	k := watchKey(f)
 	ws := s.watches[k]
+	s.stats.Visits += len(ws)
 	kept := ws[:0]
 	var conflict int32 = -1
-	s.stats.Visits += len(ws)
-	for i, idx := range ws {
+	for i, w := range ws {
 		if conflict >= 0 {
 			kept = append(kept, ws[i:]...)
 			break
 		}
+		if s.value(w.blocker) == 1 {
+			kept = append(kept, w)
+			continue
+		}
+		idx := w.clause
 		c := &s.clauses[idx]
 		lits := c.lits
 		if len(lits) == 1 {
-			kept = append(kept, idx)
+			kept = append(kept, w)
 			conflict = idx
 			continue
 		}
@@ -253,7 +266,7 @@ func (s *solver) propagateWatches(f lit) int32 {
 		}
 		// lits[1] == f
 		if s.value(lits[0]) == 1 {
-			kept = append(kept, idx)
+			kept = append(kept, watcher{idx, lits[0]})
 			continue
 		}
 		moved := false
@@ -261,7 +274,7 @@ func (s *solver) propagateWatches(f lit) int32 {
 			if s.value(lits[j]) != -1 {
 				lits[1], lits[j] = lits[j], lits[1]
 				nk := watchKey(lits[1])
-				s.watches[nk] = append(s.watches[nk], idx)
+				s.watches[nk] = append(s.watches[nk], watcher{idx, lits[0]})
 				moved = true
 				break
 			}
@@ -269,7 +282,7 @@ func (s *solver) propagateWatches(f lit) int32 {
 		if moved {
 			continue
 		}
-		kept = append(kept, idx)
+		kept = append(kept, watcher{idx, lits[0]})
 		if !s.enqueue(lits[0], reason{kind: reasonClause, ref: idx}) {
 			conflict = idx
 		}

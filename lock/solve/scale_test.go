@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"sync"
 	"testing"
 
@@ -102,4 +103,24 @@ func BenchmarkSolveScaled(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/solve")
 	b.ReportMetric(float64(st.Candidates), "candidates")
+}
+
+// BenchmarkSolveSudoku proves mamba's sudoku channel unsatisfiable (see
+// TestSudoku): a hard search of 729 records.
+func BenchmarkSolveSudoku(b *testing.B) {
+	path := testdata.SharedPath(b, "repodata/sudoku.json")
+	idx := NewIndex(loadRepodata(b, path, "sudoku"))
+	var names []string
+	for n := range idx {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ss := specs(b, names...)
+	for b.Loop() {
+		_, err := Solve(context.Background(), &Problem{Index: idx, Specs: ss, Channels: []string{"sudoku"}})
+		if err == nil {
+			b.Fatal("sudoku.json solved; it is unsatisfiable")
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/solve")
 }

@@ -117,7 +117,7 @@ type solver struct {
 
 	assigns  []assign
 	vals     []int8 // assigns[v].val, kept apart for cache locality
-	watches  [][]int32
+	watches  [][]watcher
 	trail    []lit
 	qhead    int
 	level    int32
@@ -158,7 +158,7 @@ func Solve(ctx context.Context, p *Problem) (*Solution, error) {
 		reqCands: map[int32][]int32{},
 		assigns:  make([]assign, 1),
 		vals:     make([]int8, 1),
-		watches:  make([][]int32, 2),
+		watches:  make([][]watcher, 2),
 		expanded: make([]bool, 1),
 	}
 	s.constraints = make([][]constraint, 1)
@@ -196,7 +196,21 @@ func Solve(ctx context.Context, p *Problem) (*Solution, error) {
 	return sol, nil
 }
 
+// luby returns the i-th element (from 1) of the Luby sequence
+// 1 1 2 1 1 2 4 1 1 2 …, the restart schedule MiniSat uses.
+func luby(i int) int {
+	for k := 1; ; k++ {
+		if i == (1<<k)-1 {
+			return 1 << (k - 1)
+		}
+		if i < (1<<k)-1 {
+			return luby(i - (1 << (k - 1)) + 1)
+		}
+	}
+}
+
 func (s *solver) search() error {
+	restarts, budget := 1, 100*luby(1)
 	for {
 		if err := s.ctx.Err(); err != nil {
 			return err
@@ -208,6 +222,14 @@ func (s *solver) search() error {
 				return s.unsat(confl)
 			}
 			learnt, from, back := s.analyze(confl)
+			// Restart on the Luby schedule: learnt clauses stay, the
+			// decisions start over, which gets hard instances out of a
+			// bad early choice.
+			if budget--; budget <= 0 {
+				restarts++
+				budget = 100 * luby(restarts)
+				back = 0
+			}
 			s.backtrack(back)
 			s.addClause(clause{lits: learnt, kind: clauseLearnt, from: from})
 			continue

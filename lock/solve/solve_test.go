@@ -273,10 +273,10 @@ func TestUnsatVersionConflict(t *testing.T) {
 	lines := unsat(t, &Problem{Index: idx, Specs: specs(t, "python 3.9.*", "numpy >=2"), Channels: []string{"c"}})
 	assertLines(t, lines,
 		"└─ numpy[version='>=2'] (requested) cannot be installed because no candidate works:",
-		"   ├─ numpy 2.0.1 requires python >=3.10,<3.11, which cannot be installed:",
-		"   │  └─ python 3.10.13 conflicts with python 3.9.18 0, which is requested as python=3.9",
-		"   └─ numpy 2.0.1 requires python >=3.11,<3.12, which cannot be installed:",
-		"      └─ python 3.11.7 conflicts with python 3.9.18 0, which is requested as python=3.9")
+		"   ├─ numpy 2.0.1 requires python >=3.11,<3.12, which cannot be installed:",
+		"   │  └─ python 3.11.7 conflicts with python 3.9.18 0, which is requested as python=3.9",
+		"   └─ numpy 2.0.1 requires python >=3.10,<3.11, which cannot be installed:",
+		"      └─ python 3.10.13 conflicts with python 3.9.18 0, which is requested as python=3.9")
 }
 
 func TestUnsatConstrains(t *testing.T) {
@@ -542,5 +542,44 @@ func TestDeterministic(t *testing.T) {
 		} else if s != first {
 			t.Fatalf("order %d gave a different answer:\n%s\nvs\n%s", i, s, first)
 		}
+	}
+}
+
+// assertFirstOptimal checks the first requested package got the highest
+// version any solution allows: asking for a strictly higher one on top of
+// the same request must be unsatisfiable.
+func assertFirstOptimal(t *testing.T, p *Problem, sol *Solution) {
+	t.Helper()
+	name := p.Specs[0].Name
+	var got *repodata.Record
+	for _, r := range sol.Records {
+		if r.Name == name {
+			got = r
+		}
+	}
+	if got == nil {
+		t.Fatalf("%s not in the solution", name)
+	}
+	q := *p
+	q.Specs = append(append([]*matchspec.MatchSpec(nil), p.Specs...), matchspec.MustParse(name+" >"+got.Version))
+	if better, err := Solve(context.Background(), &q); err == nil {
+		for _, r := range better.Records {
+			if r.Name == name {
+				t.Errorf("%s %s was chosen but %s %s is installable with the same request", name, got.Version, name, r.Version)
+			}
+		}
+	}
+}
+
+func TestOptimalFirst(t *testing.T) {
+	idx := subsetIndex(t, "linux-64")
+	for _, ss := range [][]string{{"python"}, {"pip", "python 3.9.*"}, {"setuptools", "python 3.9.1"}, {"curl"}, {"certifi"}} {
+		p := &Problem{Index: idx, Specs: specs(t, ss...), Virtual: linuxVirtual("2.17"), Channels: []string{"conda-forge"}}
+		assertFirstOptimal(t, p, solve(t, p))
+	}
+	old := defaultsIndex(t, "index.json")
+	for _, ss := range [][]string{{"numpy"}, {"scipy"}, {"numpy", "python 2*"}} {
+		p := &Problem{Index: old, Specs: specs(t, ss...), Virtual: linuxVirtual("2.17"), Channels: []string{"defaults"}}
+		assertFirstOptimal(t, p, solve(t, p))
 	}
 }
