@@ -31,6 +31,9 @@ const (
 var commands = []*Command{
 	cmdSearch,
 	cmdSolve,
+	cmdKeygen,
+	cmdSign,
+	cmdVerifyLock,
 }
 
 func main() {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/envlock/envlock/internal/atomicfile"
 	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/spec/repodata"
 )
@@ -378,29 +379,7 @@ func (c *Client) writeMeta(path string, m cacheMeta) {
 	writeAtomic(path, b)
 }
 
-// writeAtomic writes a file through a temporary file in the same
-// directory and a rename, so a reader never sees half of it.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
-}
+func writeAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data, 0o644) }
 
 // authorize adds credentials for the request's host: a bearer token from
 // Tokens, else basic auth from the URL or ~/.netrc.
