@@ -8,6 +8,8 @@ import (
 	"strings"
 )
 
+const msgMissing = "required field is missing"
+
 // ErrNoManifest is wrapped by the error Load returns for a directory
 // without an env.cue.
 var ErrNoManifest = errors.New("no env.cue")
@@ -90,10 +92,21 @@ func sortErrors(es Errors, fileOrder map[string]int) Errors {
 			cmp.Compare(a.Pos.Line, b.Pos.Line),
 			cmp.Compare(a.Pos.Column, b.Pos.Column),
 			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Msg, b.Msg),
 		)
 	})
-	return slices.CompactFunc(es, func(a, b *Error) bool {
+	es = slices.CompactFunc(es, func(a, b *Error) bool {
 		return a.Pos == b.Pos && a.Path == b.Path && a.Msg == b.Msg
+	})
+	// A required field that is missing is also incomplete: say it once.
+	missing := map[string]bool{}
+	for _, e := range es {
+		if e.Msg == msgMissing {
+			missing[e.Path] = true
+		}
+	}
+	return slices.DeleteFunc(es, func(e *Error) bool {
+		return missing[e.Path] && e.Msg != msgMissing
 	})
 }
 

@@ -140,9 +140,17 @@ func (l *loader) load() (*Manifest, error) {
 	if err := l.val.Validate(cue.Concrete(true)); err != nil {
 		cueFailed = true
 		l.addCUE(err)
-		// CUE reports one error per struct; look at every value the
-		// project wrote to find the others.
-		l.walk(l.proj, cue.Path{})
+		it, _ := l.def.Fields(cue.Optional(true))
+		for it != nil && it.Next() {
+			fp := cue.MakePath(cue.Str(it.Selector().Unquoted()))
+			l.walk(fp, l.val.LookupPath(fp))
+		}
+		// Fields the schema does not know ("field not allowed").
+		if it, err := l.proj.Fields(); err == nil {
+			for it.Next() {
+				l.walk(cue.MakePath(it.Selector()), l.val.LookupPath(cue.MakePath(it.Selector())))
+			}
+		}
 	}
 
 	m := &Manifest{Files: l.loadedFiles()}
@@ -296,31 +304,69 @@ func (l *loader) compileSchema() (cue.Value, error) {
 	return v.FillPath(cue.MakePath(cue.Def("#Host")), string(l.opts.Host)), nil
 }
 
-// walk validates, one by one, the values the project wrote, so that
-// errors CUE stops at within a struct are all found.
-func (l *loader) walk(v cue.Value, base cue.Path) {
-	switch v.Kind() {
-	case cue.StructKind:
-		it, err := v.Fields()
-		if err != nil {
-			return
-		}
-		for it.Next() {
-			l.walk(it.Value(), appendPath(base, it.Selector()))
-		}
-	case cue.ListKind:
-		it, err := v.List()
-		if err != nil {
-			return
-		}
-		for it.Next() {
-			l.walk(it.Value(), appendPath(base, it.Selector()))
-		}
-	default:
-		if err := l.val.LookupPath(base).Validate(cue.Concrete(true)); err != nil {
-			l.addCUE(err)
+// walk validates the value at path p and, when it fails, each of its
+// fields and elements on their own: CUE reports one error per struct, and
+// users want every error at once. Errors found twice are dropped later.
+func (l *loader) walk(p cue.Path, x cue.Value) {
+	if !x.Exists() {
+		return
+	}
+	err := x.Validate(cue.Concrete(true))
+	if err == nil {
+		return
+	}
+	l.addCUE(err)
+	seen := map[string]bool{}
+	for _, v := range []cue.Value{x, l.proj.LookupPath(p)} {
+		// An erroneous struct's kind is bottom, but its fields can
+		// still be listed.
+		if it, err := v.Fields(cue.Optional(true)); err == nil {
+			for it.Next() {
+				// Required fields too (a policy's "ipykernel!: _"), not
+				// optional ones ("conda?: error(…)" applies only if present).
+				s := it.Selector()
+				if s.LabelType() != cue.StringLabel || s.ConstraintType() == cue.OptionalConstraint {
+					continue
+				}
+				s = cue.Str(s.Unquoted())
+				if !seen[s.String()] {
+					seen[s.String()] = true
+					fp := appendPath(p, s)
+					if fx := l.val.LookupPath(fp); fx.Exists() {
+						l.walk(fp, fx)
+					} else if it.Selector().ConstraintType() == cue.RequiredConstraint {
+						l.missing(fp, it.Value())
+					}
+				}
+			}
+		} else if it, err := v.List(); err == nil {
+			for i := 0; it.Next(); i++ {
+				if s := cue.Index(i); !seen[s.String()] {
+					seen[s.String()] = true
+					l.walk(appendPath(p, s), l.val.LookupPath(appendPath(p, s)))
+				}
+			}
 		}
 	}
+}
+
+// missing reports a required field (such as a policy's "ipykernel!: _")
+// that the project does not write.
+func (l *loader) missing(p cue.Path, v cue.Value) {
+	e := &Error{Pos: Position{Filename: l.manifestFile}, Path: pathString(p), Msg: msgMissing}
+	// Point at the rule that requires it ("ipykernel!: _").
+	ps := position(v.Pos())
+	_, conj := v.Expr()
+	for _, c := range conj {
+		if f, ok := c.Source().(*ast.Field); ok && f.Constraint == token.NOT {
+			ps = position(c.Pos())
+			break
+		}
+	}
+	if ps.Filename != "" {
+		e.Also = append(e.Also, ps)
+	}
+	l.errs = append(l.errs, e)
 }
 
 func appendPath(p cue.Path, s cue.Selector) cue.Path {
@@ -767,7 +813,13 @@ func (l *loader) addCUE(err error) {
 				e.Pos = Position{Filename: l.manifestFile}
 			}
 		}
-		e.Also = append(policy, schema...)
+		// One position a line is enough to find the rule.
+		for _, p := range append(policy, schema...) {
+			if !slices.ContainsFunc(e.Also, func(q Position) bool { return q.Filename == p.Filename && q.Line == p.Line }) &&
+				!(p.Filename == e.Pos.Filename && p.Line == e.Pos.Line) {
+				e.Also = append(e.Also, p)
+			}
+		}
 		items = append(items, item{path, e, strings.Contains(format, "(mismatched types")})
 	}
 	// A mismatched kind at a path whose deeper fields also failed is the
@@ -834,7 +886,7 @@ func (l *loader) message(path []string, format string, args []any) string {
 			msg += "; write versions as strings, in quotes"
 		}
 	case format == "field is required but not present":
-		return "required field is missing"
+		return msgMissing
 	case strings.HasPrefix(format, "incomplete value"):
 		return msg + ": envlock needs a concrete value here"
 	}

@@ -29,6 +29,8 @@ const (
 // commands is the table of subcommands, in the order "envlock help" lists
 // them.
 var commands = []*Command{
+	cmdLock,
+	cmdDiff,
 	cmdSearch,
 	cmdSolve,
 	cmdKeygen,

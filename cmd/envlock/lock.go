@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/envlock/envlock/fetch"
+	"github.com/envlock/envlock/fetch/channel"
+	"github.com/envlock/envlock/lock"
+	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/solve"
+	"github.com/envlock/envlock/spec"
+	"github.com/envlock/envlock/spec/platform"
+	"github.com/envlock/envlock/spec/repodata"
+)
+
+var lockFlags struct {
+	dir       string
+	policy    string
+	platforms stringList
+	update    stringList
+	updateAll bool
+	check     bool
+	dryRun    bool
+	sign      string
+	offline   bool
+}
+
+var cmdLock = &Command{
+	Name:  "lock",
+	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--dry-run] [--sign KEY] [--policy FILE] [--offline]",
+	Short: "resolve env.cue into env.lock",
+	Long: `
+Lock loads env.cue (with the site policy from --policy or $ENVLOCK_POLICY),
+fetches the channels' repodata, solves every platform of the manifest in
+parallel and writes env.lock atomically.
+
+When env.lock exists, its packages are kept wherever they still satisfy
+the manifest: a re-lock moves only what the manifest change requires.
+--update NAME lets the named packages move to their newest versions;
+--update-all resolves everything afresh. --platform re-solves only the
+given platforms and keeps the others as locked.
+
+--check writes nothing: it exits 0 when env.lock matches env.cue and is
+complete for every platform, 1 with the reasons otherwise (CI runs this).
+--dry-run resolves and prints what would change, without writing.
+--sign KEY signs the new lock (env.lock.sig), as 'envlock sign' does.
+
+Example:
+
+	envlock lock
+	envlock lock --update numpy
+	envlock lock --check
+`,
+	SetFlags: func(fs *flag.FlagSet) {
+		fs.StringVar(&lockFlags.dir, "C", ".", "project directory")
+		fs.StringVar(&lockFlags.policy, "policy", "", "site policy file (default $ENVLOCK_POLICY)")
+		fs.Var(&lockFlags.platforms, "platform", "re-solve only this platform (repeatable)")
+		fs.Var(&lockFlags.update, "update", "let this package move to its newest version (repeatable)")
+		fs.BoolVar(&lockFlags.updateAll, "update-all", false, "resolve everything afresh")
+		fs.BoolVar(&lockFlags.check, "check", false, "exit 1 if env.lock is stale or incomplete; write nothing")
+		fs.BoolVar(&lockFlags.dryRun, "dry-run", false, "print what would change; write nothing")
+		fs.StringVar(&lockFlags.sign, "sign", "", "sign the lock with this private key")
+		fs.BoolVar(&lockFlags.offline, "offline", false, "use only cached repodata")
+	},
+	Run: runLock,
+}
+
+func runLock(ctx context.Context, env *Env, args []string) error {
+	if len(args) != 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	dir := abs(env, lockFlags.dir)
+	m, err := loadProject(env, dir, lockFlags.policy)
+	if err != nil {
+		return err
+	}
+	lockPath := filepath.Join(dir, lockfile.FileName)
+	prev, _, err := lockfile.Read(lockPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		prev = nil
+	}
+	if lockFlags.check {
+		if prev == nil {
+			return &exitError{code: exitFail, msg: fmt.Sprintf("%s does not exist; run 'envlock lock'", lockPath)}
+		}
+		if err := lock.Check(m, prev); err != nil {
+			return &exitError{code: exitFail, msg: fmt.Sprintf("%v\nRun 'envlock lock' to update it.", err)}
+		}
+		fmt.Fprintf(env.Stdout, "%s is up to date (%d platforms)\n", lockfile.FileName, len(prev.Platforms))
+		return nil
+	}
+	var platforms []platform.Platform
+	for _, s := range lockFlags.platforms {
+		p, err := platform.Parse(s)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		platforms = append(platforms, p)
+	}
+	chans, source, err := manifestSource(env, dir, m, lockFlags.offline)
+	if err != nil {
+		return err
+	}
+	var locked []lockfile.Channel
+	for i, c := range chans {
+		locked = append(locked, lockfile.Channel{Name: m.Channels[i], URL: lockURL(dir, c), Priority: i})
+	}
+	tty := isTerminalWriter(env.Stderr)
+	l, err := lock.Resolve(ctx, m, lock.Options{
+		Channels:  locked,
+		Source:    source,
+		Previous:  prev,
+		Update:    lockFlags.update,
+		UpdateAll: lockFlags.updateAll,
+		Platforms: platforms,
+		Progress: func(p platform.Platform, n int) {
+			if tty {
+				fmt.Fprintf(env.Stderr, "locked %s: %d packages\n", p, n)
+			}
+		},
+	})
+	if err != nil {
+		return explainLockError(env, err)
+	}
+	if lockFlags.dryRun {
+		return lock.WriteDiff(env.Stdout, lock.Diff(prev, l))
+	}
+	if err := lockfile.Write(lockPath, l); err != nil {
+		return err
+	}
+	changes := lock.Diff(prev, l)
+	fmt.Fprintf(env.Stderr, "wrote %s: %d platforms, %d changes\n", lockfile.FileName, len(l.Platforms), len(changes))
+	if lockFlags.sign != "" {
+		return signLock(env, abs(env, lockFlags.sign), lockPath)
+	}
+	return nil
+}
+
+// explainLockError prints a solver's explanation per platform.
+func explainLockError(env *Env, err error) error {
+	var pe *lock.PlatformError
+	var ue *solve.UnsatError
+	if errors.As(err, &pe) && errors.As(err, &ue) {
+		var b strings.Builder
+		for _, e := range unwrapAll(err) {
+			var pe *lock.PlatformError
+			var ue *solve.UnsatError
+			if errors.As(e, &pe) && errors.As(e, &ue) {
+				fmt.Fprintf(&b, "cannot solve env.cue for %s:\n%s\n", pe.Platform, ue.Explain())
+			} else {
+				fmt.Fprintf(&b, "%v\n", e)
+			}
+		}
+		fmt.Fprint(env.Stderr, b.String())
+		return &exitError{code: exitFail}
+	}
+	return err
+}
+
+func unwrapAll(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// loadProject loads env.cue from dir with the site policy.
+func loadProject(env *Env, dir, policy string) (*spec.Manifest, error) {
+	if policy == "" {
+		policy = env.Getenv(spec.PolicyEnv)
+	}
+	if policy != "" {
+		policy = abs(env, policy)
+	}
+	m, err := spec.Load(dir, &spec.LoadOptions{Policy: policy})
+	if errors.Is(err, spec.ErrNoManifest) {
+		return nil, withHint(err, "create one with 'envlock init' or 'envlock import environment.yml'")
+	}
+	return m, err
+}
+
+// lockURL is how a channel's URL is written in the lock: a local channel
+// inside the project directory is written relative to it ("./channel"),
+// so the lock is the same wherever the project is checked out; installs
+// resolve it against the lock's directory.
+func lockURL(projectDir string, c channel.Channel) string {
+	if !c.IsLocal() {
+		return c.URL
+	}
+	rel, err := filepath.Rel(projectDir, c.Dir())
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return c.URL
+	}
+	return "./" + filepath.ToSlash(rel)
+}
+
+// manifestSource resolves the manifest's channels (relative paths against
+// the project directory) and returns a Source that reads each platform's
+// records once.
+func manifestSource(env *Env, projectDir string, m *spec.Manifest, offline bool) ([]channel.Channel, lock.Source, error) {
+	var chans []channel.Channel
+	for _, g := range m.Channels {
+		c, err := channel.Parse(g, projectDir, env.Getenv("ENVLOCK_CHANNEL_ALIAS"))
+		if err != nil {
+			return nil, nil, err
+		}
+		chans = append(chans, c)
+	}
+	client := channel.NewClient(fetch.CacheDir(env.Getenv), env.Getenv)
+	if offline {
+		client.Offline = true
+	}
+	var mu sync.Mutex
+	cache := map[platform.Platform][]*repodata.Record{}
+	return chans, func(ctx context.Context, p platform.Platform) ([]*repodata.Record, error) {
+		mu.Lock()
+		recs, ok := cache[p]
+		mu.Unlock()
+		if ok {
+			return recs, nil
+		}
+		recs, err := client.LoadAll(ctx, chans, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range chans {
+			if u := lockURL(projectDir, c); u != c.URL {
+				for _, r := range recs {
+					if r.Channel == c.URL {
+						r.Channel = u
+						r.URL = u + strings.TrimPrefix(r.URL, c.URL)
+					}
+				}
+			}
+		}
+		mu.Lock()
+		cache[p] = recs
+		mu.Unlock()
+		return recs, nil
+	}, nil
+}
+
+func isTerminalWriter(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+var cmdDiff = &Command{
+	Name:  "diff",
+	Usage: "diff OLD.lock NEW.lock",
+	Short: "show the packages that differ between two locks",
+	Long: `
+Diff prints, per platform, the packages added (+), removed (-) and changed
+(~) between two lock files, as a table.
+
+Example:
+
+	git show HEAD~1:env.lock > old.lock && envlock diff old.lock env.lock
+`,
+	Run: func(ctx context.Context, env *Env, args []string) error {
+		if len(args) != 2 {
+			return usagef("want OLD.lock and NEW.lock")
+		}
+		var locks [2]*lockfile.Lock
+		for i, a := range args {
+			l, _, err := lockfile.Read(abs(env, a))
+			if err != nil {
+				return err
+			}
+			locks[i] = l
+		}
+		return lock.WriteDiff(env.Stdout, lock.Diff(locks[0], locks[1]))
+	},
+}

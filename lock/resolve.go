@@ -1,0 +1,157 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/solve"
+	"github.com/envlock/envlock/spec"
+	"github.com/envlock/envlock/spec/matchspec"
+	"github.com/envlock/envlock/spec/platform"
+	"github.com/envlock/envlock/spec/repodata"
+	"github.com/envlock/envlock/spec/virtual"
+)
+
+// A Source gives the records of the manifest's channels for one
+// platform (its subdir and noarch), channel after channel. The CLI backs
+// it with fetch/channel; tests with files.
+type Source func(ctx context.Context, p platform.Platform) ([]*repodata.Record, error)
+
+// Options adjust Resolve.
+type Options struct {
+	// Channels are the manifest's channels resolved to URLs, highest
+	// priority first.
+	Channels []lockfile.Channel
+	// Source supplies records.
+	Source Source
+	// Previous is the existing lock, if any: its packages are preferred
+	// so that a re-lock moves only what the manifest change requires.
+	Previous *lockfile.Lock
+	// Update names packages that may move to their newest versions.
+	Update []string
+	// UpdateAll ignores Previous: everything is resolved afresh.
+	UpdateAll bool
+	// Platforms restricts which platforms are resolved; the others are
+	// copied from Previous. Empty means all of the manifest's.
+	Platforms []platform.Platform
+	// Progress, when set, is told when each platform is done.
+	Progress func(p platform.Platform, packages int)
+}
+
+// A PlatformError says why one platform could not be resolved.
+type PlatformError struct {
+	Platform platform.Platform
+	Err      error
+}
+
+func (e *PlatformError) Error() string { return fmt.Sprintf("%s: %v", e.Platform, e.Err) }
+func (e *PlatformError) Unwrap() error { return e.Err }
+
+// Resolve solves the manifest for each platform, in parallel, and
+// returns the lock. Errors of several platforms are joined.
+func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Lock, error) {
+	l := &lockfile.Lock{
+		Version:         lockfile.FormatVersion,
+		Name:            m.Name,
+		Manifest:        lockfile.Manifest{SHA256: m.Hash()},
+		Channels:        opts.Channels,
+		ChannelPriority: m.ChannelPriority,
+	}
+	todo := m.Platforms
+	if len(opts.Platforms) > 0 {
+		for _, p := range opts.Platforms {
+			if !slices.Contains(m.Platforms, p) {
+				return nil, fmt.Errorf("platform %s is not in the manifest's platforms %v", p, m.Platforms)
+			}
+		}
+		todo = opts.Platforms
+	}
+	results := make([]*lockfile.Platform, len(todo))
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for i, p := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pl, err := resolvePlatform(ctx, m, p, opts)
+			if err != nil {
+				errs[i] = &PlatformError{Platform: p, Err: err}
+				return
+			}
+			results[i] = pl
+			if opts.Progress != nil {
+				opts.Progress(p, len(pl.Packages))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	l.Platforms = results
+	// Platforms not re-resolved keep what the previous lock had.
+	if opts.Previous != nil && len(opts.Platforms) > 0 {
+		for _, p := range m.Platforms {
+			if !slices.Contains(todo, p) {
+				if prev := opts.Previous.Platform(string(p)); prev != nil {
+					l.Platforms = append(l.Platforms, prev)
+				}
+			}
+		}
+	}
+	l.Canonicalize()
+	return l, nil
+}
+
+func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform, opts Options) (*lockfile.Platform, error) {
+	recs, err := opts.Source(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var specs []*matchspec.MatchSpec
+	for _, d := range m.DependenciesFor(p) {
+		specs = append(specs, d.Spec)
+	}
+	virt := virtual.For(p, m.System)
+	var locked []*repodata.Record
+	if opts.Previous != nil && !opts.UpdateAll {
+		if prev := opts.Previous.Platform(string(p)); prev != nil {
+			have := make(map[string]bool, len(recs))
+			for _, r := range recs {
+				have[r.URL] = true
+			}
+			for _, pk := range prev.Packages {
+				if slices.Contains(opts.Update, pk.Name) {
+					continue
+				}
+				r := pk.Record()
+				locked = append(locked, r)
+				// A locked build the channel no longer lists can still be
+				// kept: the lock holds all it takes to install it.
+				if !have[r.URL] {
+					recs = append(recs, r)
+				}
+			}
+		}
+	}
+	var names []string
+	for _, c := range opts.Channels {
+		names = append(names, matchspec.CanonicalChannel(c.URL))
+	}
+	sol, err := solve.Solve(ctx, &solve.Problem{
+		Index:    solve.NewIndex(recs),
+		Specs:    specs,
+		Virtual:  virtual.Records(virt),
+		Channels: names,
+		Flexible: m.ChannelPriority == "flexible",
+		Locked:   locked,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lockfile.NewPlatform(string(p), virt, specs, sol.Records), nil
+}
