@@ -45,6 +45,8 @@ type Error struct {
 	Path string // "dependencies.numpy"; "" for the manifest as a whole
 	Msg  string
 	Also []Position
+
+	notAllowed bool // the field itself should not be there
 }
 
 func (e *Error) Error() string {
@@ -105,8 +107,23 @@ func sortErrors(es Errors, fileOrder map[string]int) Errors {
 			missing[e.Path] = true
 		}
 	}
+	// Below a field that should not be there, nothing more needs saying.
+	var unwanted []string
+	for _, e := range es {
+		if e.notAllowed {
+			unwanted = append(unwanted, e.Path+".")
+		}
+	}
 	return slices.DeleteFunc(es, func(e *Error) bool {
-		return missing[e.Path] && e.Msg != msgMissing
+		if missing[e.Path] && e.Msg != msgMissing {
+			return true
+		}
+		for _, u := range unwanted {
+			if strings.HasPrefix(e.Path, u) {
+				return true
+			}
+		}
+		return false
 	})
 }
 

@@ -159,7 +159,11 @@ func (l *loader) load() (*Manifest, error) {
 	m.Platforms = l.platforms()
 	m.Target = l.targets()
 	m.Channels = l.channels()
-	if cueFailed || len(l.errs) > 0 {
+	if cueFailed && len(l.errs) == 0 {
+		// Every CUE error was filtered as noise; show them as they are.
+		l.errs = append(l.errs, &Error{Pos: Position{Filename: l.manifestFile}, Msg: cueerrors.Details(l.val.Validate(cue.Concrete(true)), nil)})
+	}
+	if len(l.errs) > 0 {
 		return nil, l.done()
 	}
 	if err := l.decode(m); err != nil {
@@ -384,6 +388,11 @@ func (l *loader) lookup(p cue.Path) (cue.Value, bool) {
 // it is written there, else wherever the unified value says.
 func (l *loader) pos(p cue.Path) Position {
 	if v := l.proj.LookupPath(p); v.Exists() {
+		if src := valueSource(v); src != nil {
+			if ps := position(src.Pos()); l.project[ps.Filename] {
+				return ps
+			}
+		}
 		if ps := l.projectPos(v); ps.Filename != "" {
 			return ps
 		}
@@ -412,6 +421,32 @@ func (l *loader) projectPos(v cue.Value) Position {
 		}
 	}
 	return Position{}
+}
+
+// valueSource returns the expression v was written as, when one
+// expression wrote it.
+func valueSource(v cue.Value) ast.Node {
+	src := v.Source()
+	if f, ok := src.(*ast.Field); ok {
+		return f.Value
+	}
+	return src
+}
+
+// labelPos returns where the field at p is written (its label), or
+// pos(p).
+func (l *loader) labelPos(p cue.Path) Position {
+	if v := l.proj.LookupPath(p); v.Exists() {
+		_, conj := v.Expr()
+		for _, c := range conj {
+			if f, ok := c.Source().(*ast.Field); ok {
+				if ps := position(f.Label.Pos()); l.project[ps.Filename] {
+					return ps
+				}
+			}
+		}
+	}
+	return l.pos(p)
 }
 
 func (l *loader) errorf(p cue.Path, format string, args ...any) {
@@ -453,6 +488,10 @@ func (l *loader) dependencies(p cue.Path) []Dependency {
 	for _, f := range l.fields(p) {
 		fp := fieldPath(p, f)
 		name := labelOf(fp)
+		if !packageName.MatchString(name) {
+			l.errs = append(l.errs, &Error{Pos: l.labelPos(fp), Path: pathString(fp), Msg: badPackageName(name), notAllowed: true})
+			continue
+		}
 		v, ok := l.lookup(fp)
 		if !ok {
 			continue // CUE reported it
@@ -519,7 +558,7 @@ func (l *loader) matchSpecError(p cue.Path, s string, offset int, err error) *Er
 	}
 	// A plain "…" literal: the remainder starts one column after the quote.
 	if v := l.proj.LookupPath(p); v.Exists() {
-		if lit, ok := v.Source().(*ast.BasicLit); ok && lit.Kind == token.STRING {
+		if lit, ok := valueSource(v).(*ast.BasicLit); ok && lit.Kind == token.STRING {
 			raw := lit.Value
 			if str, err := strconv.Unquote(raw); err == nil && len(raw) == len(str)+2 && strings.TrimSpace(str) == str {
 				e.Pos.Column += 1 + pe.Offset - offset
@@ -647,7 +686,7 @@ func (l *loader) targets() map[platform.Platform]*Target {
 		fp := fieldPath(base, f)
 		pl, err := platform.Parse(labelOf(fp))
 		if err != nil {
-			l.errorf(fp, "%v", err)
+			l.errs = append(l.errs, &Error{Pos: l.labelPos(fp), Path: pathString(fp), Msg: err.Error()})
 			continue
 		}
 		out[pl] = &Target{
@@ -777,14 +816,17 @@ func (l *loader) addCUE(err error) {
 		if p := ce.Position(); p.IsValid() {
 			ps = append(ps, p)
 		}
-		if l.inDefault(ps) {
+		// A conflict with a schema default is the default's alternative
+		// failing, which says nothing: the other alternative's error says
+		// what is wrong.
+		if (strings.HasPrefix(format, "conflicting values") || strings.HasPrefix(format, "incompatible list lengths")) && l.inDefault(ps) {
 			continue
 		}
 		path := ce.Path()
 		if len(path) > 0 && path[0] == "#Env" {
 			path = path[1:]
 		}
-		e := &Error{Path: strings.Join(path, "."), Msg: l.message(path, format, args)}
+		e := &Error{Path: strings.Join(path, "."), Msg: l.message(path, format, args), notAllowed: format == "field not allowed"}
 		var policy, schema []Position
 		for _, tp := range ps {
 			p := position(tp)
@@ -823,9 +865,15 @@ func (l *loader) addCUE(err error) {
 		items = append(items, item{path, e, strings.Contains(format, "(mismatched types")})
 	}
 	// A mismatched kind at a path whose deeper fields also failed is the
-	// other alternative of a disjunction the user plainly did not mean.
+	// other alternative of a disjunction the user plainly did not mean; of
+	// several mismatches at one path, the first says enough.
+	mismatched := map[string]bool{}
 	for _, it := range items {
 		if it.mism {
+			if mismatched[it.e.Path] {
+				continue
+			}
+			mismatched[it.e.Path] = true
 			deeper := false
 			for _, o := range items {
 				if len(o.path) > len(it.path) && slices.Equal(o.path[:len(it.path)], it.path) {
@@ -869,7 +917,7 @@ func (l *loader) message(path []string, format string, args []any) string {
 		parent := path[:len(path)-1]
 		switch kind := parentKind(parent); kind {
 		case "dependencies":
-			return fmt.Sprintf("invalid package name %q: conda package names are lower case letters, digits and \"_.-\"", name)
+			return badPackageName(name)
 		case "pypi":
 			return fmt.Sprintf("invalid PyPI project name %q: letters, digits and \"_.-\", starting and ending with a letter or digit (PEP 508)", name)
 		case "env":
@@ -882,6 +930,15 @@ func (l *loader) message(path []string, format string, args []any) string {
 		}
 		return fmt.Sprintf("unknown field %q", name)
 	case strings.HasPrefix(format, "conflicting values %s and %s (mismatched types"):
+		if len(args) == 4 {
+			short := slices.Clone(args)
+			for i := range 2 {
+				if s := fmt.Sprint(short[i]); strings.HasPrefix(s, "{") && len(s) > 24 {
+					short[i] = "{…}"
+				}
+			}
+			msg = fmt.Sprintf(format, short...)
+		}
 		if len(args) == 4 && (isNumberKind(args[2]) && fmt.Sprint(args[3]) == "string" || isNumberKind(args[3]) && fmt.Sprint(args[2]) == "string") {
 			msg += "; write versions as strings, in quotes"
 		}
@@ -889,6 +946,17 @@ func (l *loader) message(path []string, format string, args []any) string {
 		return msgMissing
 	case strings.HasPrefix(format, "incomplete value"):
 		return msg + ": envlock needs a concrete value here"
+	}
+	return msg
+}
+
+// packageName is #PackageName of the schema.
+var packageName = regexp.MustCompile(`^[a-z0-9_][a-z0-9_.-]*$`)
+
+func badPackageName(name string) string {
+	msg := fmt.Sprintf("invalid package name %q: conda package names are lower case letters, digits and \"_.-\"", name)
+	if low := strings.ToLower(name); low != name && packageName.MatchString(low) {
+		msg += fmt.Sprintf("; did you mean %q?", low)
 	}
 	return msg
 }

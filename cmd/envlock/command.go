@@ -96,6 +96,13 @@ func hasFlags(fs *flag.FlagSet) bool {
 	return n > 0
 }
 
+// listVar registers a repeatable flag, emptying it first so that a
+// command run twice in one process starts afresh.
+func listVar(fs *flag.FlagSet, l *stringList, name, usage string) {
+	*l = nil
+	fs.Var(l, name, usage)
+}
+
 // stringList is a repeatable string flag (--channel a --channel b).
 type stringList []string
 

@@ -61,8 +61,8 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&lockFlags.dir, "C", ".", "project directory")
 		fs.StringVar(&lockFlags.policy, "policy", "", "site policy file (default $ENVLOCK_POLICY)")
-		fs.Var(&lockFlags.platforms, "platform", "re-solve only this platform (repeatable)")
-		fs.Var(&lockFlags.update, "update", "let this package move to its newest version (repeatable)")
+		listVar(fs, &lockFlags.platforms, "platform", "re-solve only this platform (repeatable)")
+		listVar(fs, &lockFlags.update, "update", "let this package move to its newest version (repeatable)")
 		fs.BoolVar(&lockFlags.updateAll, "update-all", false, "resolve everything afresh")
 		fs.BoolVar(&lockFlags.check, "check", false, "exit 1 if env.lock is stale or incomplete; write nothing")
 		fs.BoolVar(&lockFlags.dryRun, "dry-run", false, "print what would change; write nothing")

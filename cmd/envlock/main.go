@@ -141,10 +141,9 @@ func lookup(name string) *Command {
 	return nil
 }
 
+// initFlags gives c a fresh flag set; registering the flags resets their
+// variables to the defaults, so each run starts clean.
 func initFlags(c *Command) {
-	if c.Flags != nil {
-		return
-	}
 	c.Flags = flag.NewFlagSet(c.Name, flag.ContinueOnError)
 	if c.SetFlags != nil {
 		c.SetFlags(c.Flags)

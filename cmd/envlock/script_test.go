@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,5 +32,30 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"serve": serveCmd,
+		},
 	})
 }
+
+// serveCmd implements "serve DIR": it serves DIR over HTTP on loopback
+// until the script ends and sets $SERVER to its URL. "serve -stop" stops
+// the last server (to check that nothing needs the network any more).
+func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: serve DIR | serve -stop")
+	}
+	if args[0] == "-stop" {
+		if srv, ok := servers[ts]; ok {
+			srv.Close()
+			delete(servers, ts)
+		}
+		return
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
+	servers[ts] = srv
+	ts.Setenv("SERVER", srv.URL)
+	ts.Defer(srv.Close)
+}
+
+var servers = map[*testscript.TestScript]*httptest.Server{}

@@ -42,7 +42,7 @@ Example:
 	envlock search 'python 3.9.*' --channel ./conda-forge-subset --platform linux-64
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.Var(&searchFlags.channels, "channel", "channel to search (repeatable, in priority order)")
+		listVar(fs, &searchFlags.channels, "channel", "channel to search (repeatable, in priority order)")
 		fs.StringVar(&searchFlags.platform, "platform", "", "conda platform (default: this host's)")
 		fs.BoolVar(&searchFlags.offline, "offline", false, "use only cached repodata (also ENVLOCK_OFFLINE=1)")
 		fs.BoolVar(&searchFlags.json, "json", false, "print full records as JSON")

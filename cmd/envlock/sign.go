@@ -167,7 +167,7 @@ Example:
 	envlock verify-lock --key lab.pub env.lock
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.Var(&verifyLockFlags.keys, "key", "trusted public key (repeatable)")
+		listVar(fs, &verifyLockFlags.keys, "key", "trusted public key (repeatable)")
 		fs.StringVar(&verifyLockFlags.sig, "signature", "", "signature file (default LOCK.sig)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {

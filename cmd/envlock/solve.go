@@ -48,8 +48,8 @@ Example:
 	envlock solve --channel ./channel --platform linux-64 'python 3.11.*' numpy
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.Var(&solveFlags.channels, "channel", "channel (repeatable, highest priority first)")
-		fs.Var(&solveFlags.virtuals, "virtual", "virtual package NAME=VERSION[=BUILD] (repeatable)")
+		listVar(fs, &solveFlags.channels, "channel", "channel (repeatable, highest priority first)")
+		listVar(fs, &solveFlags.virtuals, "virtual", "virtual package NAME=VERSION[=BUILD] (repeatable)")
 		fs.StringVar(&solveFlags.platform, "platform", "", "conda platform (default: this host's)")
 		fs.BoolVar(&solveFlags.flexible, "flexible", false, "flexible channel priority")
 		fs.BoolVar(&solveFlags.offline, "offline", false, "use only cached repodata (also ENVLOCK_OFFLINE=1)")

@@ -6,8 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/envlock/envlock/schemas"
 	"github.com/envlock/envlock/spec/matchspec"
 	"github.com/envlock/envlock/spec/repodata"
 	"github.com/envlock/envlock/spec/virtual"
@@ -137,5 +140,32 @@ func TestRecordRoundTrip(t *testing.T) {
 	back := FromRecord(r).Record()
 	if back.Fn != r.Fn || back.URL != r.URL || back.ParsedVersion().String() != "3.11.9" || back.Depends[0] != "libzlib >=1.2.13" {
 		t.Errorf("round trip: %+v", back)
+	}
+}
+
+// TestSchema validates an encoded lock against schemas/lock.cue.
+func TestSchema(t *testing.T) {
+	data, err := sample(0).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := cuecontext.New()
+	schema := ctx.CompileString(schemas.Lock, cue.Filename("schemas/lock.cue"))
+	if schema.Err() != nil {
+		t.Fatal(schema.Err())
+	}
+	def := schema.LookupPath(cue.ParsePath("#Lock"))
+	val := ctx.CompileBytes(data, cue.Filename("env.lock"))
+	if err := def.Unify(val).Validate(cue.Concrete(true)); err != nil {
+		t.Fatalf("env.lock does not satisfy #Lock: %v", err)
+	}
+	// And the schema is strict: a bad field fails.
+	bad := strings.Replace(string(data), `"channel_priority": "strict"`, `"channel_priority": "sometimes"`, 1)
+	if err := def.Unify(ctx.CompileString(bad)).Validate(cue.Concrete(true)); err == nil {
+		t.Error("a bad channel_priority passed the schema")
+	}
+	extra := strings.Replace(string(data), `"version": 1,`, `"version": 1, "extra": true,`, 1)
+	if err := def.Unify(ctx.CompileString(extra)).Validate(cue.Concrete(true)); err == nil {
+		t.Error("an unknown field passed the schema")
 	}
 }

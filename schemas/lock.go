@@ -1,0 +1,9 @@
+package schemas
+
+import _ "embed"
+
+// Lock is the CUE schema of env.lock (schemas/lock.cue, package lock),
+// whose #Lock definition every lock envlock writes satisfies.
+//
+//go:embed lock.cue
+var Lock string
