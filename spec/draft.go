@@ -30,6 +30,8 @@ type Draft struct {
 	// PyPIIndex and PyPIExtraIndexes set pypi_index when not empty.
 	PyPIIndex        string
 	PyPIExtraIndexes []string
+	// Targets are per-platform dependencies, written in this order.
+	Targets []DraftTarget
 	// Env are environment variables, written sorted by name.
 	Env map[string]string
 	// Glibc sets system.glibc when not empty.
@@ -45,6 +47,12 @@ type DraftDependency struct {
 	Name, Version, Build, Channel string
 	// Comment is written on the line above when not empty.
 	Comment string
+}
+
+// A DraftTarget holds the dependencies of one platform only.
+type DraftTarget struct {
+	Platform     string
+	Dependencies []DraftDependency
 }
 
 // A DraftRequirement is one PyPI requirement to write.
@@ -154,6 +162,20 @@ func (d *Draft) Format() ([]byte, error) {
 	} else if d.Examples {
 		b.WriteString("// env: variables set when the environment is used.\n")
 		b.WriteString("// env: {OMP_NUM_THREADS: \"1\"}\n\n")
+	}
+
+	if len(d.Targets) > 0 {
+		b.WriteString("// target: per-platform dependencies, added to those above.\n")
+		b.WriteString("target: {\n")
+		for _, t := range d.Targets {
+			fmt.Fprintf(&b, "\t%s: dependencies: {\n", quote(t.Platform))
+			for _, dep := range t.Dependencies {
+				writeComment(&b, "\t\t", dep.Comment)
+				fmt.Fprintf(&b, "\t\t%s: %s\n", label(dep.Name), dep.value())
+			}
+			b.WriteString("\t}\n")
+		}
+		b.WriteString("}\n\n")
 	}
 
 	if d.Examples {

@@ -465,3 +465,60 @@ func redact(u string) string {
 	}
 	return out
 }
+
+// Open starts a GET of u from byte offset (0 for all), trying mirrors
+// first, with credentials and retries on server errors and network
+// failures. The caller reads and closes the body; a 206 response means
+// the server honoured the offset. Errors name the URL without
+// credentials.
+func (c *Client) Open(ctx context.Context, u string, offset int64) (*http.Response, error) {
+	var lastErr error
+	for _, cand := range c.candidates(u) {
+		if c.Offline {
+			return nil, fmt.Errorf("%s: %w", redact(u), ErrOffline)
+		}
+		wait := c.Backoff
+		for attempt := 0; ; attempt++ {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, cand, nil)
+			if err != nil {
+				return nil, err
+			}
+			if offset > 0 {
+				req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
+			}
+			c.authorize(req)
+			resp, err := c.HTTP.Do(req)
+			if err == nil && resp.StatusCode < 500 {
+				if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusPartialContent {
+					return resp, nil
+				}
+				resp.Body.Close()
+				lastErr = &HTTPError{URL: redact(cand), Status: resp.StatusCode}
+				break // a 4xx will not change: next mirror
+			}
+			if err == nil {
+				resp.Body.Close()
+				lastErr = &HTTPError{URL: redact(cand), Status: resp.StatusCode}
+			} else {
+				lastErr = fmt.Errorf("GET %s: %v", redact(cand), unwrapURLError(err))
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if attempt >= c.Retries {
+				lastErr = fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt+1)
+				break
+			}
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			wait *= 2
+		}
+	}
+	return nil, lastErr
+}
+
+// Redact returns u without credentials, for messages.
+func Redact(u string) string { return redact(u) }

@@ -1,0 +1,175 @@
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+func art(fn string, data []byte) Artifact {
+	sum := sha256.Sum256(data)
+	return Artifact{Fn: fn, URL: "https://example.invalid/" + fn, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}
+}
+
+func put(t *testing.T, c *Cache, a Artifact, data []byte) (string, error) {
+	t.Helper()
+	w, existing, err := c.Create(a)
+	if err != nil {
+		return "", err
+	}
+	if w == nil {
+		return existing, nil
+	}
+	w.Write(data)
+	return w.Commit()
+}
+
+func TestPutFind(t *testing.T) {
+	c, err := Open([]string{filepath.Join(t.TempDir(), "pkgs")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("package bytes")
+	a := art("zlib-1.2.13-h0.conda", data)
+	if _, ok := c.Find(a); ok {
+		t.Fatal("found before put")
+	}
+	p, err := put(t, c, a, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.Find(a); !ok || got != p {
+		t.Fatalf("Find = %q %v", got, ok)
+	}
+	// Corrupt the entry: it is not used, and it is removed.
+	os.WriteFile(p, []byte("package bytez"), 0o644)
+	if _, ok := c.Find(a); ok {
+		t.Fatal("a corrupt entry was used")
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the corrupt entry was left in place")
+	}
+	// Bytes that do not match are refused and leave nothing behind.
+	_, err = put(t, c, a, []byte("tampered!!!!!"))
+	var he *HashError
+	if !errors.As(err, &he) {
+		t.Fatalf("tampered put: %v", err)
+	}
+	entries, _ := os.ReadDir(c.Writable())
+	for _, e := range entries {
+		if !e.IsDir() {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestReadOnlyDirs(t *testing.T) {
+	ro := t.TempDir()
+	data := []byte("shared by the admin")
+	a := art("numpy-1.26.4-py.conda", data)
+	os.WriteFile(filepath.Join(ro, a.Fn), data, 0o444)
+	os.Chmod(ro, 0o555)
+	t.Cleanup(func() { os.Chmod(ro, 0o755) })
+	rw := filepath.Join(t.TempDir(), "mine")
+	c, err := Open([]string{ro, rw}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Getuid() != 0 && c.Writable() != rw {
+		t.Errorf("writable = %q, want %q", c.Writable(), rw)
+	}
+	if p, ok := c.Find(a); !ok || filepath.Dir(p) != ro {
+		t.Errorf("the read-only copy was not found: %q %v", p, ok)
+	}
+}
+
+func TestGroupShared(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "group")
+	os.Mkdir(dir, 0o755)
+	if err := os.Chmod(dir, 0o2775|os.ModeSetgid); err != nil {
+		t.Skip(err)
+	}
+	old := syscall.Umask(0o077) // a user whose umask shares nothing
+	defer syscall.Umask(old)
+	c, err := Open([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Shared() {
+		t.Fatal("a setgid directory was not taken as shared")
+	}
+	data := []byte("x")
+	p, err := put(t, c, art("a-1-0.conda", data), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(p)
+	if fi.Mode().Perm() != 0o664 {
+		t.Errorf("entry mode %v, want 0664 despite umask 077", fi.Mode().Perm())
+	}
+	li, _ := os.Stat(filepath.Join(dir, ".locks"))
+	if li.Mode().Perm()&0o070 != 0o070 {
+		t.Errorf("lock dir mode %v, want group rwx", li.Mode().Perm())
+	}
+	// A forced mode wins.
+	c2, _ := Open([]string{t.TempDir()}, Options{Mode: 0o660})
+	p2, _ := put(t, c2, art("b-1-0.conda", data), data)
+	if fi, _ := os.Stat(p2); fi.Mode().Perm() != 0o660 {
+		t.Errorf("forced mode: %v", fi.Mode().Perm())
+	}
+}
+
+func TestConcurrentCreate(t *testing.T) {
+	c, _ := Open([]string{t.TempDir()}, Options{})
+	data := make([]byte, 1<<20)
+	a := art("big-1-0.conda", data)
+	var wg sync.WaitGroup
+	var writers int32
+	var mu sync.Mutex
+	paths := map[string]bool{}
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, existing, err := c.Create(a)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			p := existing
+			if w != nil {
+				mu.Lock()
+				writers++
+				mu.Unlock()
+				w.Write(data)
+				if p, err = w.Commit(); err != nil {
+					t.Error(err)
+				}
+			}
+			mu.Lock()
+			paths[p] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if writers != 1 || len(paths) != 1 {
+		t.Errorf("%d writers, paths %v; want one writer and one path", writers, paths)
+	}
+}
+
+func TestDefaultDirs(t *testing.T) {
+	env := map[string]string{"XDG_CACHE_HOME": "/x", "HOME": "/h"}
+	get := func(k string) string { return env[k] }
+	if d := DefaultDirs(get); d[0] != "/x/envlock/pkgs" {
+		t.Errorf("xdg: %v", d)
+	}
+	env["ENVLOCK_PKGS_DIRS"] = "/blue/lab/pkgs:/home/me/pkgs"
+	if d := DefaultDirs(get); len(d) != 2 || d[0] != "/blue/lab/pkgs" {
+		t.Errorf("ENVLOCK_PKGS_DIRS: %v", d)
+	}
+}
