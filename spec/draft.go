@@ -184,7 +184,7 @@ func (d *Draft) Format() ([]byte, error) {
 		b.WriteString("// target: per-platform overrides of dependencies and pypi.\n")
 		b.WriteString("// target: \"linux-64\": dependencies: pytorch: \"2.* cuda*\"\n")
 	}
-	out, err := format.Source([]byte(b.String()), format.Simplify())
+	out, err := format.Source([]byte(b.String()))
 	if err != nil {
 		return nil, fmt.Errorf("formatting env.cue: %v", err)
 	}

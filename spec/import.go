@@ -1,8 +1,11 @@
 package spec
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -39,6 +42,9 @@ func (im *importer) errorf(p envfile.Pos, format string, args ...any) {
 }
 
 func (im *importer) result(d *Draft) (*Draft, []Note, error) {
+	slices.SortStableFunc(im.notes, func(a, b Note) int {
+		return cmp.Or(cmp.Compare(a.Pos.Filename, b.Pos.Filename), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Column, b.Pos.Column))
+	})
 	if len(im.errs) > 0 {
 		return nil, im.notes, im.errs
 	}
@@ -66,7 +72,7 @@ func ImportEnvironment(env *envfile.Environment, readFile func(name string) ([]b
 		d.Name = im.envName(env.Name, env.NamePos)
 	}
 	if env.Prefix != "" {
-		im.note(env.NamePos, "dropped prefix %s: envlock installs where you say, with \"envlock install -p PATH\"", env.Prefix)
+		im.note(env.PrefixPos, "dropped prefix %s: envlock installs where you say, with \"envlock install -p PATH\"", env.Prefix)
 	}
 	for _, it := range env.Ignored {
 		im.note(it.Pos, "dropped %q: env.cue has no such field", it.Value)
@@ -408,4 +414,58 @@ func ImportExplicit(file string, ex *envfile.Explicit) (*Draft, []Note, error) {
 		"hashes when you lock.",
 	}
 	return im.result(d)
+}
+
+// Import reads an environment file of any kind envfile.Detect tells
+// (environment.yml, @EXPLICIT, spec list) and returns it as a Draft whose
+// Name is set: the file's own, else one made from filename. readFile is
+// as for ImportEnvironment.
+func Import(filename string, data []byte, readFile func(name string) ([]byte, error)) (*Draft, []Note, error) {
+	var (
+		d     *Draft
+		notes []Note
+		err   error
+	)
+	switch envfile.Detect(data) {
+	case envfile.KindExplicit:
+		ex, perr := envfile.ParseExplicit(filename, data)
+		if perr != nil {
+			return nil, nil, envfileError(perr)
+		}
+		d, notes, err = ImportExplicit(filename, ex)
+	case envfile.KindSpecList:
+		items, perr := envfile.ParseSpecList(filename, data)
+		if perr != nil {
+			return nil, nil, envfileError(perr)
+		}
+		d, notes, err = ImportSpecList(items)
+	default:
+		env, perr := envfile.ParseEnvironment(filename, data)
+		if perr != nil {
+			return nil, nil, envfileError(perr)
+		}
+		d, notes, err = ImportEnvironment(env, readFile)
+	}
+	if err != nil {
+		return nil, notes, err
+	}
+	if d.Name == "" {
+		d.Name = NameFromPath(filename)
+	}
+	if len(d.Header) == 0 {
+		d.Header = []string{fmt.Sprintf("Imported from %s by \"envlock import\".", path.Base(filepath.ToSlash(filename)))}
+	} else {
+		d.Header = append([]string{fmt.Sprintf("Imported from %s by \"envlock import\".", path.Base(filepath.ToSlash(filename)))}, d.Header...)
+	}
+	return d, notes, nil
+}
+
+// envfileError turns an envfile error into Errors, so every import error
+// prints as file:line:col.
+func envfileError(err error) error {
+	var e *envfile.Error
+	if errors.As(err, &e) {
+		return Errors{{Pos: fromEnvPos(e.Pos), Msg: e.Msg}}
+	}
+	return err
 }

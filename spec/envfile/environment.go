@@ -2,6 +2,8 @@ package envfile
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue/ast"
@@ -21,6 +23,8 @@ type Environment struct {
 	// Prefix is "prefix:", the path conda env export records; envlock
 	// installs with -p PATH instead.
 	Prefix string
+	// PrefixPos is where Prefix is written.
+	PrefixPos Pos
 	// Channels are "channels:", in order.
 	Channels []Item
 	// Dependencies are the conda MatchSpec strings of "dependencies:".
@@ -78,6 +82,7 @@ func ParseEnvironment(filename string, data []byte) (*Environment, error) {
 			env.NamePos = pos(field.Value.Pos())
 		case "prefix":
 			env.Prefix, err = scalar(field.Value, "prefix")
+			env.PrefixPos = pos(field.Label.Pos())
 		case "channels":
 			env.Channels, err = scalars(field.Value, "channels")
 		case "platforms":
@@ -242,16 +247,22 @@ func pos(p token.Pos) Pos {
 	return Pos{File: p.Filename(), Line: p.Line(), Column: p.Column()}
 }
 
+var yamlLine = regexp.MustCompile(`^(.*?):(\d+): (.*)$`)
+
 func yamlError(filename string, err error) error {
+	msg := err.Error()
 	for _, e := range errors.Errors(err) {
-		p := e.Position()
-		format, args := e.Msg()
-		msg := fmt.Sprintf(format, args...)
-		if p.IsValid() {
-			return &Error{pos(p), "invalid YAML: " + msg}
+		if p := e.Position(); p.IsValid() {
+			format, args := e.Msg()
+			return &Error{pos(p), "invalid YAML: " + fmt.Sprintf(format, args...)}
 		}
-		// The YAML decoder puts "file:line: " in the message itself.
-		return &Error{Pos{File: filename, Line: 1}, "invalid YAML: " + strings.TrimPrefix(msg, filename+": ")}
+		msg = e.Error()
+		break
 	}
-	return &Error{Pos{File: filename, Line: 1}, "invalid YAML: " + err.Error()}
+	// The YAML decoder puts "file:line: " in the message itself.
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[2])
+		return &Error{Pos{File: filename, Line: line}, "invalid YAML: " + m[3]}
+	}
+	return &Error{Pos{File: filename, Line: 1}, "invalid YAML: " + msg}
 }
