@@ -560,6 +560,9 @@ func (p *specParser) parsePackageFile(s string) (*MatchSpec, error) {
 			return nil, p.errorf(0, "build in file name: %v", err)
 		}
 		ms.Name = strings.ToLower(parts[0])
+		if err := checkName(ms.Name); err != nil {
+			return nil, p.errorf(0, "package file name %q: %v", fn, err)
+		}
 		ms.Channel = ch
 		ms.Subdir = path.Base(dir)
 		ms.Version = vs
