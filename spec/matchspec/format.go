@@ -43,13 +43,15 @@ func (m *MatchSpec) String() string {
 		case strings.HasPrefix(v, "=="):
 			b.WriteString(v)
 			exact = true
+		case strings.HasPrefix(v, "="):
+			// "=1.2" and other operator forms that the shorthands below
+			// would mangle.
+			brackets = append(brackets, "version='"+v+"'")
 		case strings.HasSuffix(v, ".*"):
 			b.WriteString("=" + strings.TrimSuffix(v, ".*"))
 		case v == "*":
 		case strings.HasSuffix(v, "*"):
 			b.WriteString("=" + strings.TrimSuffix(v, "*"))
-		case strings.HasPrefix(v, "="):
-			brackets = append(brackets, "version='"+v+"'")
 		default:
 			b.WriteString("==" + v)
 			exact = true
