@@ -125,6 +125,7 @@ func (l *loader) load() (*Manifest, error) {
 	l.def = schema.LookupPath(cue.MakePath(cue.Def("#Env")))
 
 	inst := build.NewContext().NewInstance(l.dir, nil)
+	files = append(files, l.declarations())
 	for _, f := range files {
 		if err := inst.AddSyntax(f); err != nil {
 			l.addCUE(err)
@@ -306,6 +307,28 @@ func (l *loader) compileSchema() (cue.Value, error) {
 		return cue.Value{}, fmt.Errorf("internal error: the built-in schema does not compile: %v", err)
 	}
 	return v.FillPath(cue.MakePath(cue.Def("#Host")), string(l.opts.Host)), nil
+}
+
+// declarations returns a file of package env declaring every field of
+// #Env as "_", so that the project and the policy can refer to fields
+// they do not set themselves ("if kernel != false" in a policy, when the
+// project leaves kernel to its default).
+func (l *loader) declarations() *ast.File {
+	f := &ast.File{Decls: []ast.Decl{&ast.Package{Name: ast.NewIdent("env")}}}
+	it, err := l.def.Fields(cue.Optional(true))
+	if err != nil {
+		return f
+	}
+	for it.Next() {
+		s := it.Selector()
+		if s.LabelType() != cue.StringLabel {
+			continue
+		}
+		// Optional, so that a required field the project leaves out
+		// is still reported as missing.
+		f.Decls = append(f.Decls, &ast.Field{Label: ast.NewIdent(s.Unquoted()), Constraint: token.OPTION, Value: ast.NewIdent("_")})
+	}
+	return f
 }
 
 // walk validates the value at path p and, when it fails, each of its
@@ -826,6 +849,13 @@ func (l *loader) addCUE(err error) {
 		if len(path) > 0 && path[0] == "#Env" {
 			path = path[1:]
 		}
+		var labelAt *Position
+		if format == "field not allowed" && len(path) > 1 && !l.def.LookupPath(cue.MakePath(cue.Str(path[0]))).Exists() {
+			// CUE names the deepest field below an unknown top-level one.
+			path = path[:1]
+			p := l.labelPos(cue.MakePath(cue.Str(path[0])))
+			labelAt = &p
+		}
 		e := &Error{Path: strings.Join(path, "."), Msg: l.message(path, format, args), notAllowed: format == "field not allowed"}
 		var policy, schema []Position
 		for _, tp := range ps {
@@ -847,6 +877,9 @@ func (l *loader) addCUE(err error) {
 					schema = append(schema, p)
 				}
 			}
+		}
+		if labelAt != nil && labelAt.Line > 0 {
+			e.Pos = *labelAt
 		}
 		if e.Pos.Filename == "" {
 			if len(policy) > 0 && (e.Path == "" || len(l.project) == 0) {
@@ -876,7 +909,8 @@ func (l *loader) addCUE(err error) {
 			mismatched[it.e.Path] = true
 			deeper := false
 			for _, o := range items {
-				if len(o.path) > len(it.path) && slices.Equal(o.path[:len(it.path)], it.path) {
+				if len(o.path) > len(it.path) && slices.Equal(o.path[:len(it.path)], it.path) ||
+					!o.mism && slices.Equal(o.path, it.path) {
 					deeper = true
 				}
 			}

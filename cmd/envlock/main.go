@@ -29,6 +29,9 @@ const (
 // commands is the table of subcommands, in the order "envlock help" lists
 // them.
 var commands = []*Command{
+	cmdInit,
+	cmdImport,
+	cmdCheck,
 	cmdLock,
 	cmdDiff,
 	cmdSearch,

@@ -1,6 +1,7 @@
 package envfile
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -55,8 +56,14 @@ type Variable struct {
 // ParseEnvironment parses an environment.yml. filename is used in
 // positions only.
 func ParseEnvironment(filename string, data []byte) (*Environment, error) {
-	f, err := yaml.Extract(filename, data)
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{Pos{filename, 1, 1}, "empty file: an environment.yml is a mapping with name, channels and dependencies"}
+	}
+	f, err := extractYAML(filename, data)
 	if err != nil {
+		if e, ok := err.(*Error); ok {
+			return nil, e
+		}
 		return nil, yamlError(filename, err)
 	}
 	env := &Environment{Selected: map[string][]Item{}}
@@ -73,7 +80,11 @@ func ParseEnvironment(filename string, data []byte) (*Environment, error) {
 	for _, d := range fields {
 		field, ok := d.(*ast.Field)
 		if !ok {
-			return nil, &Error{pos(d.Pos()), "an environment.yml is a mapping with name, channels and dependencies"}
+			p := pos(d.Pos())
+			if p.Line == 0 {
+				p = Pos{filename, 1, 1}
+			}
+			return nil, &Error{p, "an environment.yml is a mapping with name, channels and dependencies"}
 		}
 		key := labelString(field.Label)
 		switch key {
@@ -245,6 +256,18 @@ func labelString(l ast.Label) string {
 
 func pos(p token.Pos) Pos {
 	return Pos{File: p.Filename(), Line: p.Line(), Column: p.Column()}
+}
+
+// extractYAML is yaml.Extract, turning a panic of the decoder into an
+// error: CUE v0.17.1's decoder panics on some malformed scalars (found by
+// FuzzParseEnvironment, see testdata/fuzz).
+func extractYAML(filename string, data []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, &Error{Pos{filename, 1, 1}, fmt.Sprintf("invalid YAML: the decoder failed (%v)", r)}
+		}
+	}()
+	return yaml.Extract(filename, data)
 }
 
 var yamlLine = regexp.MustCompile(`^(.*?):(\d+): (.*)$`)
