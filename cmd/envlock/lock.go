@@ -77,7 +77,7 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected arguments %q", args)
 	}
 	dir := abs(env, lockFlags.dir)
-	m, err := loadProject(env, dir, lockFlags.policy)
+	m, err := loadProject(env, lockFlags.dir, lockFlags.policy)
 	if err != nil {
 		return err
 	}
@@ -174,19 +174,17 @@ func unwrapAll(err error) []error {
 	return []error{err}
 }
 
-// loadProject loads env.cue from dir with the site policy.
+// loadProject loads env.cue from the project directory as the user gave
+// it (so error positions read as typed), printing manifest errors.
 func loadProject(env *Env, dir, policy string) (*spec.Manifest, error) {
-	if policy == "" {
-		policy = env.Getenv(spec.PolicyEnv)
-	}
-	if policy != "" {
-		policy = abs(env, policy)
-	}
-	m, err := spec.Load(dir, &spec.LoadOptions{Policy: policy})
-	if errors.Is(err, spec.ErrNoManifest) {
+	m, err := loadManifest(env, dir, policy)
+	switch {
+	case errors.Is(err, spec.ErrNoManifest):
 		return nil, withHint(err, "create one with 'envlock init' or 'envlock import environment.yml'")
+	case err != nil:
+		return nil, manifestError(env, err)
 	}
-	return m, err
+	return m, nil
 }
 
 // lockURL is how a channel's URL is written in the lock: a local channel
