@@ -34,6 +34,8 @@ var commands = []*Command{
 	cmdCheck,
 	cmdLock,
 	cmdDiff,
+	cmdInstall,
+	cmdRemove,
 	cmdSearch,
 	cmdSolve,
 	cmdKeygen,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/testdata"
 )
 
@@ -33,7 +34,8 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"serve": serveCmd,
+			"serve":     serveCmd,
+			"mkchannel": mkchannelCmd,
 		},
 	})
 }
@@ -59,3 +61,18 @@ func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 var servers = map[*testscript.TestScript]*httptest.Server{}
+
+// mkchannelCmd implements "mkchannel DIR [tar.bz2]": it writes the demo
+// packages of internal/condapkg as a channel (real .conda archives, or
+// .tar.bz2 with the second argument).
+func mkchannelCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: mkchannel DIR [tar.bz2]")
+	}
+	ext := ".conda"
+	if len(args) == 2 {
+		ext = "." + args[1]
+	}
+	err := condapkg.WriteChannel(ts.MkAbs(args[0]), condapkg.Demo(), func(*condapkg.Package) string { return ext })
+	ts.Check(err)
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/envlock/envlock/fetch"
+	"github.com/envlock/envlock/fetch/cache"
+	"github.com/envlock/envlock/fetch/channel"
+	"github.com/envlock/envlock/fetch/download"
+	"github.com/envlock/envlock/fetch/progress"
+	"github.com/envlock/envlock/install"
+	"github.com/envlock/envlock/install/link"
+	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/sign"
+	"github.com/envlock/envlock/spec/platform"
+)
+
+var installFlags struct {
+	lock     string
+	prefix   string
+	platform string
+	pkgsDirs stringList
+	link     string
+	force    bool
+	offline  bool
+	keys     stringList
+	scripts  bool
+}
+
+var cmdInstall = &Command{
+	Name:  "install",
+	Usage: "install [--lock env.lock] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline]",
+	Short: "replay a lock into an environment at PATH",
+	Long: `
+Install makes PATH hold exactly the packages env.lock pins for this
+platform: it checks the lock against this host first, then downloads
+every package into the shared package cache (each checked against the
+lock's sha256), extracts and links them into a staging directory beside
+PATH, writes conda-meta so conda and mamba can use the environment, and
+moves it into place. An interrupted install leaves PATH as it was; the
+next run finishes or rolls back. Re-installing the same lock is a no-op.
+
+The package cache is --pkgs-dir (repeatable; the first writable is used,
+the others are read), else $ENVLOCK_PKGS_DIRS (colon-separated), else
+$XDG_CACHE_HOME/envlock/pkgs. Put it on group or scratch storage to spare
+the home quota; a group-writable or setgid cache is shared with the group.
+
+--link chooses how files get from the cache into PATH: hard links when
+they share a file system (default, falling back to copies), reflinks, or
+copies. --key (or $ENVLOCK_TRUSTED_KEYS) requires a valid env.lock.sig by
+one of the keys. PATH must not exist, be empty, or be an envlock
+environment; --force replaces anything else.
+
+Post-link scripts in packages are not run; install says which it skipped.
+
+Example:
+
+	envlock install -p /blue/mylab/envs/proj --pkgs-dir /blue/mylab/pkgs
+`,
+	SetFlags: func(fs *flag.FlagSet) {
+		fs.StringVar(&installFlags.lock, "lock", lockfile.FileName, "lock file")
+		fs.StringVar(&installFlags.prefix, "p", "", "environment path (required)")
+		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
+		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
+		fs.StringVar(&installFlags.link, "link", "", "hardlink, reflink or copy (default: hardlink, else copy)")
+		fs.BoolVar(&installFlags.force, "force", false, "replace a PATH that is not an envlock environment")
+		fs.BoolVar(&installFlags.offline, "offline", false, "use only the package cache")
+		listVar(fs, &installFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
+		fs.BoolVar(&installFlags.scripts, "allow-scripts", false, "run post-link scripts (not yet supported: they are reported)")
+	},
+	Run: runInstall,
+}
+
+func runInstall(ctx context.Context, env *Env, args []string) error {
+	if len(args) != 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	if installFlags.prefix == "" {
+		return usagef("-p PATH is required")
+	}
+	mode := link.Mode(installFlags.link)
+	switch mode {
+	case link.Auto, link.Hardlink, link.Copy, link.Reflink:
+	default:
+		return usagef("--link must be hardlink, reflink or copy")
+	}
+	lockPath := abs(env, installFlags.lock)
+	l, data, err := lockfile.Read(lockPath)
+	if err != nil {
+		return err
+	}
+	p := platform.Host()
+	if installFlags.platform != "" {
+		if p, err = platform.Parse(installFlags.platform); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	pl := l.Platform(string(p))
+	if pl == nil {
+		var have []string
+		for _, x := range l.Platforms {
+			have = append(have, x.Platform)
+		}
+		return withHint(fmt.Errorf("%s has no packages for this platform (%s); it was locked for %s", filepath.Base(lockPath), p, strings.Join(have, ", ")),
+			"add %q to platforms in env.cue and run 'envlock lock', or pass --platform", string(p))
+	}
+	sigStatus := "not checked"
+	keys, err := trustedKeys(env, installFlags.keys)
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		sig, err := os.ReadFile(lockPath + sign.SigFileSuffix)
+		if errors.Is(err, os.ErrNotExist) {
+			sig = nil
+		} else if err != nil {
+			return err
+		}
+		if err := sign.VerifyTrusted(keys, sig, data); err != nil {
+			return &exitError{code: exitSignature, msg: fmt.Sprintf("%s: %v; nothing was installed", lockPath, err)}
+		}
+		sigStatus = "verified"
+	}
+	dirs := []string(installFlags.pkgsDirs)
+	for i := range dirs {
+		dirs[i] = abs(env, dirs[i])
+	}
+	if len(dirs) == 0 {
+		dirs = cache.DefaultDirs(env.Getenv)
+	}
+	c, err := cache.Open(dirs, cache.Options{})
+	if err != nil {
+		return err
+	}
+	client := channel.NewClient(fetch.CacheDir(env.Getenv), env.Getenv)
+	client.Offline = client.Offline || installFlags.offline
+	var total int64
+	for _, pk := range pl.Packages {
+		total += pk.Size
+	}
+	rep := progress.New(env.Stderr, "fetching", total, isTerminalWriter(env.Stderr), 5*time.Second)
+	prefix := abs(env, installFlags.prefix)
+	res, err := install.Apply(ctx, install.Options{
+		Lock: l, LockData: data, LockPath: lockPath, Platform: string(p), Prefix: prefix,
+		Fetcher:      &download.Fetcher{Client: client, Cache: c, Parallel: 4, BaseDir: filepath.Dir(lockPath), Progress: rep},
+		Link:         mode,
+		Force:        installFlags.force,
+		AllowScripts: installFlags.scripts,
+		Signature:    sigStatus,
+		Log:          func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
+	})
+	if err != nil {
+		if errors.Is(err, install.ErrNotEnvlockPrefix) {
+			return withHint(err, "choose another path, or pass --force to replace it")
+		}
+		return err
+	}
+	if res.UpToDate {
+		fmt.Fprintf(env.Stderr, "%s is up to date with %s (%d packages)\n", prefix, filepath.Base(lockPath), res.Packages)
+		return nil
+	}
+	rep.Finish()
+	for _, w := range res.Warnings {
+		fmt.Fprintln(env.Stderr, "warning: "+w)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintln(env.Stderr, "skipped post-link script: "+s)
+	}
+	fmt.Fprintf(env.Stderr, "installed %d packages (%d files) into %s\n", res.Packages, res.Files, prefix)
+	return nil
+}
+
+var removeFlags struct{ prefix string }
+
+var cmdRemove = &Command{
+	Name:  "remove",
+	Usage: "remove -p PATH",
+	Short: "delete an environment envlock installed",
+	Long: `
+Remove deletes the environment at PATH, which must have been made by
+'envlock install' (it has conda-meta/envlock.json); anything else is
+refused, so a typo cannot delete another directory. The package cache is
+kept.
+
+Example:
+
+	envlock remove -p /blue/mylab/envs/proj
+`,
+	SetFlags: func(fs *flag.FlagSet) {
+		fs.StringVar(&removeFlags.prefix, "p", "", "environment path (required)")
+	},
+	Run: func(ctx context.Context, env *Env, args []string) error {
+		if len(args) != 0 || removeFlags.prefix == "" {
+			return usagef("want -p PATH and no arguments")
+		}
+		prefix := abs(env, removeFlags.prefix)
+		if err := install.Remove(prefix); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "removed %s\n", prefix)
+		return nil
+	},
+}

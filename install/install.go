@@ -1,0 +1,460 @@
+package install
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/envlock/envlock/fetch/cache"
+	"github.com/envlock/envlock/fetch/download"
+	"github.com/envlock/envlock/install/extract"
+	"github.com/envlock/envlock/install/link"
+	"github.com/envlock/envlock/install/pkginfo"
+	"github.com/envlock/envlock/internal/atomicfile"
+	"github.com/envlock/envlock/lock/lockfile"
+)
+
+// MarkerFile is the file in conda-meta that marks an envlock prefix and
+// records which lock it holds.
+const MarkerFile = "envlock.json"
+
+// Marker is the content of conda-meta/envlock.json.
+type Marker struct {
+	Lock      string    `json:"lock"`        // path of the lock installed
+	LockHash  string    `json:"lock_sha256"` // sha256 of its bytes
+	Name      string    `json:"name"`
+	Platform  string    `json:"platform"`
+	Signature string    `json:"signature"` // "verified by <fingerprint>", "unsigned", "not checked"
+	Installed time.Time `json:"installed"`
+	Packages  []string  `json:"packages"` // name-version-build
+}
+
+// Options adjust Apply.
+type Options struct {
+	// Lock and its bytes; LockPath is recorded in the marker.
+	Lock     *lockfile.Lock
+	LockData []byte
+	LockPath string
+	// Platform to install (one of the lock's).
+	Platform string
+	// Prefix is the target path (absolute).
+	Prefix string
+	// Fetcher fills the cache.
+	Fetcher *download.Fetcher
+	// Link chooses hardlinks or copies.
+	Link link.Mode
+	// Force replaces a target that is not an envlock prefix.
+	Force bool
+	// AllowScripts runs post-link scripts (not implemented: they are
+	// reported as skipped either way for now).
+	AllowScripts bool
+	// Signature describes the signature check done by the caller.
+	Signature string
+	// Log receives one line per notable event (fallbacks, warnings).
+	Log func(string)
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Result describes an install.
+type Result struct {
+	Packages  int
+	Files     int
+	UpToDate  bool
+	Skipped   []string // post-link scripts not run
+	Warnings  []string
+	Hardlinks int
+	Copies    int
+}
+
+// ErrNotEnvlockPrefix is wrapped when the target exists and was not made
+// by envlock.
+var ErrNotEnvlockPrefix = errors.New("the target exists and is not an envlock environment")
+
+// ReadMarker reads conda-meta/envlock.json of a prefix.
+func ReadMarker(prefix string) (*Marker, error) {
+	data, err := os.ReadFile(filepath.Join(prefix, "conda-meta", MarkerFile))
+	if err != nil {
+		return nil, err
+	}
+	var m Marker
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(prefix, "conda-meta", MarkerFile), err)
+	}
+	return &m, nil
+}
+
+// Apply installs the lock's platform into the prefix.
+func Apply(ctx context.Context, o Options) (*Result, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = func(string) {}
+	}
+	pl := o.Lock.Platform(o.Platform)
+	if pl == nil {
+		return nil, fmt.Errorf("the lock has no platform %s (it has %s)", o.Platform, platforms(o.Lock))
+	}
+	prefix := filepath.Clean(o.Prefix)
+	if err := recover_(prefix); err != nil {
+		return nil, err
+	}
+	lockHash := lockfile.Hash(o.LockData)
+	if fi, err := os.Stat(prefix); err == nil {
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("%s exists and is not a directory", prefix)
+		}
+		m, err := ReadMarker(prefix)
+		switch {
+		case err == nil && m.LockHash == lockHash && m.Platform == o.Platform:
+			return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
+		case err != nil && !o.Force && !isEmptyDir(prefix):
+			return nil, fmt.Errorf("%s: %w (no conda-meta/envlock.json); pass --force to replace it", prefix, ErrNotEnvlockPrefix)
+		}
+	}
+
+	// Fetch every artifact into the cache first: nothing is touched
+	// before all bytes are here and verified.
+	arts := make([]cache.Artifact, len(pl.Packages))
+	for i, pk := range pl.Packages {
+		arts[i] = cache.Artifact{Fn: fileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}
+	}
+	paths, err := o.Fetcher.Fetch(ctx, arts)
+	if err != nil {
+		return nil, err
+	}
+	c := o.Fetcher.Cache
+	dirs := make([]string, len(paths))
+	for i, p := range paths {
+		d, err := extracted(ctx, c, p, pl.Packages[i], o.Log)
+		if err != nil {
+			return nil, err
+		}
+		dirs[i] = d
+	}
+
+	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
+		return nil, err
+	}
+	stage, err := os.MkdirTemp(filepath.Dir(prefix), ".envlock-stage-"+filepath.Base(prefix)+"-")
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(stage)
+		}
+	}()
+	os.Chmod(stage, 0o755)
+
+	res := &Result{Packages: len(pl.Packages)}
+	pyver, sitePackages := pythonOf(pl)
+	meta := filepath.Join(stage, "conda-meta")
+	if err := os.MkdirAll(meta, 0o755); err != nil {
+		return nil, err
+	}
+	order := installOrder(pl.Packages)
+	for _, i := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pk := pl.Packages[i]
+		info, err := pkginfo.Read(dirs[i])
+		if err != nil {
+			return nil, err
+		}
+		lr, err := link.Package(dirs[i], info, link.Options{Stage: stage, Prefix: prefix, Mode: o.Link, PythonVersion: pyver, SitePackages: sitePackages})
+		if err != nil {
+			return nil, fmt.Errorf("%s-%s-%s: %w", pk.Name, pk.Version, pk.Build, err)
+		}
+		for _, w := range lr.Warnings {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", pk.Name, w))
+		}
+		res.Files += len(lr.Files)
+		res.Hardlinks += lr.Hardlinked
+		res.Copies += lr.Copied
+		for _, s := range []string{"post-link.sh", "pre-unlink.sh"} {
+			for _, dir := range []string{"bin"} {
+				if _, err := os.Stat(filepath.Join(dirs[i], dir, "."+pk.Name+"-"+s)); err == nil {
+					res.Skipped = append(res.Skipped, pk.Name+": "+s)
+				}
+			}
+		}
+		if err := writeCondaMeta(meta, pk, paths[i], dirs[i], lr); err != nil {
+			return nil, err
+		}
+	}
+	if res.Hardlinks == 0 && res.Copies > 0 && o.Link == link.Auto {
+		o.Log("hard links were not possible (the package cache is on another file system); files were copied")
+	}
+	if err := writeHistory(meta, pl, o.Now()); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, pk := range pl.Packages {
+		names = append(names, pk.Name+"-"+pk.Version+"-"+pk.Build)
+	}
+	sort.Strings(names)
+	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names}
+	mb, _ := json.MarshalIndent(marker, "", "  ")
+	if err := atomicfile.WriteFile(filepath.Join(meta, MarkerFile), append(mb, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	if err := swap(stage, prefix); err != nil {
+		return nil, err
+	}
+	ok = true
+	return res, nil
+}
+
+func platforms(l *lockfile.Lock) string {
+	var ps []string
+	for _, p := range l.Platforms {
+		ps = append(ps, p.Platform)
+	}
+	return strings.Join(ps, ", ")
+}
+
+func isEmptyDir(p string) bool {
+	entries, err := os.ReadDir(p)
+	return err == nil && len(entries) == 0
+}
+
+// fileName is the artifact's file name, from its URL.
+func fileName(pk *lockfile.Package) string {
+	u := pk.URL
+	if i := strings.LastIndexByte(u, '/'); i >= 0 {
+		u = u[i+1:]
+	}
+	if j := strings.IndexAny(u, "?#"); j >= 0 {
+		u = u[:j]
+	}
+	return u
+}
+
+// extracted returns the package's extracted tree in the cache, making it
+// under the entry's lock when missing. The tree holds
+// info/repodata_record.json, as conda's does.
+func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, log func(string)) (string, error) {
+	name := pk.Name + "-" + pk.Version + "-" + pk.Build
+	for _, d := range c.Dirs() {
+		dir := filepath.Join(d, name)
+		if extractedOK(dir, pk) {
+			return dir, nil
+		}
+	}
+	lk, err := c.LockEntry(name)
+	if err != nil {
+		return "", err
+	}
+	defer lk.Unlock()
+	dir := filepath.Join(c.Writable(), name)
+	if extractedOK(dir, pk) {
+		return dir, nil
+	}
+	os.RemoveAll(dir) // a stale or foreign tree: extract afresh
+	res, err := extract.Package(ctx, archive, dir)
+	if err != nil {
+		return "", err
+	}
+	for _, w := range res.Warnings {
+		log(fmt.Sprintf("%s: %s: %s", name, w.Entry, w.Reason))
+	}
+	rec := recordJSON(pk, fileName(pk))
+	if err := os.WriteFile(filepath.Join(dir, "info", "repodata_record.json"), rec, 0o644); err != nil {
+		return "", err
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeSymlink == 0 {
+			if d.IsDir() {
+				c.Chmod(p, true)
+			} else if fi, err := d.Info(); err == nil && fi.Mode()&0o111 != 0 && c.Shared() {
+				os.Chmod(p, c.FileMode()|0o111)
+			} else if c.Shared() {
+				c.Chmod(p, false)
+			}
+		}
+		return nil
+	})
+	return dir, nil
+}
+
+// extractedOK reports whether dir is a complete extraction of pk: its
+// repodata_record.json names the same sha256.
+func extractedOK(dir string, pk *lockfile.Package) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "info", "repodata_record.json"))
+	if err != nil {
+		return false
+	}
+	var r struct {
+		SHA256 string `json:"sha256"`
+	}
+	return json.Unmarshal(data, &r) == nil && strings.EqualFold(r.SHA256, pk.SHA256)
+}
+
+// recordJSON is the package's repodata record as conda writes it in
+// info/repodata_record.json and conda-meta.
+func recordJSON(pk *lockfile.Package, fn string) []byte {
+	m := recordMap(pk, fn)
+	b, _ := json.MarshalIndent(m, "", "  ")
+	return append(b, '\n')
+}
+
+func recordMap(pk *lockfile.Package, fn string) map[string]any {
+	m := map[string]any{
+		"name": pk.Name, "version": pk.Version, "build": pk.Build, "build_number": pk.BuildNumber,
+		"channel": pk.Channel, "subdir": pk.Subdir, "url": pk.URL, "fn": fn,
+		"md5": pk.MD5, "sha256": pk.SHA256, "size": pk.Size, "depends": pk.Depends,
+		"constrains": nonNil(pk.Constrains), "license": pk.License, "timestamp": pk.Timestamp,
+	}
+	if pk.Noarch != "" {
+		m["noarch"] = pk.Noarch
+	}
+	if len(pk.TrackFeatures) > 0 {
+		m["track_features"] = strings.Join(pk.TrackFeatures, " ")
+	}
+	return m
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// writeCondaMeta writes conda-meta/<name>-<version>-<build>.json.
+func writeCondaMeta(meta string, pk *lockfile.Package, archive, dir string, lr *link.Result) error {
+	m := recordMap(pk, fileName(pk))
+	files := make([]string, len(lr.Files))
+	for i, f := range lr.Files {
+		files[i] = f.Path
+	}
+	m["files"] = files
+	m["paths_data"] = map[string]any{"paths_version": 1, "paths": lr.Files}
+	if pk.Requested != "" {
+		m["requested_spec"] = pk.Requested
+	} else {
+		m["requested_spec"] = ""
+	}
+	m["link"] = map[string]any{"source": dir, "type": lr.LinkType}
+	m["extracted_package_dir"] = dir
+	m["package_tarball_full_path"] = archive
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(meta, pk.Name+"-"+pk.Version+"-"+pk.Build+".json"), append(b, '\n'), 0o644)
+}
+
+// writeHistory writes conda-meta/history as conda does for a new
+// environment.
+func writeHistory(meta string, pl *lockfile.Platform, now time.Time) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "==> %s <==\n", now.Format("2006-01-02 15:04:05"))
+	b.WriteString("# cmd: envlock install\n")
+	var lines []string
+	for _, pk := range pl.Packages {
+		lines = append(lines, "+"+channelName(pk.Channel)+"::"+pk.Name+"-"+pk.Version+"-"+pk.Build)
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	if len(pl.Requested) > 0 {
+		fmt.Fprintf(&b, "# update specs: %s\n", specList(pl.Requested))
+	}
+	return os.WriteFile(filepath.Join(meta, "history"), []byte(b.String()), 0o644)
+}
+
+func specList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = "'" + s + "'"
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func channelName(c string) string {
+	c = strings.TrimRight(c, "/")
+	if strings.HasPrefix(c, "https://conda.anaconda.org/") {
+		return strings.TrimPrefix(c, "https://conda.anaconda.org/")
+	}
+	return c
+}
+
+// pythonOf returns the python version ("3.12") and site-packages of the
+// platform's python package, if any.
+func pythonOf(pl *lockfile.Platform) (string, string) {
+	py := pl.Package("python")
+	if py == nil {
+		return "", ""
+	}
+	parts := strings.SplitN(py.Version, ".", 3)
+	if len(parts) < 2 {
+		return "", ""
+	}
+	return parts[0] + "." + parts[1], py.PythonSitePackagesPath
+}
+
+// installOrder links dependencies before their dependents (so a later
+// package's files win a clobber, as conda's order does), ties by name.
+func installOrder(pkgs []*lockfile.Package) []int {
+	byName := map[string]int{}
+	for i, p := range pkgs {
+		byName[p.Name] = i
+	}
+	seen := make([]bool, len(pkgs))
+	var order []int
+	var visit func(i int, depth int)
+	visit = func(i int, depth int) {
+		if seen[i] || depth > len(pkgs) {
+			return
+		}
+		seen[i] = true
+		for _, d := range pkgs[i].Depends {
+			name := strings.Fields(d)
+			if len(name) == 0 {
+				continue
+			}
+			n := strings.FieldsFunc(name[0], func(r rune) bool { return strings.ContainsRune("=<>!~[", r) })
+			if len(n) == 0 {
+				continue
+			}
+			if j, ok := byName[n[0]]; ok {
+				visit(j, depth+1)
+			}
+		}
+		order = append(order, i)
+	}
+	idx := make([]int, len(pkgs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return pkgs[idx[a]].Name < pkgs[idx[b]].Name })
+	for _, i := range idx {
+		visit(i, 0)
+	}
+	return order
+}
+
+// HashFile is the sha256 of a file (for conda-meta checks).
+func HashFile(p string) (string, error) {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,356 @@
+// Package link places one extracted package into a prefix: files are
+// hard-linked from the package cache when nothing in them changes (and
+// the cache is on the same file system), otherwise copied; symlinks are
+// recreated; prefix placeholders are replaced (text files everywhere,
+// binary files inside each NUL-terminated string, padded with NULs, as
+// conda does); shebangs longer than the kernel's limit are rewritten to
+// "#!/usr/bin/env"; noarch python packages are laid out for the prefix's
+// python and get their entry points as scripts.
+package link
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/envlock/envlock/install/pkginfo"
+)
+
+// Mode is how files without changes get into the prefix.
+type Mode string
+
+// Link modes.
+const (
+	Auto     Mode = ""         // hardlink, falling back to copy
+	Hardlink Mode = "hardlink" // hardlink or fail
+	Copy     Mode = "copy"
+	Reflink  Mode = "reflink" // copy-on-write clone, falling back to copy
+)
+
+// Options say where and how to link.
+type Options struct {
+	// Stage is the directory being filled (the prefix's staging copy).
+	Stage string
+	// Prefix is the final path of the environment: what placeholders
+	// become.
+	Prefix string
+	// Mode chooses hardlinks or copies.
+	Mode Mode
+	// PythonVersion is "3.12" when the environment has python (for noarch
+	// python packages); SitePackages overrides lib/pythonX.Y/site-packages.
+	PythonVersion string
+	SitePackages  string
+}
+
+// A File is one path the package installed, as conda-meta records it.
+type File struct {
+	Path           string           `json:"_path"`
+	Type           pkginfo.PathType `json:"path_type"`
+	SHA256         string           `json:"sha256,omitempty"`
+	SHA256InPrefix string           `json:"sha256_in_prefix,omitempty"`
+	Size           int64            `json:"size_in_bytes,omitempty"`
+	Placeholder    string           `json:"prefix_placeholder,omitempty"`
+	FileMode       pkginfo.FileMode `json:"file_mode,omitempty"`
+}
+
+// Result says what linking did.
+type Result struct {
+	Files []File
+	// Copied counts files copied where a hardlink was wanted.
+	Copied, Hardlinked int
+	Warnings           []string
+	// LinkType is conda's link type for conda-meta: 1 hardlink, 3 copy.
+	LinkType int
+}
+
+// A PaddingError is a binary file whose placeholder is shorter than the
+// prefix: the path cannot be written in place.
+type PaddingError struct {
+	File        string
+	Placeholder string
+	Prefix      string
+}
+
+func (e *PaddingError) Error() string {
+	return fmt.Sprintf("%s: the install path %q (%d bytes) is longer than the package's binary placeholder (%d bytes); choose a shorter prefix", e.File, e.Prefix, len(e.Prefix), len(e.Placeholder))
+}
+
+// Package links the package extracted at pkgDir.
+func Package(pkgDir string, info *pkginfo.Info, opts Options) (*Result, error) {
+	res := &Result{LinkType: 1}
+	for _, p := range info.Paths {
+		dest := p.Path
+		if info.Noarch == "python" {
+			var ok bool
+			if dest, ok = noarchPath(p.Path, opts); !ok {
+				return nil, fmt.Errorf("%s: noarch python package, but the environment has no python", filepath.Base(pkgDir))
+			}
+		}
+		f, err := linkOne(pkgDir, p, dest, opts, res)
+		if err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, *f)
+	}
+	if info.Noarch == "python" {
+		for _, ep := range info.EntryPoints {
+			f, err := entryPoint(ep, opts)
+			if err != nil {
+				return nil, fmt.Errorf("%s: entry point %q: %v", filepath.Base(pkgDir), ep, err)
+			}
+			res.Files = append(res.Files, *f)
+		}
+	}
+	if res.Copied > 0 && res.Hardlinked == 0 {
+		res.LinkType = 3
+	}
+	return res, nil
+}
+
+// noarchPath maps a noarch python package's paths into the prefix.
+func noarchPath(p string, opts Options) (string, bool) {
+	switch {
+	case strings.HasPrefix(p, "site-packages/"):
+		if opts.PythonVersion == "" && opts.SitePackages == "" {
+			return "", false
+		}
+		sp := opts.SitePackages
+		if sp == "" {
+			sp = "lib/python" + opts.PythonVersion + "/site-packages"
+		}
+		return sp + strings.TrimPrefix(p, "site-packages"), true
+	case strings.HasPrefix(p, "python-scripts/"):
+		return "bin/" + strings.TrimPrefix(p, "python-scripts/"), true
+	}
+	return p, true
+}
+
+func linkOne(pkgDir string, p pkginfo.Path, dest string, opts Options, res *Result) (*File, error) {
+	src := filepath.Join(pkgDir, filepath.FromSlash(p.Path))
+	target := filepath.Join(opts.Stage, filepath.FromSlash(dest))
+	f := &File{Path: dest, Type: p.Type, SHA256: p.SHA256, Size: p.Size, Placeholder: p.Placeholder, FileMode: p.Mode}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return nil, err
+	}
+	if p.Type == pkginfo.Directory {
+		return f, os.MkdirAll(target, 0o755)
+	}
+	fi, err := os.Lstat(src)
+	if err != nil {
+		if p.Type == pkginfo.SoftLink {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json lists a symlink the archive does not hold (broken packaging); not installed", p.Path))
+			return f, nil
+		}
+		return nil, fmt.Errorf("%s: %s is in info/paths.json but not in the package", filepath.Base(pkgDir), p.Path)
+	}
+	if _, err := os.Lstat(target); err == nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: replaces a file of another package (clobbering)", dest))
+		os.Remove(target)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		ln, err := os.Readlink(src)
+		if err != nil {
+			return nil, err
+		}
+		f.Type = pkginfo.SoftLink
+		return f, os.Symlink(ln, target)
+	}
+	if p.Type == pkginfo.SoftLink {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json says symlink but the archive holds a regular file; installed as a file", p.Path))
+	}
+	if p.Placeholder == "" && !isShebangTooLong(src, fi) {
+		return f, place(src, target, fi, opts.Mode, res)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil, err
+	}
+	out := data
+	if p.Placeholder != "" {
+		switch p.Mode {
+		case pkginfo.Binary:
+			out, err = binaryReplace(data, []byte(p.Placeholder), []byte(opts.Prefix))
+			if err != nil {
+				return nil, &PaddingError{File: dest, Placeholder: p.Placeholder, Prefix: opts.Prefix}
+			}
+		default:
+			out = bytes.ReplaceAll(data, []byte(p.Placeholder), []byte(opts.Prefix))
+		}
+	}
+	if p.Mode != pkginfo.Binary {
+		out = fixShebang(out)
+	}
+	if err := os.WriteFile(target, out, fi.Mode().Perm()); err != nil {
+		return nil, err
+	}
+	res.Copied++
+	if !bytes.Equal(out, data) {
+		sum := sha256.Sum256(out)
+		f.SHA256InPrefix = hex.EncodeToString(sum[:])
+	}
+	return f, nil
+}
+
+// place hardlinks or copies an unchanged file.
+func place(src, target string, fi os.FileInfo, mode Mode, res *Result) error {
+	switch mode {
+	case Auto, Hardlink:
+		err := os.Link(src, target)
+		if err == nil {
+			res.Hardlinked++
+			return nil
+		}
+		if mode == Hardlink {
+			return fmt.Errorf("hard-linking %s: %v (the cache and the prefix must share a file system for --link hardlink)", target, err)
+		}
+	case Reflink:
+		if err := reflink(src, target); err == nil {
+			res.Copied++
+			return nil
+		}
+	}
+	res.Copied++
+	return copyFile(src, target, fi.Mode().Perm())
+}
+
+func copyFile(src, dst string, perm os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
+}
+
+// binaryReplace replaces search by repl inside each NUL-terminated string
+// that holds it, padding the string with NULs so every offset in the file
+// stays where it was (conda's binary_replace). It fails when repl is
+// longer than search.
+func binaryReplace(data, search, repl []byte) ([]byte, error) {
+	if len(repl) > len(search) {
+		if bytes.Contains(data, search) {
+			return nil, errors.New("padding")
+		}
+		return data, nil
+	}
+	var out bytes.Buffer
+	out.Grow(len(data))
+	rest := data
+	for {
+		i := bytes.Index(rest, search)
+		if i < 0 {
+			out.Write(rest)
+			break
+		}
+		out.Write(rest[:i])
+		seg := rest[i:]
+		end := bytes.IndexByte(seg, 0)
+		if end < 0 {
+			// Not NUL-terminated: leave it alone, as conda's regex does.
+			out.Write(seg)
+			break
+		}
+		str := seg[:end]
+		n := bytes.Count(str, search)
+		out.Write(bytes.ReplaceAll(str, search, repl))
+		out.Write(make([]byte, n*(len(search)-len(repl))))
+		out.WriteByte(0)
+		rest = seg[end+1:]
+	}
+	if out.Len() != len(data) {
+		return nil, fmt.Errorf("internal error: binary replacement changed the size")
+	}
+	return out.Bytes(), nil
+}
+
+// ShebangLimit is the longest "#!" line Linux executes (127 bytes).
+const ShebangLimit = 127
+
+func isShebangTooLong(src string, fi os.FileInfo) bool {
+	if fi.Size() < 2 {
+		return false
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, ShebangLimit+2)
+	n, _ := io.ReadFull(f, buf)
+	buf = buf[:n]
+	if !bytes.HasPrefix(buf, []byte("#!")) {
+		return false
+	}
+	return bytes.IndexByte(buf, '\n') < 0 || bytes.IndexByte(buf, '\n') > ShebangLimit
+}
+
+// fixShebang rewrites a shebang line longer than the kernel's limit to
+// "#!/usr/bin/env NAME ARGS", as conda does for deep prefixes.
+func fixShebang(data []byte) []byte {
+	if !bytes.HasPrefix(data, []byte("#!")) {
+		return data
+	}
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 {
+		nl = len(data)
+	}
+	line := string(data[2:nl])
+	if nl <= ShebangLimit {
+		return data
+	}
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return data
+	}
+	exe := path.Base(fields[0])
+	newLine := "#!/usr/bin/env " + strings.Join(append([]string{exe}, fields[1:]...), " ")
+	return append([]byte(newLine), data[nl:]...)
+}
+
+// entryPoint writes a console script for "name = module:func".
+func entryPoint(ep string, opts Options) (*File, error) {
+	name, target, ok := strings.Cut(ep, "=")
+	if !ok {
+		return nil, errors.New("want NAME = MODULE:FUNCTION")
+	}
+	name, target = strings.TrimSpace(name), strings.TrimSpace(target)
+	mod, fn, ok := strings.Cut(target, ":")
+	if !ok || name == "" || mod == "" || fn == "" || strings.ContainsAny(name, "/\\") {
+		return nil, errors.New("want NAME = MODULE:FUNCTION")
+	}
+	fn = strings.Fields(fn)[0] // drop "[extras]"
+	attr, _, _ := strings.Cut(fn, ".")
+	script := fmt.Sprintf(`#!%s/bin/python
+# -*- coding: utf-8 -*-
+import re
+import sys
+
+from %s import %s
+
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\.pyw?|\.exe)?$', '', sys.argv[0])
+    sys.exit(%s())
+`, opts.Prefix, mod, attr, fn)
+	data := fixShebang([]byte(script))
+	rel := "bin/" + name
+	if err := os.MkdirAll(filepath.Join(opts.Stage, "bin"), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(opts.Stage, "bin", name), data, 0o755); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	return &File{Path: rel, Type: pkginfo.HardLink, SHA256: hex.EncodeToString(sum[:]), SHA256InPrefix: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
+}
