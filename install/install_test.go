@@ -1,0 +1,226 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/envlock/envlock/fetch/cache"
+	"github.com/envlock/envlock/fetch/channel"
+	"github.com/envlock/envlock/fetch/download"
+	"github.com/envlock/envlock/internal/condapkg"
+	"github.com/envlock/envlock/internal/testdata"
+	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/spec/platform"
+	"github.com/envlock/envlock/spec/repodata"
+)
+
+// lockOf makes a lock of every record of a local channel for linux-64
+// (the caller picks a channel whose records are one per name).
+func lockOf(t *testing.T, chanDir string, keep func(*repodata.Record) bool) (*lockfile.Lock, []byte) {
+	t.Helper()
+	c, err := channel.Parse(chanDir, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := channel.Load(context.Background(), c, platform.Linux64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []*repodata.Record
+	for _, r := range recs {
+		if keep == nil || keep(r) {
+			kept = append(kept, r)
+		}
+	}
+	l := &lockfile.Lock{Name: "t", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
+		Channels:  []lockfile.Channel{{Name: "c", URL: c.URL}},
+		Platforms: []*lockfile.Platform{lockfile.NewPlatform("linux-64", nil, nil, kept)}}
+	data, err := l.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, data
+}
+
+func fetcher(t *testing.T, pkgs string) *download.Fetcher {
+	c, err := cache.Open([]string{pkgs}, cache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &download.Fetcher{Client: channel.NewClient(t.TempDir(), func(string) string { return "" }), Cache: c, Parallel: 4}
+}
+
+// TestRealZlib installs the real zlib packages from ../shared/data (both
+// formats) and links and runs a C program against the installed libz.
+func TestRealZlib(t *testing.T) {
+	src := testdata.SharedPath(t, "packages/anaconda-zlib")
+	for _, ext := range []string{".conda", ".tar.bz2"} {
+		t.Run(ext, func(t *testing.T) {
+			l, data := lockOf(t, src, func(r *repodata.Record) bool {
+				if r.Name != "zlib" {
+					return false
+				}
+				if ext == ".tar.bz2" {
+					// The repodata lists the .conda; point the record at
+					// its .tar.bz2 twin, with that file's hash.
+					r.Fn = strings.TrimSuffix(r.Fn, ".conda") + ".tar.bz2"
+					r.URL = strings.TrimSuffix(r.URL, ".conda") + ".tar.bz2"
+					p := filepath.Join(src, "linux-64", r.Fn)
+					sum, err := cache.HashFile(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					fi, _ := os.Stat(p)
+					r.SHA256, r.Size, r.MD5 = sum, fi.Size(), ""
+				}
+				return true
+			})
+			if n := len(l.Platforms[0].Packages); n != 1 {
+				t.Fatalf("%d packages locked, want zlib alone", n)
+			}
+			prefix := filepath.Join(t.TempDir(), "env")
+			res, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: fetcher(t, t.TempDir())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range res.Warnings {
+				t.Logf("warning: %s", w)
+			}
+			lib := filepath.Join(prefix, "lib", "libz.so.1.2.11")
+			if _, err := os.Stat(lib); err != nil {
+				t.Fatal(err)
+			}
+			gcc, err := exec.LookPath("gcc")
+			if err != nil {
+				t.Skip("gcc not found; cannot check that libz loads")
+			}
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "z.c"), []byte("#include <stdio.h>\nconst char *zlibVersion(void);\nint main(void) { printf(\"%s\\n\", zlibVersion()); return 0; }\n"), 0o644)
+			exe := filepath.Join(dir, "z")
+			if out, err := exec.Command(gcc, "-o", exe, filepath.Join(dir, "z.c"), lib, "-Wl,-rpath,"+filepath.Dir(lib)).CombinedOutput(); err != nil {
+				t.Fatalf("gcc: %v\n%s", err, out)
+			}
+			// The archives' libz.so.1 links are broken (see the data's
+			// README), so load the installed library by path.
+			run := exec.Command(exe)
+			run.Env = append(os.Environ(), "LD_PRELOAD="+lib)
+			out, err := run.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "1.2.11" {
+				t.Fatalf("running against the installed libz: %v: %s", err, out)
+			}
+		})
+	}
+}
+
+func demoChannel(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "channel")
+	if err := condapkg.WriteChannel(dir, condapkg.Demo(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestConcurrentInstalls runs two installs sharing one cache at once.
+func TestConcurrentInstalls(t *testing.T) {
+	ch := demoChannel(t)
+	l, data := lockOf(t, ch, nil)
+	pkgs := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64",
+				Prefix: filepath.Join(t.TempDir(), "env"), Fetcher: fetcher(t, pkgs)})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRecoverInterruptedSwap leaves the state a killed update leaves
+// between its two renames and checks the next run repairs it.
+func TestRecoverInterruptedSwap(t *testing.T) {
+	ch := demoChannel(t)
+	l, data := lockOf(t, ch, nil)
+	root := t.TempDir()
+	prefix := filepath.Join(root, "env")
+	f := fetcher(t, t.TempDir())
+	if _, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f}); err != nil {
+		t.Fatal(err)
+	}
+	// Killed after moving the old prefix aside, before the new one moved
+	// in: the journal says so.
+	old := filepath.Join(root, ".envlock-old-env")
+	stage := filepath.Join(root, ".envlock-stage-env-123")
+	os.Rename(prefix, old)
+	os.Mkdir(stage, 0o755)
+	os.WriteFile(journalPath(prefix), []byte(`{"prefix":"`+prefix+`","old":"`+old+`","stage":"`+stage+`"}`), 0o644)
+	res, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.UpToDate {
+		t.Error("the restored prefix was not recognized as up to date")
+	}
+	for _, p := range []string{old, stage, journalPath(prefix)} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left behind", p)
+		}
+	}
+}
+
+// TestKilledInstall kills a real install process at several points and
+// checks the target is never half-written and the next run completes.
+func TestKilledInstall(t *testing.T) {
+	if os.Getenv("ENVLOCK_INSTALL_CHILD") != "" {
+		l, data := lockOf(t, os.Getenv("CHAN"), nil)
+		_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: os.Getenv("PREFIX"), Fetcher: fetcher(t, os.Getenv("PKGS")), Force: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	ch := demoChannel(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, delay := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond} {
+		root := t.TempDir()
+		prefix := filepath.Join(root, "env")
+		pkgs := filepath.Join(root, "pkgs")
+		cmd := exec.Command(exe, "-test.run=^TestKilledInstall$")
+		cmd.Env = append(os.Environ(), "ENVLOCK_INSTALL_CHILD=1", "CHAN="+ch, "PREFIX="+prefix, "PKGS="+pkgs)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Kill()
+		cmd.Wait()
+		// Either no prefix, or a complete one.
+		if _, err := os.Stat(prefix); err == nil {
+			if _, err := ReadMarker(prefix); err != nil {
+				t.Fatalf("after a kill at %v the prefix exists without its marker: %v", delay, err)
+			}
+		}
+		// The next run completes.
+		l, data := lockOf(t, ch, nil)
+		if _, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: fetcher(t, pkgs)}); err != nil {
+			t.Fatalf("after a kill at %v: %v", delay, err)
+		}
+		if out, err := exec.Command(filepath.Join(prefix, "bin", "greet")).CombinedOutput(); err != nil {
+			t.Fatalf("after a kill at %v: greet: %v %s", delay, err, out)
+		}
+	}
+}
