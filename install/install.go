@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/envlock/envlock/fetch/cache"
@@ -63,6 +64,15 @@ type Options struct {
 	Log func(string)
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Trace, when set, hears each package's "fetch", "fetched",
+	// "extracted" and "link" events (tests, benchmarks).
+	Trace func(event, pkg string)
+}
+
+func (o *Options) trace(event, pkg string) {
+	if o.Trace != nil {
+		o.Trace(event, pkg)
+	}
 }
 
 // Result describes an install.
@@ -123,26 +133,12 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 
-	// Fetch every artifact into the cache first: nothing is touched
-	// before all bytes are here and verified.
-	arts := make([]cache.Artifact, len(pl.Packages))
-	for i, pk := range pl.Packages {
-		arts[i] = cache.Artifact{Fn: fileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}
-	}
-	paths, err := o.Fetcher.Fetch(ctx, arts)
-	if err != nil {
-		return nil, err
-	}
-	c := o.Fetcher.Cache
-	dirs := make([]string, len(paths))
-	for i, p := range paths {
-		d, err := extracted(ctx, c, p, pl.Packages[i], o.Log)
-		if err != nil {
-			return nil, err
-		}
-		dirs[i] = d
-	}
-
+	// Downloads, extraction into the cache and linking into the staging
+	// directory overlap: each package is fetched and extracted by a
+	// worker as soon as one is free, and linked, in dependency order, as
+	// soon as it and every package before it is ready. Nothing outside the
+	// cache and the staging directory is touched before all of them
+	// succeeded.
 	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
 		return nil, err
 	}
@@ -158,18 +154,86 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}()
 	os.Chmod(stage, 0o755)
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := len(pl.Packages)
+	paths := make([]string, n)
+	dirs := make([]string, n)
+	errs := make([]error, n)
+	ready := make([]chan struct{}, n)
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	order := installOrder(pl.Packages)
+	// Workers take packages in link order, so the first needed is fetched
+	// first.
+	jobs := make(chan int, n)
+	for _, i := range order {
+		jobs <- i
+	}
+	close(jobs)
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, o.Fetcher.Parallel); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				func() {
+					defer close(ready[i])
+					if ctx.Err() != nil {
+						errs[i] = ctx.Err()
+						return
+					}
+					pk := pl.Packages[i]
+					o.trace("fetch", pk.Name)
+					p, err := o.Fetcher.FetchOne(ctx, cache.Artifact{Fn: fileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size})
+					if err != nil {
+						errs[i] = err
+						cancel()
+						return
+					}
+					o.trace("fetched", pk.Name)
+					d, err := extracted(ctx, o.Fetcher.Cache, p, pk, o.Log)
+					if err != nil {
+						errs[i] = err
+						cancel()
+						return
+					}
+					o.trace("extracted", pk.Name)
+					paths[i], dirs[i] = p, d
+				}()
+			}
+		}()
+	}
+	defer wg.Wait()
+	firstErr := func() error {
+		for _, i := range order {
+			if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
+				return errs[i]
+			}
+		}
+		for _, e := range errs {
+			if e != nil {
+				return e
+			}
+		}
+		return nil
+	}
+
 	res := &Result{Packages: len(pl.Packages)}
 	pyver, sitePackages := pythonOf(pl)
 	meta := filepath.Join(stage, "conda-meta")
 	if err := os.MkdirAll(meta, 0o755); err != nil {
 		return nil, err
 	}
-	order := installOrder(pl.Packages)
 	for _, i := range order {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		<-ready[i]
+		if errs[i] != nil || ctx.Err() != nil {
+			wg.Wait()
+			return nil, firstErr()
 		}
 		pk := pl.Packages[i]
+		o.trace("link", pk.Name)
 		info, err := pkginfo.Read(dirs[i])
 		if err != nil {
 			return nil, err

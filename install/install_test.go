@@ -3,6 +3,8 @@ package install
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +25,7 @@ import (
 
 // lockOf makes a lock of every record of a local channel for linux-64
 // (the caller picks a channel whose records are one per name).
-func lockOf(t *testing.T, chanDir string, keep func(*repodata.Record) bool) (*lockfile.Lock, []byte) {
+func lockOf(t testing.TB, chanDir string, keep func(*repodata.Record) bool) (*lockfile.Lock, []byte) {
 	t.Helper()
 	c, err := channel.Parse(chanDir, "", "")
 	if err != nil {
@@ -49,7 +51,7 @@ func lockOf(t *testing.T, chanDir string, keep func(*repodata.Record) bool) (*lo
 	return l, data
 }
 
-func fetcher(t *testing.T, pkgs string) *download.Fetcher {
+func fetcher(t testing.TB, pkgs string) *download.Fetcher {
 	c, err := cache.Open([]string{pkgs}, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -222,5 +224,51 @@ func TestKilledInstall(t *testing.T) {
 		if out, err := exec.Command(filepath.Join(prefix, "bin", "greet")).CombinedOutput(); err != nil {
 			t.Fatalf("after a kill at %v: greet: %v %s", delay, err, out)
 		}
+	}
+}
+
+// TestPipelined serves the packages slowly and checks that linking starts
+// before the last download ends: the stages overlap.
+func TestPipelined(t *testing.T) {
+	ch := demoChannel(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(150 * time.Millisecond)
+		http.FileServer(http.Dir(ch)).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	l, _ := lockOf(t, ch, nil)
+	for _, pk := range l.Platforms[0].Packages {
+		i := strings.Index(pk.URL, "/linux-64/")
+		if i < 0 {
+			i = strings.Index(pk.URL, "/noarch/")
+		}
+		pk.URL = srv.URL + pk.URL[i:]
+	}
+	data, _ := l.Encode()
+	f := fetcher(t, t.TempDir())
+	f.Parallel = 1
+	var mu sync.Mutex
+	var events []string
+	_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: filepath.Join(t.TempDir(), "env"), Fetcher: f,
+		Trace: func(ev, pkg string) {
+			mu.Lock()
+			events = append(events, ev+" "+pkg)
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstLink, lastFetched := -1, -1
+	for i, e := range events {
+		if strings.HasPrefix(e, "link ") && firstLink < 0 {
+			firstLink = i
+		}
+		if strings.HasPrefix(e, "fetched ") {
+			lastFetched = i
+		}
+	}
+	t.Logf("timeline: %s", strings.Join(events, ", "))
+	if firstLink < 0 || firstLink > lastFetched {
+		t.Errorf("linking started only after every download finished: %v", events)
 	}
 }

@@ -64,6 +64,15 @@ func (f *Fetcher) Fetch(ctx context.Context, arts []cache.Artifact) ([]string, e
 	return paths, nil
 }
 
+// FetchOne makes sure one artifact is in the cache and returns its path.
+func (f *Fetcher) FetchOne(ctx context.Context, a cache.Artifact) (string, error) {
+	if p, ok := f.Cache.Find(a); ok {
+		f.progress().Add(a.Size)
+		return p, nil
+	}
+	return f.fetchOne(ctx, a)
+}
+
 func (f *Fetcher) progress() progress.Reporter {
 	if f.Progress == nil {
 		return progress.Discard
