@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -55,9 +56,13 @@ type Options struct {
 	Link link.Mode
 	// Force replaces a target that is not an envlock prefix.
 	Force bool
-	// AllowScripts runs post-link scripts (not implemented: they are
-	// reported as skipped either way for now).
+	// AllowScripts runs packages' post-link scripts (bin/.NAME-post-link.sh)
+	// once the environment is in place; otherwise they are reported as
+	// skipped.
 	AllowScripts bool
+	// Compile byte-compiles the python files of noarch python packages
+	// with the environment's python once it is in place.
+	Compile bool
 	// Signature describes the signature check done by the caller.
 	Signature string
 	// Log receives one line per notable event (fallbacks, warnings).
@@ -81,6 +86,8 @@ type Result struct {
 	Files     int
 	UpToDate  bool
 	Skipped   []string // post-link scripts not run
+	Ran       []string // post-link scripts run
+	Messages  string   // what scripts wrote to $PREFIX/.messages.txt
 	Warnings  []string
 	Hardlinks int
 	Copies    int
@@ -221,6 +228,8 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	res := &Result{Packages: len(pl.Packages)}
+	var scripts []*lockfile.Package
+	var pyFiles []string
 	pyver, sitePackages := pythonOf(pl)
 	meta := filepath.Join(stage, "conda-meta")
 	if err := os.MkdirAll(meta, 0o755); err != nil {
@@ -248,10 +257,17 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		res.Files += len(lr.Files)
 		res.Hardlinks += lr.Hardlinked
 		res.Copies += lr.Copied
-		for _, s := range []string{"post-link.sh", "pre-unlink.sh"} {
-			for _, dir := range []string{"bin"} {
-				if _, err := os.Stat(filepath.Join(dirs[i], dir, "."+pk.Name+"-"+s)); err == nil {
-					res.Skipped = append(res.Skipped, pk.Name+": "+s)
+		if _, err := os.Stat(filepath.Join(dirs[i], "bin", "."+pk.Name+"-post-link.sh")); err == nil {
+			if o.AllowScripts {
+				scripts = append(scripts, pk)
+			} else {
+				res.Skipped = append(res.Skipped, pk.Name+": post-link.sh")
+			}
+		}
+		if info.Noarch == "python" {
+			for _, f := range lr.Files {
+				if strings.HasSuffix(f.Path, ".py") {
+					pyFiles = append(pyFiles, f.Path)
 				}
 			}
 		}
@@ -279,7 +295,53 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	ok = true
+	if o.Compile && len(pyFiles) > 0 {
+		if err := compile(ctx, prefix, pyFiles); err != nil {
+			res.Warnings = append(res.Warnings, "byte-compiling: "+err.Error())
+		}
+	}
+	for _, pk := range scripts {
+		if err := runScript(ctx, prefix, pk, "post-link"); err != nil {
+			return res, fmt.Errorf("the environment is installed, but %v", err)
+		}
+		res.Ran = append(res.Ran, pk.Name+": post-link.sh")
+	}
+	if b, err := os.ReadFile(filepath.Join(prefix, ".messages.txt")); err == nil {
+		res.Messages = string(b)
+		os.Remove(filepath.Join(prefix, ".messages.txt"))
+	}
 	return res, nil
+}
+
+// runScript runs a package's link script with conda's environment.
+func runScript(ctx context.Context, prefix string, pk *lockfile.Package, which string) error {
+	script := filepath.Join(prefix, "bin", "."+pk.Name+"-"+which+".sh")
+	cmd := exec.CommandContext(ctx, "/bin/sh", script)
+	cmd.Dir = prefix
+	cmd.Env = append(os.Environ(), "PREFIX="+prefix, "PKG_NAME="+pk.Name, "PKG_VERSION="+pk.Version,
+		"PKG_BUILDNUM="+fmt.Sprint(pk.BuildNumber), "ROOT_PREFIX="+prefix)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("the %s script of %s failed: %v\n%s", which, pk.Name, err, out)
+	}
+	return nil
+}
+
+// compile byte-compiles python files with the environment's python.
+func compile(ctx context.Context, prefix string, files []string) error {
+	py := filepath.Join(prefix, "bin", "python")
+	if _, err := os.Stat(py); err != nil {
+		return fmt.Errorf("no bin/python in the environment")
+	}
+	args := []string{"-Wi", "-m", "compileall", "-q", "-l", "-j", "0"}
+	for _, f := range files {
+		args = append(args, filepath.Join(prefix, filepath.FromSlash(f)))
+	}
+	out, err := exec.CommandContext(ctx, py, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 func platforms(l *lockfile.Lock) string {

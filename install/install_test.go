@@ -272,3 +272,39 @@ func TestPipelined(t *testing.T) {
 		t.Errorf("linking started only after every download finished: %v", events)
 	}
 }
+
+// TestLinkScripts installs rattler's link-scripts package: its post-link
+// script is skipped by default and runs with AllowScripts.
+func TestLinkScripts(t *testing.T) {
+	src := testdata.SharedPath(t, "packages/rattler-test-packages/link-scripts/link-scripts-0.1.0-h4616a5c_0.conda")
+	sum, _ := cache.HashFile(src)
+	fi, _ := os.Stat(src)
+	pk := &lockfile.Package{Name: "link-scripts", Version: "0.1.0", Build: "h4616a5c_0", Subdir: "linux-64",
+		URL: "file://" + filepath.ToSlash(src), SHA256: sum, Size: fi.Size(), Depends: []string{}}
+	l := &lockfile.Lock{Name: "t", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
+		Platforms: []*lockfile.Platform{{Platform: "linux-64", Packages: []*lockfile.Package{pk}}}}
+	data, _ := l.Encode()
+	f := fetcher(t, t.TempDir())
+	p1 := filepath.Join(t.TempDir(), "a")
+	res, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: p1, Fetcher: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0], "link-scripts: post-link.sh") {
+		t.Errorf("skipped = %v", res.Skipped)
+	}
+	if _, err := os.Stat(filepath.Join(p1, "i-was-post-linked")); err == nil {
+		t.Error("the script ran without AllowScripts")
+	}
+	p2 := filepath.Join(t.TempDir(), "b")
+	res, err = Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: p2, Fetcher: f, AllowScripts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(p2, "i-was-post-linked")); err != nil {
+		t.Errorf("the post-link script did not run: %v", err)
+	}
+	if !strings.Contains(res.Messages, "post-link script that just ran") {
+		t.Errorf("messages = %q", res.Messages)
+	}
+}

@@ -32,11 +32,12 @@ var installFlags struct {
 	offline  bool
 	keys     stringList
 	scripts  bool
+	compile  bool
 }
 
 var cmdInstall = &Command{
 	Name:  "install",
-	Usage: "install [--lock env.lock] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline]",
+	Usage: "install [--lock env.lock] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline] [--allow-scripts] [--compile]",
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
@@ -58,7 +59,8 @@ copies. --key (or $ENVLOCK_TRUSTED_KEYS) requires a valid env.lock.sig by
 one of the keys. PATH must not exist, be empty, or be an envlock
 environment; --force replaces anything else.
 
-Post-link scripts in packages are not run; install says which it skipped.
+Post-link scripts in packages are not run unless --allow-scripts; install
+says which it skipped. --compile byte-compiles noarch python packages.
 
 Example:
 
@@ -73,7 +75,8 @@ Example:
 		fs.BoolVar(&installFlags.force, "force", false, "replace a PATH that is not an envlock environment")
 		fs.BoolVar(&installFlags.offline, "offline", false, "use only the package cache")
 		listVar(fs, &installFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
-		fs.BoolVar(&installFlags.scripts, "allow-scripts", false, "run post-link scripts (not yet supported: they are reported)")
+		fs.BoolVar(&installFlags.scripts, "allow-scripts", false, "run packages' post-link scripts")
+		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile noarch python packages with the environment's python")
 	},
 	Run: runInstall,
 }
@@ -153,6 +156,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		Link:         mode,
 		Force:        installFlags.force,
 		AllowScripts: installFlags.scripts,
+		Compile:      installFlags.compile,
 		Signature:    sigStatus,
 		Log:          func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
 	})
@@ -171,7 +175,13 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "warning: "+w)
 	}
 	for _, s := range res.Skipped {
-		fmt.Fprintln(env.Stderr, "skipped post-link script: "+s)
+		fmt.Fprintln(env.Stderr, "skipped post-link script (use --allow-scripts to run it): "+s)
+	}
+	for _, s := range res.Ran {
+		fmt.Fprintln(env.Stderr, "ran post-link script: "+s)
+	}
+	if res.Messages != "" {
+		fmt.Fprint(env.Stderr, res.Messages)
 	}
 	fmt.Fprintf(env.Stderr, "installed %d packages (%d files) into %s\n", res.Packages, res.Files, prefix)
 	return nil
