@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +52,9 @@ next run finishes or rolls back. Re-installing the same lock is a no-op.
 The package cache is --pkgs-dir (repeatable; the first writable is used,
 the others are read), else $ENVLOCK_PKGS_DIRS (colon-separated), else
 $XDG_CACHE_HOME/envlock/pkgs. Put it on group or scratch storage to spare
-the home quota; a group-writable or setgid cache is shared with the group.
+the home quota; a group-writable or setgid cache is shared with the group
+(files 664, directories 2775, whatever the umask), and $ENVLOCK_PKGS_MODE
+(octal, e.g. 660) forces the mode of what envlock writes there.
 
 --link chooses how files get from the cache into PATH: hard links when
 they share a file system (default, falling back to copies), reflinks, or
@@ -138,7 +141,15 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if len(dirs) == 0 {
 		dirs = cache.DefaultDirs(env.Getenv)
 	}
-	c, err := cache.Open(dirs, cache.Options{})
+	var copts cache.Options
+	if m := env.Getenv("ENVLOCK_PKGS_MODE"); m != "" {
+		v, err := strconv.ParseUint(m, 8, 32)
+		if err != nil || v&^0o777 != 0 {
+			return usagef("ENVLOCK_PKGS_MODE=%q is not an octal file mode such as 664", m)
+		}
+		copts.Mode = os.FileMode(v)
+	}
+	c, err := cache.Open(dirs, copts)
 	if err != nil {
 		return err
 	}
