@@ -16,23 +16,37 @@ func loadChannels(ctx context.Context, env *Env, given []string, p platform.Plat
 	if len(given) == 0 {
 		return nil, nil, usagef("at least one --channel is required")
 	}
-	var chans []channel.Channel
-	for _, g := range given {
-		c, err := channel.Parse(g, env.Dir, env.Getenv("ENVLOCK_CHANNEL_ALIAS"))
-		if err != nil {
-			return nil, nil, err
-		}
-		chans = append(chans, c)
+	chans, err := parseChannels(env, given, env.Dir)
+	if err != nil {
+		return nil, nil, err
 	}
-	client := channel.NewClient(fetch.CacheDir(env.Getenv), env.Getenv)
-	if offline {
-		client.Offline = true
-	}
-	recs, err := client.LoadAll(ctx, chans, p)
+	recs, err := newClient(env, offline).LoadAll(ctx, chans, p)
 	if err != nil {
 		return nil, nil, err
 	}
 	return chans, recs, nil
+}
+
+// parseChannels locates channels given by name, URL or path (relative to
+// dir).
+func parseChannels(env *Env, given []string, dir string) ([]channel.Channel, error) {
+	var chans []channel.Channel
+	for _, g := range given {
+		c, err := channel.Parse(g, dir, env.Getenv("ENVLOCK_CHANNEL_ALIAS"))
+		if err != nil {
+			return nil, err
+		}
+		chans = append(chans, c)
+	}
+	return chans, nil
+}
+
+// newClient returns the HTTP client for channels and packages, with the
+// cache, mirrors and credentials of the environment.
+func newClient(env *Env, offline bool) *channel.Client {
+	c := channel.NewClient(fetch.CacheDir(env.Getenv), env.Getenv)
+	c.Offline = c.Offline || offline
+	return c
 }
 
 // platformFlag parses --platform, defaulting to the host's.

@@ -11,9 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/envlock/envlock/fetch"
 	"github.com/envlock/envlock/fetch/cache"
-	"github.com/envlock/envlock/fetch/channel"
 	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/fetch/progress"
 	"github.com/envlock/envlock/install"
@@ -153,8 +151,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	client := channel.NewClient(fetch.CacheDir(env.Getenv), env.Getenv)
-	client.Offline = client.Offline || installFlags.offline
+	client := newClient(env, installFlags.offline)
 	var total int64
 	for _, pk := range pl.Packages {
 		total += pk.Size

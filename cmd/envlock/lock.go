@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/envlock/envlock/fetch"
 	"github.com/envlock/envlock/fetch/channel"
 	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/lockfile"
@@ -206,18 +205,11 @@ func lockURL(projectDir string, c channel.Channel) string {
 // the project directory) and returns a Source that reads each platform's
 // records once.
 func manifestSource(env *Env, projectDir string, m *spec.Manifest, offline bool) ([]channel.Channel, lock.Source, error) {
-	var chans []channel.Channel
-	for _, g := range m.Channels {
-		c, err := channel.Parse(g, projectDir, env.Getenv("ENVLOCK_CHANNEL_ALIAS"))
-		if err != nil {
-			return nil, nil, err
-		}
-		chans = append(chans, c)
+	chans, err := parseChannels(env, m.Channels, projectDir)
+	if err != nil {
+		return nil, nil, err
 	}
-	client := channel.NewClient(fetch.CacheDir(env.Getenv), env.Getenv)
-	if offline {
-		client.Offline = true
-	}
+	client := newClient(env, offline)
 	var mu sync.Mutex
 	cache := map[platform.Platform][]*repodata.Record{}
 	return chans, func(ctx context.Context, p platform.Platform) ([]*repodata.Record, error) {
