@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -306,5 +307,36 @@ func TestLinkScripts(t *testing.T) {
 	}
 	if !strings.Contains(res.Messages, "post-link script that just ran") {
 		t.Errorf("messages = %q", res.Messages)
+	}
+}
+
+// TestUpdateKeepsUnchangedFiles updates an environment to a lock without
+// one package: the unchanged packages' files are the same inodes as
+// before (hard links to the same cache entries); only what changed moves.
+func TestUpdateKeepsUnchangedFiles(t *testing.T) {
+	ch := demoChannel(t)
+	full, fullData := lockOf(t, ch, nil)
+	less, lessData := lockOf(t, ch, func(r *repodata.Record) bool { return r.Name != "greet-py" })
+	prefix := filepath.Join(t.TempDir(), "env")
+	f := fetcher(t, t.TempDir())
+	if _, err := Apply(context.Background(), Options{Lock: full, LockData: fullData, Platform: "linux-64", Prefix: prefix, Fetcher: f}); err != nil {
+		t.Fatal(err)
+	}
+	ino := func(p string) uint64 {
+		fi, err := os.Stat(filepath.Join(prefix, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	before := ino("share/greet/LICENSE")
+	if _, err := Apply(context.Background(), Options{Lock: less, LockData: lessData, Platform: "linux-64", Prefix: prefix, Fetcher: f}); err != nil {
+		t.Fatal(err)
+	}
+	if after := ino("share/greet/LICENSE"); after != before {
+		t.Errorf("an unchanged file moved: inode %d → %d", before, after)
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "bin", "greet-py")); err == nil {
+		t.Error("the removed package's entry point is still there")
 	}
 }
