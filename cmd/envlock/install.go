@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envlock/envlock/fetch/bundle"
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/fetch/progress"
@@ -32,11 +33,12 @@ var installFlags struct {
 	keys     stringList
 	scripts  bool
 	compile  bool
+	bundle   string
 }
 
 var cmdInstall = &Command{
 	Name:  "install",
-	Usage: "install [--lock env.lock] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline] [--allow-scripts] [--compile]",
+	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline] [--allow-scripts] [--compile]",
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
@@ -60,6 +62,11 @@ copies. --key (or $ENVLOCK_TRUSTED_KEYS) requires a valid env.lock.sig by
 one of the keys. PATH must not exist, be empty, or be an envlock
 environment; --force replaces anything else.
 
+--bundle FILE installs from an offline bundle made by 'envlock bundle':
+the bundle's manifest, the lock's signature (with --key) and every package
+are checked before anything is installed; packages go into the package
+cache, and no network is touched.
+
 Post-link scripts in packages are not run unless --allow-scripts; install
 says which it skipped. --compile byte-compiles noarch python packages.
 
@@ -69,6 +76,7 @@ Example:
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&installFlags.lock, "lock", lockfile.FileName, "lock file")
+		fs.StringVar(&installFlags.bundle, "bundle", "", "install from an offline bundle (see 'envlock bundle'); no network")
 		fs.StringVar(&installFlags.prefix, "p", "", "environment path (required)")
 		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
 		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
@@ -95,16 +103,73 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	default:
 		return usagef("--link must be hardlink, reflink or copy")
 	}
-	lockPath := abs(env, installFlags.lock)
-	l, data, err := lockfile.Read(lockPath)
-	if err != nil {
-		return err
-	}
 	p := platform.Host()
 	if installFlags.platform != "" {
+		var err error
 		if p, err = platform.Parse(installFlags.platform); err != nil {
 			return usagef("%v", err)
 		}
+	}
+	keys, err := trustedKeys(env, installFlags.keys)
+	if err != nil {
+		return err
+	}
+	c, err := openCache(env, installFlags.pkgsDirs)
+	if err != nil {
+		return err
+	}
+	checkSig := func(where string, sig, data []byte) error {
+		if len(keys) == 0 {
+			return nil
+		}
+		if err := sign.VerifyTrusted(keys, sig, data); err != nil {
+			return &exitError{code: exitSignature, msg: fmt.Sprintf("%s: %v; nothing was installed", where, err)}
+		}
+		return nil
+	}
+	var (
+		l        *lockfile.Lock
+		data     []byte
+		lockPath string
+		offline  = installFlags.offline
+	)
+	if installFlags.bundle != "" {
+		// Everything comes from the bundle: its artifacts stream into the
+		// package cache, checked against the lock, and nothing is fetched.
+		bpath := abs(env, installFlags.bundle)
+		f, err := os.Open(bpath)
+		if err != nil {
+			return err
+		}
+		contents, err := bundle.Read(ctx, f, c, string(p), func(ct *bundle.Contents) error {
+			if ct.Lock.Platform(string(p)) == nil {
+				return fmt.Errorf("%s: the bundled lock has no packages for %s", bpath, p)
+			}
+			return checkSig(bpath, ct.Signature, ct.LockData)
+		})
+		f.Close()
+		if err != nil {
+			return err
+		}
+		l, data, lockPath, offline = contents.Lock, contents.LockData, bpath, true
+	} else {
+		lockPath = abs(env, installFlags.lock)
+		if l, data, err = lockfile.Read(lockPath); err != nil {
+			return err
+		}
+		sig, err := os.ReadFile(lockPath + sign.SigFileSuffix)
+		if errors.Is(err, os.ErrNotExist) {
+			sig = nil
+		} else if err != nil {
+			return err
+		}
+		if err := checkSig(lockPath, sig, data); err != nil {
+			return err
+		}
+	}
+	sigStatus := "not checked"
+	if len(keys) > 0 {
+		sigStatus = "verified"
 	}
 	pl := l.Platform(string(p))
 	if pl == nil {
@@ -115,43 +180,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		return withHint(fmt.Errorf("%s has no packages for this platform (%s); it was locked for %s", filepath.Base(lockPath), p, strings.Join(have, ", ")),
 			"add %q to platforms in env.cue and run 'envlock lock', or pass --platform", string(p))
 	}
-	sigStatus := "not checked"
-	keys, err := trustedKeys(env, installFlags.keys)
-	if err != nil {
-		return err
-	}
-	if len(keys) > 0 {
-		sig, err := os.ReadFile(lockPath + sign.SigFileSuffix)
-		if errors.Is(err, os.ErrNotExist) {
-			sig = nil
-		} else if err != nil {
-			return err
-		}
-		if err := sign.VerifyTrusted(keys, sig, data); err != nil {
-			return &exitError{code: exitSignature, msg: fmt.Sprintf("%s: %v; nothing was installed", lockPath, err)}
-		}
-		sigStatus = "verified"
-	}
-	dirs := []string(installFlags.pkgsDirs)
-	for i := range dirs {
-		dirs[i] = abs(env, dirs[i])
-	}
-	if len(dirs) == 0 {
-		dirs = cache.DefaultDirs(env.Getenv)
-	}
-	var copts cache.Options
-	if m := env.Getenv("ENVLOCK_PKGS_MODE"); m != "" {
-		v, err := strconv.ParseUint(m, 8, 32)
-		if err != nil || v&^0o777 != 0 {
-			return usagef("ENVLOCK_PKGS_MODE=%q is not an octal file mode such as 664", m)
-		}
-		copts.Mode = os.FileMode(v)
-	}
-	c, err := cache.Open(dirs, copts)
-	if err != nil {
-		return err
-	}
-	client := newClient(env, installFlags.offline)
+	client := newClient(env, offline)
 	var total int64
 	for _, pk := range pl.Packages {
 		total += pk.Size
@@ -193,6 +222,27 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "installed %d packages (%d files) into %s\n", res.Packages, res.Files, prefix)
 	return nil
+}
+
+// openCache opens the package cache from --pkgs-dir, $ENVLOCK_PKGS_DIRS or
+// the default, with $ENVLOCK_PKGS_MODE.
+func openCache(env *Env, given []string) (*cache.Cache, error) {
+	dirs := append([]string(nil), given...)
+	for i := range dirs {
+		dirs[i] = abs(env, dirs[i])
+	}
+	if len(dirs) == 0 {
+		dirs = cache.DefaultDirs(env.Getenv)
+	}
+	var copts cache.Options
+	if m := env.Getenv("ENVLOCK_PKGS_MODE"); m != "" {
+		v, err := strconv.ParseUint(m, 8, 32)
+		if err != nil || v&^0o777 != 0 {
+			return nil, usagef("ENVLOCK_PKGS_MODE=%q is not an octal file mode such as 664", m)
+		}
+		copts.Mode = os.FileMode(v)
+	}
+	return cache.Open(dirs, copts)
 }
 
 var removeFlags struct{ prefix string }

@@ -36,6 +36,7 @@ var commands = []*Command{
 	cmdDiff,
 	cmdInstall,
 	cmdRemove,
+	cmdBundle,
 	cmdSearch,
 	cmdSolve,
 	cmdKeygen,

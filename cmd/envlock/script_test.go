@@ -73,6 +73,6 @@ func mkchannelCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 2 {
 		ext = "." + args[1]
 	}
-	err := condapkg.WriteChannel(ts.MkAbs(args[0]), condapkg.Demo(), func(*condapkg.Package) string { return ext })
+	err := condapkg.WriteDemoChannel(ts.MkAbs(args[0]), ext)
 	ts.Check(err)
 }

@@ -1,5 +1,7 @@
 package condapkg
 
+import "strings"
+
 // Demo returns a small, complete set of packages that exercises an
 // installer: a fake "python" that runs the system's python3 with the
 // prefix's site-packages, a library with a binary and a text prefix
@@ -46,4 +48,36 @@ func Demo() []*Package {
 			},
 		},
 	}
+}
+
+// WriteDemoChannel writes Demo's packages as a channel for linux-64 and
+// osx-arm64 (noarch once), with ext as the archive format.
+func WriteDemoChannel(dir, ext string) error {
+	var pkgs []*Package
+	for _, sub := range []string{"linux-64", "osx-arm64"} {
+		for _, p := range Demo() {
+			if p.Noarch != "" {
+				if sub == "linux-64" {
+					pkgs = append(pkgs, p)
+				}
+				continue
+			}
+			q := *p
+			q.Subdir = sub
+			if sub != "linux-64" {
+				// Builds for another platform have another hash in their
+				// build string, as conda-build makes them.
+				q.Build = strings.Replace(q.Build, "h", "m", 1)
+				var deps []string
+				for _, d := range q.Depends {
+					if !strings.HasPrefix(d, "__glibc") {
+						deps = append(deps, d)
+					}
+				}
+				q.Depends = deps
+			}
+			pkgs = append(pkgs, &q)
+		}
+	}
+	return WriteChannel(dir, pkgs, func(*Package) string { return ext })
 }

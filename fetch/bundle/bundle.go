@@ -1,0 +1,492 @@
+// Package bundle writes and reads offline bundles: one reproducible tar
+// that carries a lock, its signature and manifest, and every artifact the
+// lock names, laid out as a conda file channel (channel/<subdir>/ with a
+// repodata.json each) that conda, mamba or pixi can install from too.
+//
+// The same lock and platforms give the same bytes on any machine and any
+// day: entries are sorted, mtimes fixed, owners zero, modes normalized,
+// and nothing names the host or its paths. Reading streams the tar: each
+// artifact goes straight into the package cache, checked against the
+// lock's sha256, with no temporary copy of the bundle.
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/envlock/envlock/fetch/cache"
+	"github.com/envlock/envlock/fetch/download"
+	"github.com/envlock/envlock/lock/lockfile"
+)
+
+// FormatVersion is the bundle format this envlock writes and reads.
+const FormatVersion = 1
+
+// ManifestName is the first entry of every bundle.
+const ManifestName = "envlock-bundle.json"
+
+// Manifest is envlock-bundle.json.
+type Manifest struct {
+	Version    int      `json:"version"`
+	LockSHA256 string   `json:"lock_sha256"`
+	Platforms  []string `json:"platforms"`
+	Files      []File   `json:"files"`
+}
+
+// A File is one entry of the bundle other than the manifest.
+type File struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// mtime is the fixed modification time of every entry.
+var mtime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Input is what goes into a bundle.
+type Input struct {
+	Lock      *lockfile.Lock
+	LockData  []byte
+	Signature []byte            // env.lock.sig, or nil
+	Extra     map[string][]byte // other files by name, e.g. "env.cue"
+	Platforms []string          // default: all of the lock's
+	Fetcher   *download.Fetcher // brings artifacts into the cache
+	Zstd      bool
+}
+
+type entry struct {
+	path string
+	data []byte          // small files
+	art  *cache.Artifact // or an artifact from the cache,
+	file string          // at this path once fetched
+	size int64
+	sum  string
+}
+
+// Write writes the bundle to w.
+func Write(ctx context.Context, w io.Writer, in Input) error {
+	plats := in.Platforms
+	if len(plats) == 0 {
+		for _, p := range in.Lock.Platforms {
+			plats = append(plats, p.Platform)
+		}
+	}
+	sort.Strings(plats)
+	arts := map[string]*lockfile.Package{} // channel/<subdir>/<fn> → package
+	for _, p := range plats {
+		pl := in.Lock.Platform(p)
+		if pl == nil {
+			return fmt.Errorf("the lock has no platform %s", p)
+		}
+		for _, pk := range pl.Packages {
+			arts["channel/"+pk.Subdir+"/"+FileName(pk)] = pk
+		}
+	}
+	var names []string
+	for n := range arts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	list := make([]cache.Artifact, len(names))
+	for i, n := range names {
+		pk := arts[n]
+		list[i] = cache.Artifact{Fn: FileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}
+	}
+	paths, err := in.Fetcher.Fetch(ctx, list)
+	if err != nil {
+		return err
+	}
+	var entries []entry
+	add := func(p string, data []byte) {
+		s := sha256.Sum256(data)
+		entries = append(entries, entry{path: p, data: data, size: int64(len(data)), sum: hex.EncodeToString(s[:])})
+	}
+	add("env.lock", in.LockData)
+	if in.Signature != nil {
+		add("env.lock.sig", in.Signature)
+	}
+	var extra []string
+	for n := range in.Extra {
+		extra = append(extra, n)
+	}
+	sort.Strings(extra)
+	for _, n := range extra {
+		add("manifest/"+n, in.Extra[n])
+	}
+	subdirs := map[string][]*lockfile.Package{}
+	for i, n := range names {
+		pk := arts[n]
+		entries = append(entries, entry{path: n, art: &list[i], size: pk.Size, sum: strings.ToLower(pk.SHA256)})
+		subdirs[pk.Subdir] = append(subdirs[pk.Subdir], pk)
+		if pk.Size == 0 {
+			fi, err := os.Stat(paths[i])
+			if err != nil {
+				return err
+			}
+			entries[len(entries)-1].size = fi.Size()
+		}
+	}
+	if _, ok := subdirs["noarch"]; !ok {
+		subdirs["noarch"] = nil // a channel needs noarch
+	}
+	for sub, pkgs := range subdirs {
+		add("channel/"+sub+"/repodata.json", repodata(sub, pkgs))
+	}
+	// The lock, its signature and the manifest come first, so a reader can
+	// check them before it stores any artifact; then the channel, sorted.
+	group := func(p string) int {
+		switch {
+		case p == "env.lock":
+			return 0
+		case p == "env.lock.sig":
+			return 1
+		case strings.HasPrefix(p, "manifest/"):
+			return 2
+		}
+		return 3
+	}
+	sort.Slice(entries, func(i, j int) bool {
+		gi, gj := group(entries[i].path), group(entries[j].path)
+		if gi != gj {
+			return gi < gj
+		}
+		return entries[i].path < entries[j].path
+	})
+	ls := sha256.Sum256(in.LockData)
+	m := Manifest{Version: FormatVersion, LockSHA256: hex.EncodeToString(ls[:]), Platforms: plats}
+	for _, e := range entries {
+		m.Files = append(m.Files, File{Path: e.path, Size: e.size, SHA256: e.sum})
+	}
+	mb, _ := json.MarshalIndent(m, "", "  ")
+	mb = append(mb, '\n')
+
+	var out io.Writer = w
+	var zw *zstd.Encoder
+	if in.Zstd {
+		// One encoder goroutine: the output must not depend on timing.
+		zw, err = zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault))
+		if err != nil {
+			return err
+		}
+		out = zw
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
+	tw := tar.NewWriter(bw)
+	if err := writeEntry(tw, entry{path: ManifestName, data: mb, size: int64(len(mb))}); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if e.art != nil {
+			// Fetch again just before writing: it is a cache hit unless
+			// another platform's package of the same file name took the
+			// cache entry since.
+			p, err := in.Fetcher.FetchOne(ctx, *e.art)
+			if err != nil {
+				return err
+			}
+			e.file = p
+		}
+		if err := writeEntry(tw, e); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if zw != nil {
+		return zw.Close()
+	}
+	return nil
+}
+
+func writeEntry(tw *tar.Writer, e entry) error {
+	h := &tar.Header{Name: e.path, Mode: 0o644, Size: e.size, ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if e.file == "" {
+		_, err := tw.Write(e.data)
+		return err
+	}
+	f, err := os.Open(e.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tw, sum), f)
+	if err == nil && (n != e.size || hex.EncodeToString(sum.Sum(nil)) != e.sum) {
+		err = fmt.Errorf("%s changed while bundling; try again", e.file)
+	}
+	return err
+}
+
+// FileName is a locked package's file name.
+func FileName(pk *lockfile.Package) string {
+	u := pk.URL
+	if i := strings.LastIndexByte(u, '/'); i >= 0 {
+		u = u[i+1:]
+	}
+	return u
+}
+
+// repodata writes a channel subdir index of the bundled packages.
+func repodata(sub string, pkgs []*lockfile.Package) []byte {
+	conda := map[string]any{}
+	bz2 := map[string]any{}
+	for _, pk := range pkgs {
+		r := map[string]any{
+			"name": pk.Name, "version": pk.Version, "build": pk.Build, "build_number": pk.BuildNumber,
+			"depends": pk.Depends, "subdir": pk.Subdir, "sha256": pk.SHA256, "size": pk.Size,
+		}
+		if pk.MD5 != "" {
+			r["md5"] = pk.MD5
+		}
+		if len(pk.Constrains) > 0 {
+			r["constrains"] = pk.Constrains
+		}
+		if pk.Noarch != "" {
+			r["noarch"] = pk.Noarch
+		}
+		if pk.License != "" {
+			r["license"] = pk.License
+		}
+		if pk.Timestamp != 0 {
+			r["timestamp"] = pk.Timestamp
+		}
+		if len(pk.TrackFeatures) > 0 {
+			r["track_features"] = strings.Join(pk.TrackFeatures, " ")
+		}
+		if strings.HasSuffix(FileName(pk), ".conda") {
+			conda[FileName(pk)] = r
+		} else {
+			bz2[FileName(pk)] = r
+		}
+	}
+	b, _ := json.MarshalIndent(map[string]any{
+		"info": map[string]any{"subdir": sub}, "packages": bz2, "packages.conda": conda, "repodata_version": 1,
+	}, "", " ")
+	return append(b, '\n')
+}
+
+// An Error says what is wrong with a bundle and what to do.
+type Error struct {
+	Entry string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	if e.Entry != "" {
+		return fmt.Sprintf("bundle entry %s: %s", e.Entry, e.Msg)
+	}
+	return "bundle: " + e.Msg
+}
+
+// ErrNewerFormat is wrapped for a bundle made by a newer envlock.
+var ErrNewerFormat = errors.New("bundle format is newer than this envlock reads")
+
+// Contents is what Read found.
+type Contents struct {
+	Manifest  Manifest
+	Lock      *lockfile.Lock
+	LockData  []byte
+	Signature []byte
+	Extra     map[string][]byte
+}
+
+// Read reads a bundle from r (plain tar or zstd-compressed tar), putting
+// each artifact of platform into the cache. check is called with the
+// lock and signature before any artifact is stored; an error from it
+// stops the read. Every artifact is checked against the lock; a missing,
+// extra or altered one is an error naming it.
+func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, check func(*Contents) error) (*Contents, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	magic, _ := br.Peek(4)
+	var src io.Reader = br
+	if bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		src = zr
+	}
+	tr := tar.NewReader(src)
+	next := func() (*tar.Header, error) {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, &Error{Msg: fmt.Sprintf("the file is truncated or not a bundle (%v); copy it again", err)}
+		}
+		return h, nil
+	}
+	h, err := next()
+	if err != nil || h.Name != ManifestName {
+		return nil, &Error{Msg: "does not start with " + ManifestName + "; not an envlock bundle"}
+	}
+	mb, err := io.ReadAll(io.LimitReader(tr, 64<<20))
+	if err != nil {
+		return nil, &Error{Entry: ManifestName, Msg: err.Error()}
+	}
+	out := &Contents{Extra: map[string][]byte{}}
+	if err := json.Unmarshal(mb, &out.Manifest); err != nil {
+		return nil, &Error{Entry: ManifestName, Msg: err.Error()}
+	}
+	if out.Manifest.Version > FormatVersion {
+		return nil, &Error{Entry: ManifestName, Msg: fmt.Sprintf("format version %d: %v (it reads %d); upgrade envlock", out.Manifest.Version, ErrNewerFormat, FormatVersion)}
+	}
+	found := false
+	for _, p := range out.Manifest.Platforms {
+		found = found || p == platform
+	}
+	if !found {
+		return nil, &Error{Msg: fmt.Sprintf("made for %s, not for this platform (%s); bundle again with --platform %s", strings.Join(out.Manifest.Platforms, ", "), platform, platform)}
+	}
+	listed := map[string]File{}
+	for _, f := range out.Manifest.Files {
+		listed[f.Path] = f
+	}
+	seen := map[string]bool{}
+	var want map[string]*lockfile.Package // artifacts of platform, by entry path
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := path.Clean(h.Name)
+		f, ok := listed[name]
+		if !ok || h.Typeflag != tar.TypeReg {
+			return nil, &Error{Entry: h.Name, Msg: "is not listed in " + ManifestName + "; the bundle was altered"}
+		}
+		seen[name] = true
+		if h.Size != f.Size {
+			return nil, &Error{Entry: name, Msg: fmt.Sprintf("is %d bytes, the bundle manifest says %d", h.Size, f.Size)}
+		}
+		switch {
+		case name == "env.lock" || name == "env.lock.sig" || strings.HasPrefix(name, "manifest/") || strings.HasSuffix(name, "/repodata.json"):
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, &Error{Entry: name, Msg: "truncated: " + err.Error()}
+			}
+			if s := sha256.Sum256(data); hex.EncodeToString(s[:]) != f.SHA256 {
+				return nil, &Error{Entry: name, Msg: "sha256 differs from the bundle manifest; the bundle was altered or damaged"}
+			}
+			switch {
+			case name == "env.lock":
+				if hex.EncodeToString(sha256Of(data)) != out.Manifest.LockSHA256 {
+					return nil, &Error{Entry: name, Msg: "is not the lock the bundle was made from"}
+				}
+				l, err := lockfile.Parse(data)
+				if err != nil {
+					return nil, &Error{Entry: name, Msg: err.Error()}
+				}
+				out.Lock, out.LockData = l, data
+			case name == "env.lock.sig":
+				out.Signature = data
+			case strings.HasPrefix(name, "manifest/"):
+				out.Extra[strings.TrimPrefix(name, "manifest/")] = data
+			}
+		case strings.HasPrefix(name, "channel/"):
+			if out.Lock == nil {
+				return nil, &Error{Entry: name, Msg: "comes before env.lock; the bundle was altered"}
+			}
+			if want == nil {
+				if check != nil {
+					if err := check(out); err != nil {
+						return nil, err
+					}
+				}
+				want = map[string]*lockfile.Package{}
+				if pl := out.Lock.Platform(platform); pl != nil {
+					for _, pk := range pl.Packages {
+						want["channel/"+pk.Subdir+"/"+FileName(pk)] = pk
+					}
+				}
+			}
+			pk, needed := want[name]
+			if !needed {
+				if _, err := io.Copy(io.Discard, tr); err != nil {
+					return nil, &Error{Entry: name, Msg: "truncated: " + err.Error()}
+				}
+				continue // another platform's artifact
+			}
+			if !strings.EqualFold(pk.SHA256, f.SHA256) {
+				return nil, &Error{Entry: name, Msg: "the bundle manifest's sha256 is not the lock's; the bundle was altered"}
+			}
+			if err := store(c, pk, tr); err != nil {
+				return nil, &Error{Entry: name, Msg: err.Error()}
+			}
+		default:
+			if _, err := io.Copy(io.Discard, tr); err != nil {
+				return nil, &Error{Entry: name, Msg: "truncated: " + err.Error()}
+			}
+		}
+	}
+	for p := range listed {
+		if !seen[p] {
+			return nil, &Error{Entry: p, Msg: "is listed in " + ManifestName + " but missing; the bundle is truncated or incomplete"}
+		}
+	}
+	if out.Lock == nil {
+		return nil, &Error{Msg: "holds no env.lock"}
+	}
+	if want == nil && check != nil { // a lock with no artifacts
+		if err := check(out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func sha256Of(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}
+
+// store streams one artifact into the cache, verified.
+func store(c *cache.Cache, pk *lockfile.Package, r io.Reader) error {
+	a := cache.Artifact{Fn: FileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}
+	w, _, err := c.Create(a)
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		w.Abort()
+		return fmt.Errorf("truncated: %v", err)
+	}
+	_, err = w.Commit()
+	return err
+}
