@@ -294,7 +294,11 @@ func repodata(sub string, pkgs []*lockfile.Package) []byte {
 type Error struct {
 	Entry string
 	Msg   string
+	Err   error // a sentinel callers can test, or nil
 }
+
+// Unwrap returns the sentinel error, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Entry != "" {
@@ -356,7 +360,7 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 		return nil, &Error{Entry: ManifestName, Msg: err.Error()}
 	}
 	if out.Manifest.Version > FormatVersion {
-		return nil, &Error{Entry: ManifestName, Msg: fmt.Sprintf("format version %d: %v (it reads %d); upgrade envlock", out.Manifest.Version, ErrNewerFormat, FormatVersion)}
+		return nil, &Error{Entry: ManifestName, Msg: fmt.Sprintf("format version %d: %v (it reads %d); upgrade envlock", out.Manifest.Version, ErrNewerFormat, FormatVersion), Err: ErrNewerFormat}
 	}
 	found := false
 	for _, p := range out.Manifest.Platforms {
