@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envlock/envlock/fetch/bundle"
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/fetch/channel"
 	"github.com/envlock/envlock/fetch/download"
@@ -338,5 +340,42 @@ func TestUpdateKeepsUnchangedFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(prefix, "bin", "greet-py")); err == nil {
 		t.Error("the removed package's entry point is still there")
+	}
+}
+
+// TestBundleRealZlib bundles the real zlib package, reads the bundle into
+// an empty cache with no network and installs from it; libz loads.
+func TestBundleRealZlib(t *testing.T) {
+	src := testdata.SharedPath(t, "packages/anaconda-zlib")
+	l, data := lockOf(t, src, func(r *repodata.Record) bool { return r.Name == "zlib" })
+	var buf bytes.Buffer
+	if err := bundle.Write(context.Background(), &buf, bundle.Input{Lock: l, LockData: data, Fetcher: fetcher(t, t.TempDir())}); err != nil {
+		t.Fatal(err)
+	}
+	f := fetcher(t, t.TempDir())
+	f.Client.Offline = true
+	contents, err := bundle.Read(context.Background(), &buf, f.Cache, "linux-64", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(t.TempDir(), "env")
+	if _, err := Apply(context.Background(), Options{Lock: contents.Lock, LockData: contents.LockData, Platform: "linux-64", Prefix: prefix, Fetcher: f}); err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(prefix, "lib", "libz.so.1.2.11")
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc not found; cannot check that libz loads")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "z.c"), []byte("#include <stdio.h>\nconst char *zlibVersion(void);\nint main(void) { printf(\"%s\\n\", zlibVersion()); return 0; }\n"), 0o644)
+	exe := filepath.Join(dir, "z")
+	if out, err := exec.Command(gcc, "-o", exe, filepath.Join(dir, "z.c"), lib).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	run := exec.Command(exe)
+	run.Env = append(os.Environ(), "LD_PRELOAD="+lib)
+	if out, err := run.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1.2.11" {
+		t.Fatalf("libz from the bundle: %v %s", err, out)
 	}
 }
