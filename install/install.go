@@ -38,6 +38,9 @@ type Marker struct {
 	Signature string    `json:"signature"` // "verified by <fingerprint>", "unsigned", "not checked"
 	Installed time.Time `json:"installed"`
 	Packages  []string  `json:"packages"` // name-version-build
+	// Env are the variables of the lock's manifest, set by "envlock run"
+	// and shell hooks.
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // Options adjust Apply.
@@ -286,7 +289,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		names = append(names, pk.Name+"-"+pk.Version+"-"+pk.Build)
 	}
 	sort.Strings(names)
-	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names}
+	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, Env: o.Lock.Env}
 	mb, _ := json.MarshalIndent(marker, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(meta, MarkerFile), append(mb, '\n'), 0o644); err != nil {
 		return nil, err

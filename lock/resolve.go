@@ -61,6 +61,9 @@ func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Loc
 		Channels:        opts.Channels,
 		ChannelPriority: m.ChannelPriority,
 	}
+	if len(m.Env) > 0 {
+		l.Env = m.Env
+	}
 	todo := m.Platforms
 	if len(opts.Platforms) > 0 {
 		for _, p := range opts.Platforms {

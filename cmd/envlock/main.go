@@ -35,6 +35,8 @@ var commands = []*Command{
 	cmdLock,
 	cmdDiff,
 	cmdInstall,
+	cmdRun,
+	cmdShellHook,
 	cmdRemove,
 	cmdBundle,
 	cmdSearch,

@@ -42,6 +42,9 @@ type Lock struct {
 	Channels []Channel `json:"channels"`
 	// ChannelPriority is "strict" or "flexible".
 	ChannelPriority string `json:"channel_priority"`
+	// Env are the manifest's variables, set when the environment is used
+	// ("envlock run", shell hooks, kernels, modulefiles).
+	Env map[string]string `json:"env,omitempty"`
 	// Platforms hold the resolution for each platform, sorted by name.
 	Platforms []*Platform `json:"platforms"`
 }
