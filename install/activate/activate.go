@@ -131,19 +131,22 @@ func (a *Activation) Hook(shell string, deactivate bool) (string, error) {
 			fmt.Fprintf(&b, "set -gx %s %s\n", kv[0], sh(kv[1]))
 		}
 	case "tcsh", "csh":
+		// One line of ";"-separated commands: csh's eval of `…` joins
+		// the output's lines into one.
+		var cmds []string
 		if deactivate {
-			b.WriteString("if ( $?_ENVLOCK_OLD_PATH ) then\nsetenv PATH \"$_ENVLOCK_OLD_PATH\"\nunsetenv _ENVLOCK_OLD_PATH\nendif\n")
+			cmds = append(cmds, `if ( $?_ENVLOCK_OLD_PATH ) setenv PATH "$_ENVLOCK_OLD_PATH"`, "unsetenv _ENVLOCK_OLD_PATH")
 			for _, kv := range a.Vars {
-				fmt.Fprintf(&b, "unsetenv %s\n", kv[0])
+				cmds = append(cmds, "unsetenv "+kv[0])
 			}
-			break
+		} else {
+			cmds = append(cmds, `setenv _ENVLOCK_OLD_PATH "$PATH"`, fmt.Sprintf(`setenv PATH %s:"$PATH"`, sh(bin)))
+			for _, kv := range a.Vars {
+				cmds = append(cmds, fmt.Sprintf("setenv %s %s", kv[0], sh(kv[1])))
+			}
 		}
-		b.WriteString("setenv _ENVLOCK_OLD_PATH \"$PATH\"\n")
-		fmt.Fprintf(&b, "setenv PATH %s:\"$PATH\"\n", sh(bin))
-		for _, kv := range a.Vars {
-			fmt.Fprintf(&b, "setenv %s %s\n", kv[0], sh(kv[1]))
-		}
-		b.WriteString("rehash\n")
+		cmds = append(cmds, "rehash")
+		b.WriteString(strings.Join(cmds, "; ") + "\n")
 	default:
 		return "", fmt.Errorf("unknown shell %q (known: %s)", shell, strings.Join(Shells, ", "))
 	}
