@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -67,10 +66,8 @@ func runBundle(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sig, err := os.ReadFile(lockPath + sign.SigFileSuffix)
-	if errors.Is(err, os.ErrNotExist) {
-		sig = nil
-	} else if err != nil {
+	sig, err := sign.ReadSignature(lockPath)
+	if err != nil {
 		return err
 	}
 	extra := map[string][]byte{}

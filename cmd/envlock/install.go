@@ -157,10 +157,8 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		if l, data, err = lockfile.Read(lockPath); err != nil {
 			return err
 		}
-		sig, err := os.ReadFile(lockPath + sign.SigFileSuffix)
-		if errors.Is(err, os.ErrNotExist) {
-			sig = nil
-		} else if err != nil {
+		sig, err := sign.ReadSignature(lockPath)
+		if err != nil {
 			return err
 		}
 		if err := checkSig(lockPath, sig, data); err != nil {

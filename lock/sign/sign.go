@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -117,4 +118,14 @@ func VerifyTrusted(trusted [][]byte, sig, data []byte) error {
 		}
 	}
 	return &TrustError{Keys: fps, Reason: "the lock's signature does not match any trusted key (the lock changed after signing, or another key signed it)"}
+}
+
+// ReadSignature reads the signature beside a lock (LOCK.sig); a lock with
+// no signature file gives nil and no error.
+func ReadSignature(lockPath string) ([]byte, error) {
+	sig, err := os.ReadFile(lockPath + SigFileSuffix)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return sig, err
 }
