@@ -39,6 +39,7 @@ var commands = []*Command{
 	cmdShellHook,
 	cmdRemove,
 	cmdBundle,
+	cmdExport,
 	cmdSearch,
 	cmdSolve,
 	cmdKeygen,

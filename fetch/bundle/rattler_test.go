@@ -39,7 +39,7 @@ func TestChannelReadByRattler(t *testing.T) {
 		os.WriteFile(p, data, 0o644)
 	}
 	script := `
-import asyncio, sys
+import asyncio, os, sys
 from rattler import BuildString, GenericVirtualPackage, PackageName, Version, solve
 async def main():
     vps = [GenericVirtualPackage(PackageName("__glibc"), Version("2.17"), BuildString("0")),
@@ -48,6 +48,10 @@ async def main():
     for r in sorted(recs, key=lambda r: r.name.normalized):
         print(r.name.normalized, r.version, r.build)
 asyncio.run(main())
+# py-rattler's runtime can crash while the interpreter shuts down, after
+# the answer is printed (seen in CI: SIGSEGV at exit); leave at once.
+sys.stdout.flush()
+os._exit(0)
 `
 	out, err := exec.Command(py, "-c", script, "file://"+filepath.ToSlash(filepath.Join(dir, "channel")), "greet-py").CombinedOutput()
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // rattlerScript solves with py-rattler (the solver behind pixi) and
 // prints "name version build" per record, sorted by name.
 const rattlerScript = `
-import asyncio, sys, json
+import asyncio, os, sys, json
 import rattler
 from rattler import BuildString, GenericVirtualPackage, PackageName, Version, solve
 async def main():
@@ -31,6 +31,10 @@ async def main():
     for r in sorted(recs, key=lambda r: r.name.normalized):
         print(r.name.normalized, r.version, r.build)
 asyncio.run(main())
+# py-rattler's runtime can crash while the interpreter shuts down, after
+# the answer is printed (seen in CI: SIGSEGV at exit); leave at once.
+sys.stdout.flush()
+os._exit(0)
 `
 
 func haveRattler(t *testing.T) string {
