@@ -41,6 +41,9 @@ type Marker struct {
 	// Env are the variables of the lock's manifest, set by "envlock run"
 	// and shell hooks.
 	Env map[string]string `json:"env,omitempty"`
+	// Kernel is the lock's Jupyter kernel, nil for none; "envlock kernel
+	// install" uses it for the kernel's defaults.
+	Kernel *lockfile.Kernel `json:"kernel,omitempty"`
 }
 
 // Options adjust Apply.
@@ -289,7 +292,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		names = append(names, pk.Name+"-"+pk.Version+"-"+pk.Build)
 	}
 	sort.Strings(names)
-	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, Env: o.Lock.Env}
+	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
 	mb, _ := json.MarshalIndent(marker, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(meta, MarkerFile), append(mb, '\n'), 0o644); err != nil {
 		return nil, err

@@ -64,6 +64,12 @@ func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Loc
 	if len(m.Env) > 0 {
 		l.Env = m.Env
 	}
+	if k := m.Kernel; k != nil {
+		l.Kernel = &lockfile.Kernel{Name: k.Name, DisplayName: k.DisplayName}
+		if len(k.Env) > 0 {
+			l.Kernel.Env = k.Env
+		}
+	}
 	todo := m.Platforms
 	if len(opts.Platforms) > 0 {
 		for _, p := range opts.Platforms {

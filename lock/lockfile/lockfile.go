@@ -45,6 +45,9 @@ type Lock struct {
 	// Env are the manifest's variables, set when the environment is used
 	// ("envlock run", shell hooks, kernels, modulefiles).
 	Env map[string]string `json:"env,omitempty"`
+	// Kernel is the Jupyter kernel the manifest asks for, nil for none;
+	// "envlock install" writes it.
+	Kernel *Kernel `json:"kernel,omitempty"`
 	// Platforms hold the resolution for each platform, sorted by name.
 	Platforms []*Platform `json:"platforms"`
 }
@@ -54,6 +57,15 @@ type Manifest struct {
 	// SHA256 is the hash of the normalized manifest (spec's Hash): when
 	// env.cue changes in any value, it no longer matches.
 	SHA256 string `json:"sha256"`
+}
+
+// A Kernel is the manifest's Jupyter kernel: its kernelspec directory
+// name, the name Jupyter shows, and variables set for the kernel only (on
+// top of the lock's Env).
+type Kernel struct {
+	Name        string            `json:"name"`
+	DisplayName string            `json:"display_name"`
+	Env         map[string]string `json:"env,omitempty"`
 }
 
 // A Channel is one channel of the lock.
