@@ -62,6 +62,12 @@ type Options struct {
 	Link link.Mode
 	// Force replaces a target that is not an envlock prefix.
 	Force bool
+	// Reinstall installs even when the prefix is up to date with the
+	// lock, and checks each cached extraction against its paths.json
+	// first, extracting afresh any whose files were changed (an edit of
+	// a hard-linked file in an environment changes the cache's copy too).
+	// It repairs an environment that verify reports drifted.
+	Reinstall bool
 	// AllowScripts runs packages' post-link scripts (bin/.NAME-post-link.sh)
 	// once the environment is in place; otherwise they are reported as
 	// skipped.
@@ -139,7 +145,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		}
 		m, err := ReadMarker(prefix)
 		switch {
-		case err == nil && m.LockHash == lockHash && m.Platform == o.Platform:
+		case err == nil && m.LockHash == lockHash && m.Platform == o.Platform && !o.Reinstall:
 			return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
 		case err != nil && !o.Force && !isEmptyDir(prefix):
 			return nil, fmt.Errorf("%s: %w (no conda-meta/envlock.json); pass --force to replace it", prefix, ErrNotEnvlockPrefix)
@@ -206,7 +212,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 						return
 					}
 					o.trace("fetched", pk.Name)
-					d, err := extracted(ctx, o.Fetcher.Cache, p, pk, o.Log)
+					d, err := extracted(ctx, o.Fetcher.Cache, p, pk, o.Reinstall, o.Log)
 					if err != nil {
 						errs[i] = err
 						cancel()
@@ -378,11 +384,23 @@ func fileName(pk *lockfile.Package) string {
 // extracted returns the package's extracted tree in the cache, making it
 // under the entry's lock when missing. The tree holds
 // info/repodata_record.json, as conda's does.
-func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, log func(string)) (string, error) {
+func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, validate bool, log func(string)) (string, error) {
 	name := pk.Name + "-" + pk.Version + "-" + pk.Build
+	ok := func(dir string) bool {
+		if !extractedOK(dir, pk) {
+			return false
+		}
+		if validate {
+			if bad := intact(dir); bad != "" {
+				log(fmt.Sprintf("%s: the cached copy of %s was changed (through a hard link?); extracting it again", name, bad))
+				return false
+			}
+		}
+		return true
+	}
 	for _, d := range c.Dirs() {
 		dir := filepath.Join(d, name)
-		if extractedOK(dir, pk) {
+		if ok(dir) {
 			return dir, nil
 		}
 	}
@@ -392,10 +410,10 @@ func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile
 	}
 	defer lk.Unlock()
 	dir := filepath.Join(c.Writable(), name)
-	if extractedOK(dir, pk) {
+	if ok(dir) {
 		return dir, nil
 	}
-	os.RemoveAll(dir) // a stale or foreign tree: extract afresh
+	os.RemoveAll(dir) // a stale, foreign or altered tree: extract afresh
 	res, err := extract.Package(ctx, archive, dir)
 	if err != nil {
 		return "", err
@@ -420,6 +438,33 @@ func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile
 		return nil
 	})
 	return dir, nil
+}
+
+// intact checks an extracted package's regular files against the sizes
+// and hashes of its info/paths.json, returning the first that differs
+// ("" when all match, or when the package records no hashes).
+func intact(dir string) string {
+	info, err := pkginfo.Read(dir)
+	if err != nil {
+		return "info/paths.json"
+	}
+	for _, p := range info.Paths {
+		if p.Type != pkginfo.HardLink || p.SHA256 == "" {
+			continue
+		}
+		f := filepath.Join(dir, filepath.FromSlash(p.Path))
+		fi, err := os.Lstat(f)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue // links and missing entries are the packaging's own matter
+		}
+		if p.Size != 0 && fi.Size() != p.Size {
+			return p.Path
+		}
+		if sum, err := HashFile(f); err != nil || sum != p.SHA256 {
+			return p.Path
+		}
+	}
+	return ""
 }
 
 // extractedOK reports whether dir is a complete extraction of pk: its

@@ -7,3 +7,9 @@ import _ "embed"
 //
 //go:embed lock.cue
 var Lock string
+
+// Verify is the CUE schema of the report "envlock verify --json" prints
+// (schemas/verify.cue, package verify, definition #Report).
+//
+//go:embed verify.cue
+var Verify string

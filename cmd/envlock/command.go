@@ -26,6 +26,24 @@ type Command struct {
 	SetFlags func(fs *flag.FlagSet)
 	// Run runs the command with the arguments left after flag parsing.
 	Run func(ctx context.Context, env *Env, args []string) error
+	// UsageExit and FailExit replace the shared exit codes for usage
+	// errors (2) and failures (1) in commands whose result is their exit
+	// code (verify, doctor), where 1 and 2 mean findings.
+	UsageExit, FailExit int
+}
+
+func (c *Command) usageCode() int {
+	if c.UsageExit != 0 {
+		return c.UsageExit
+	}
+	return exitUsage
+}
+
+func (c *Command) failCode() int {
+	if c.FailExit != 0 {
+		return c.FailExit
+	}
+	return exitFail
 }
 
 // Env is what a command sees of the process: its output streams and

@@ -20,6 +20,7 @@ import (
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
 	"github.com/envlock/envlock/spec/platform"
+	"github.com/envlock/envlock/verify"
 )
 
 var installFlags struct {
@@ -34,6 +35,8 @@ var installFlags struct {
 	scripts  bool
 	compile  bool
 	bundle   string
+
+	noHostCheck bool
 }
 
 var cmdInstall = &Command{
@@ -42,7 +45,9 @@ var cmdInstall = &Command{
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
-platform: it checks the lock against this host first, then downloads
+platform: it checks the lock against this host first (as 'envlock doctor'
+does: glibc floor, __cuda and other virtual packages; --no-host-check
+skips it, to install from a login node for compute nodes), then downloads
 every package into the shared package cache (each checked against the
 lock's sha256), extracts and links them into a staging directory beside
 PATH, writes conda-meta so conda and mamba can use the environment, and
@@ -60,7 +65,11 @@ the home quota; a group-writable or setgid cache is shared with the group
 they share a file system (default, falling back to copies), reflinks, or
 copies. --key (or $ENVLOCK_TRUSTED_KEYS) requires a valid env.lock.sig by
 one of the keys. PATH must not exist, be empty, or be an envlock
-environment; --force replaces anything else.
+environment; --force replaces anything else. Installing a lock the
+environment already holds does nothing, unless --force: then everything
+is installed again, and each cached package is checked against its
+paths.json first (an edit through a hard link changes the cache too), so
+'envlock install --force' repairs what 'envlock verify' reports.
 
 --bundle FILE installs from an offline bundle made by 'envlock bundle':
 the bundle's manifest, the lock's signature (with --key) and every package
@@ -81,10 +90,11 @@ Example:
 		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
 		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
 		fs.StringVar(&installFlags.link, "link", "", "hardlink, reflink or copy (default: hardlink, else copy)")
-		fs.BoolVar(&installFlags.force, "force", false, "replace a PATH that is not an envlock environment")
+		fs.BoolVar(&installFlags.force, "force", false, "replace a PATH that is not an envlock environment; reinstall an up-to-date one, re-checking the cache")
 		fs.BoolVar(&installFlags.offline, "offline", false, "use only the package cache")
 		listVar(fs, &installFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
 		fs.BoolVar(&installFlags.scripts, "allow-scripts", false, "run packages' post-link scripts")
+		fs.BoolVar(&installFlags.noHostCheck, "no-host-check", false, "install even if this host cannot run the lock (for other nodes)")
 		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile noarch python packages with the environment's python")
 	},
 	Run: runInstall,
@@ -178,6 +188,20 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		return withHint(fmt.Errorf("%s has no packages for this platform (%s); it was locked for %s", filepath.Base(lockPath), p, strings.Join(have, ", ")),
 			"add %q to platforms in env.cue and run 'envlock lock', or pass --platform", string(p))
 	}
+	if p == platform.Host() && !installFlags.noHostCheck {
+		// What 'envlock doctor' checks, before anything is downloaded.
+		h, err := probe(ctx, env)
+		if err != nil {
+			return err
+		}
+		if d := verify.Doctor(l, string(p), h); !d.OK {
+			var b strings.Builder
+			printChecks(&b, d.Checks)
+			fmt.Fprint(env.Stderr, b.String())
+			return withHint(fmt.Errorf("%s cannot run on this host; nothing was installed", filepath.Base(lockPath)),
+				"apply a fix above, or pass --no-host-check to install for other nodes than this one")
+		}
+	}
 	client := newClient(env, offline)
 	var total int64
 	for _, pk := range pl.Packages {
@@ -190,6 +214,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		Fetcher:      &download.Fetcher{Client: client, Cache: c, Parallel: 4, BaseDir: filepath.Dir(lockPath), Progress: rep},
 		Link:         mode,
 		Force:        installFlags.force,
+		Reinstall:    installFlags.force,
 		AllowScripts: installFlags.scripts,
 		Compile:      installFlags.compile,
 		Signature:    sigStatus,

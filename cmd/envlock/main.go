@@ -45,6 +45,9 @@ var commands = []*Command{
 	cmdKeygen,
 	cmdSign,
 	cmdVerifyLock,
+	cmdHost,
+	cmdDoctor,
+	cmdVerify,
 }
 
 func main() {
@@ -104,7 +107,7 @@ func run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "envlock %s: %v\n", c.Name, err)
 		c.printUsage(env.Stderr)
 		fmt.Fprintf(env.Stderr, "Run 'envlock help %s' for details.\n", c.Name)
-		return exitUsage
+		return c.usageCode()
 	}
 	err := c.Run(ctx, env, c.Flags.Args())
 	return report(env.Stderr, c, err)
@@ -120,7 +123,7 @@ func report(w io.Writer, c *Command, err error) int {
 		fmt.Fprintf(w, "envlock %s: %s\n", c.Name, ue.msg)
 		c.printUsage(w)
 		fmt.Fprintf(w, "Run 'envlock help %s' for details.\n", c.Name)
-		return exitUsage
+		return c.usageCode()
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
@@ -131,14 +134,14 @@ func report(w io.Writer, c *Command, err error) int {
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintf(w, "envlock %s: interrupted\n", c.Name)
-		return exitFail
+		return c.failCode()
 	}
 	fmt.Fprintf(w, "envlock %s: %v\n", c.Name, err)
 	var he *hintError
 	if errors.As(err, &he) {
 		fmt.Fprintf(w, "hint: %s\n", he.hint)
 	}
-	return exitFail
+	return c.failCode()
 }
 
 func lookup(name string) *Command {

@@ -7,10 +7,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/testdata"
+	"github.com/envlock/envlock/schemas"
 )
 
 func TestMain(m *testing.M) {
@@ -36,6 +39,7 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"serve":     serveCmd,
 			"mkchannel": mkchannelCmd,
+			"vetjson":   vetjsonCmd,
 		},
 	})
 }
@@ -75,4 +79,25 @@ func mkchannelCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	err := condapkg.WriteDemoChannel(ts.MkAbs(args[0]), ext)
 	ts.Check(err)
+}
+
+// vetjsonCmd implements "vetjson FILE": FILE (a verify --json report)
+// must satisfy #Report in schemas/verify.cue.
+func vetjsonCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: vetjson FILE")
+	}
+	ctx := cuecontext.New()
+	schema := ctx.CompileString(schemas.Verify, cue.Filename("schemas/verify.cue"))
+	v := ctx.CompileString(ts.ReadFile(args[0]), cue.Filename(args[0]))
+	err := schema.LookupPath(cue.ParsePath("#Report")).Unify(v).Validate(cue.Concrete(true))
+	if neg {
+		if err == nil {
+			ts.Fatalf("%s satisfies #Report, and should not", args[0])
+		}
+		return
+	}
+	if err != nil {
+		ts.Fatalf("%s does not satisfy schemas/verify.cue #Report: %v", args[0], err)
+	}
 }

@@ -97,7 +97,9 @@ func Package(pkgDir string, info *pkginfo.Info, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Files = append(res.Files, *f)
+		if f != nil {
+			res.Files = append(res.Files, *f)
+		}
 	}
 	if info.Noarch == "python" {
 		for _, ep := range info.EntryPoints {
@@ -146,7 +148,9 @@ func linkOne(pkgDir string, p pkginfo.Path, dest string, opts Options, res *Resu
 	if err != nil {
 		if p.Type == pkginfo.SoftLink {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json lists a symlink the archive does not hold (broken packaging); not installed", p.Path))
-			return f, nil
+			// Not recorded either: conda-meta must describe what is on
+			// disk, or every verify would report the link missing.
+			return nil, nil
 		}
 		return nil, fmt.Errorf("%s: %s is in info/paths.json but not in the package", filepath.Base(pkgDir), p.Path)
 	}

@@ -1,0 +1,176 @@
+package verify
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// dist is one Python distribution found in a site-packages directory.
+type dist struct {
+	Name      string
+	Version   string
+	Installer string // INSTALLER's first line; "" when absent
+	Dir       string // the .dist-info/.egg-info directory, relative to the prefix
+	Site      string // its site-packages directory, relative to the prefix
+	Egg       bool
+}
+
+// recordEntry is one line of a wheel's RECORD (PEP 376/627): a path
+// relative to site-packages, its "sha256=<urlsafe base64>" hash, size.
+type recordEntry struct {
+	Path   string // relative to the prefix, cleaned, with /
+	SHA256 string // hex; "" when RECORD gives none (RECORD itself, .pyc)
+	Size   int64  // -1 when RECORD gives none
+}
+
+// findDists lists the .dist-info and .egg-info directories of every
+// site-packages directory of the prefix (lib/pythonX.Y/site-packages on
+// Unix, Lib/site-packages on Windows).
+func findDists(prefix string) []dist {
+	var sites []string
+	m, _ := filepath.Glob(filepath.Join(prefix, "lib", "python*", "site-packages"))
+	sites = append(sites, m...)
+	if fi, err := os.Stat(filepath.Join(prefix, "Lib", "site-packages")); err == nil && fi.IsDir() {
+		sites = append(sites, filepath.Join(prefix, "Lib", "site-packages"))
+	}
+	var out []dist
+	for _, site := range sites {
+		ents, _ := os.ReadDir(site)
+		for _, e := range ents {
+			n := e.Name()
+			egg := strings.HasSuffix(n, ".egg-info")
+			if !strings.HasSuffix(n, ".dist-info") && !egg {
+				continue
+			}
+			d := dist{Dir: rel(prefix, filepath.Join(site, n)), Site: rel(prefix, site), Egg: egg}
+			d.Name, d.Version = distName(filepath.Join(site, n), n)
+			if b, err := os.ReadFile(filepath.Join(site, n, "INSTALLER")); err == nil {
+				d.Installer = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+			}
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
+	return out
+}
+
+var metaField = regexp.MustCompile(`(?m)^(Name|Version):\s*(.+?)\s*$`)
+
+// distName reads Name and Version from METADATA (PKG-INFO for eggs),
+// else from the directory name "name-version.dist-info".
+func distName(dir, base string) (name, version string) {
+	for _, f := range []string{"METADATA", "PKG-INFO"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			continue
+		}
+		// Headers end at the first blank line (RFC 822 style).
+		if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
+			b = b[:i]
+		}
+		for _, m := range metaField.FindAllSubmatch(b, -1) {
+			switch string(m[1]) {
+			case "Name":
+				if name == "" {
+					name = string(m[2])
+				}
+			case "Version":
+				if version == "" {
+					version = string(m[2])
+				}
+			}
+		}
+		if name != "" {
+			return name, version
+		}
+	}
+	stem := strings.TrimSuffix(strings.TrimSuffix(base, ".dist-info"), ".egg-info")
+	name, version, _ = strings.Cut(stem, "-")
+	return name, version
+}
+
+// normalize is PEP 503 name normalization.
+func normalize(name string) string {
+	return strings.ToLower(pep503.ReplaceAllString(name, "-"))
+}
+
+var pep503 = regexp.MustCompile(`[-_.]+`)
+
+// readRecord reads a dist-info's RECORD; paths come back relative to the
+// prefix. Entries that point outside the prefix are dropped.
+func readRecord(prefix string, d dist) ([]recordEntry, error) {
+	f, err := os.Open(filepath.Join(prefix, filepath.FromSlash(d.Dir), "RECORD"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseRecord(bufio.NewReader(f), d.Site)
+}
+
+// parseRecord parses RECORD's CSV; site is the site-packages directory
+// (relative to the prefix, with /) that its paths are relative to.
+func parseRecord(r io.Reader, site string) ([]recordEntry, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	var out []recordEntry
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(rec) == 0 || rec[0] == "" {
+			continue
+		}
+		p := path.Clean(path.Join(site, filepath.ToSlash(rec[0])))
+		if p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) {
+			continue
+		}
+		e := recordEntry{Path: p, Size: -1}
+		if len(rec) > 1 {
+			if h, ok := strings.CutPrefix(rec[1], "sha256="); ok {
+				if raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(h, "=")); err == nil {
+					e.SHA256 = hexString(raw)
+				}
+			}
+		}
+		if len(rec) > 2 && rec[2] != "" {
+			if n, err := strconv.ParseInt(rec[2], 10, 64); err == nil {
+				e.Size = n
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
+
+// rel returns p relative to prefix, with forward slashes.
+func rel(prefix, p string) string {
+	r, err := filepath.Rel(prefix, p)
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(r)
+}

@@ -1,0 +1,487 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/sign"
+	"github.com/envlock/envlock/verify/elfscan"
+	"github.com/envlock/envlock/verify/host"
+)
+
+// Options say which prefix to check and against what.
+type Options struct {
+	// Prefix is the environment's root directory.
+	Prefix string
+	// Lock is what the prefix should hold; nil checks the prefix against
+	// its own conda-meta records only (any conda environment).
+	Lock     *lockfile.Lock
+	LockData []byte
+	LockPath string
+	// Platform of the lock to compare with; "" means the one recorded at
+	// install time, else the host's.
+	Platform string
+	// Quick compares sizes and modification times instead of hashing.
+	Quick bool
+	// Host enables the ELF scan against it; nil skips the scan.
+	Host *host.Host
+	// Trusted public keys (PEM); when set the lock's Signature (nil for an
+	// unsigned lock) is checked against them.
+	Trusted   [][]byte
+	Signature []byte
+	// Workers bounds parallel hashing; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// owned is what the records say a path should be.
+type owned struct {
+	owner string // name-version-build, or pypi:name==version
+	want  metaPath
+	pyc   bool // generated: presence only
+}
+
+// Prefix checks a prefix: its package set against the lock, Python
+// distributions nobody locked, every recorded file's size and sha256, the
+// files no record owns, the ELF files against the host, and the lock's
+// signature. It returns an error only when the check itself cannot run
+// (no such prefix, not a conda environment).
+func Prefix(ctx context.Context, o Options) (*Report, error) {
+	prefix, err := filepath.Abs(o.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(prefix); err != nil {
+		return nil, fmt.Errorf("no environment at %s: %w", prefix, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", prefix)
+	}
+	recs, badMeta, err := readCondaMeta(prefix)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Version: ReportVersion, Prefix: prefix, Quick: o.Quick, Host: o.Host}
+	r.Packages.Unreadable = badMeta
+	r.Packages.Installed = len(recs)
+
+	var installedAt time.Time
+	marker, merr := readMarker(prefix)
+	if merr == nil {
+		installedAt = marker.Installed
+	}
+
+	// Which packages and wheels should be here.
+	var lockedWheels map[string]*lockfile.Wheel
+	if o.Lock != nil {
+		plat := o.Platform
+		if plat == "" && marker != nil {
+			plat = marker.Platform
+		}
+		if plat == "" {
+			plat = string(hostPlatform())
+		}
+		pl := o.Lock.Platform(plat)
+		if pl == nil {
+			return nil, fmt.Errorf("the lock has no platform %s (it has %s)", plat, lockPlatforms(o.Lock))
+		}
+		r.Lock = &LockInfo{Path: o.LockPath, SHA256: lockfile.Hash(o.LockData), Name: o.Lock.Name, Platform: plat}
+		if marker != nil {
+			r.Lock.InstalledSHA256 = marker.LockHash
+			if marker.LockHash != "" && marker.LockHash != r.Lock.SHA256 {
+				r.Notes = append(r.Notes, "the lock changed since this prefix was installed from it (sha256 "+short(marker.LockHash)+" then, "+short(r.Lock.SHA256)+" now)")
+			}
+		}
+		comparePackages(r, pl, recs)
+		lockedWheels = map[string]*lockfile.Wheel{}
+		for _, w := range pl.PyPI {
+			lockedWheels[normalize(w.Name)] = w
+		}
+	} else if merr == nil && marker != nil {
+		r.Notes = append(r.Notes, "checked against conda-meta only; pass --lock to compare the package set with a lock")
+	}
+
+	// What each path should be.
+	own := map[string]*owned{}
+	for _, rec := range recs {
+		for _, p := range rec.paths() {
+			key := path.Clean(filepath.ToSlash(p.Path))
+			own[key] = &owned{owner: rec.ID(), want: p, pyc: p.Type == "pyc_file"}
+		}
+	}
+
+	// Python distributions: owned by a conda package, locked wheels
+	// installed by envlock, or drift.
+	dists := findDists(prefix)
+	distOf := map[string]string{} // path → "name version (installer)" for untracked dists
+	seenWheel := map[string]bool{}
+	for _, d := range dists {
+		if ownerOfDir(own, d.Dir) != "" {
+			continue // part of a conda package (conda's own pip, say)
+		}
+		key := normalize(d.Name)
+		w := lockedWheels[key]
+		entries, _ := readRecord(prefix, d)
+		if w != nil && d.Installer == "envlock" && w.Version == d.Version {
+			seenWheel[key] = true
+			id := "pypi:" + d.Name + "==" + d.Version
+			for _, e := range entries {
+				mp := metaPath{Path: e.Path, Type: "hardlink", SHA256: e.SHA256}
+				if e.Size >= 0 {
+					sz := e.Size
+					mp.Size = &sz
+				}
+				own[e.Path] = &owned{owner: id, want: mp, pyc: strings.HasSuffix(e.Path, ".pyc")}
+			}
+			own[d.Dir+"/RECORD"] = &owned{owner: id, want: metaPath{Path: d.Dir + "/RECORD", Type: "hardlink"}}
+			continue
+		}
+		inst := d.Installer
+		if inst == "" {
+			inst = "unknown"
+		}
+		r.PyPI.Untracked = append(r.PyPI.Untracked, Dist{Name: d.Name, Version: d.Version, Installer: inst, Path: d.Dir})
+		label := d.Name + " " + d.Version + " (installed by " + inst + ")"
+		for _, e := range entries {
+			distOf[e.Path] = label
+		}
+		distOf[d.Dir] = label
+	}
+	for key, w := range lockedWheels {
+		if !seenWheel[key] {
+			r.PyPI.Missing = append(r.PyPI.Missing, Dist{Name: w.Name, Version: w.Version, Installer: "envlock"})
+		}
+	}
+	sort.Slice(r.PyPI.Missing, func(i, j int) bool { return r.PyPI.Missing[i].Name < r.PyPI.Missing[j].Name })
+
+	// Walk the prefix once: untracked files, and the file list for the
+	// ELF scan.
+	ownedDirs := map[string]bool{}
+	for p := range own {
+		for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+			if ownedDirs[d] {
+				break
+			}
+			ownedDirs[d] = true
+		}
+	}
+	var regular []string
+	err = filepath.WalkDir(prefix, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				return nil
+			}
+			return err
+		}
+		rp := rel(prefix, p)
+		if d.IsDir() {
+			if rp == "conda-meta" || d.Name() == "__pycache__" {
+				return filepath.SkipDir
+			}
+			if _, ok := distOf[rp]; ok {
+				return filepath.SkipDir // reported as an untracked distribution
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			regular = append(regular, rp)
+		}
+		if _, ok := own[rp]; ok || rp == "." {
+			return nil
+		}
+		if _, ok := distOf[rp]; ok {
+			return nil
+		}
+		if strings.HasSuffix(rp, ".pyc") && own[strings.TrimSuffix(rp, "c")] != nil {
+			return nil
+		}
+		if !ownedDirs[path.Dir(rp)] && !hasOwnedAncestor(ownedDirs, rp) {
+			return nil
+		}
+		r.Files.Issues = append(r.Files.Issues, FileIssue{Path: rp, Kind: FileUntracked})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Check each owned path.
+	if err := checkFiles(ctx, prefix, own, o, installedAt, r); err != nil {
+		return nil, err
+	}
+	sort.Slice(r.Files.Issues, func(i, j int) bool {
+		a, b := r.Files.Issues[i], r.Files.Issues[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Kind < b.Kind
+	})
+
+	if o.Host != nil {
+		res, err := elfscan.Scan(ctx, elfscan.Options{
+			Prefix: prefix, Files: regular, Libc: o.Host.Libc, Glibc: o.Host.Glibc, LibDirs: o.Host.LibDirs,
+			Owner: func(p string) string {
+				if w := own[p]; w != nil {
+					return w.owner
+				}
+				return distOf[p]
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.ELF = &ELFReport{Result: res, HostGlibc: o.Host.Glibc, HostLibc: o.Host.Libc}
+	}
+
+	if o.Trusted != nil {
+		r.Signature = checkSignature(o)
+	}
+	r.setStatus()
+	r.normalize()
+	return r, nil
+}
+
+func hasOwnedAncestor(dirs map[string]bool, p string) bool {
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if dirs[d] {
+			return true
+		}
+	}
+	return false
+}
+
+// ownerOfDir returns the owner of any recorded file inside dir.
+func ownerOfDir(own map[string]*owned, dir string) string {
+	for _, f := range []string{"METADATA", "RECORD", "INSTALLER", "PKG-INFO", "WHEEL"} {
+		if w := own[dir+"/"+f]; w != nil {
+			return w.owner
+		}
+	}
+	return ""
+}
+
+func comparePackages(r *Report, pl *lockfile.Platform, recs []*metaRecord) {
+	r.Packages.Locked = len(pl.Packages)
+	have := map[string]*metaRecord{}
+	for _, rec := range recs {
+		have[rec.Name] = rec
+	}
+	for _, pk := range pl.Packages {
+		rec := have[pk.Name]
+		switch {
+		case rec == nil:
+			r.Packages.Missing = append(r.Packages.Missing, Package{pk.Name, pk.Version, pk.Build})
+		case rec.Version != pk.Version || rec.Build != pk.Build:
+			r.Packages.Changed = append(r.Packages.Changed, PackageChange{Name: pk.Name, Locked: pk.Version + "-" + pk.Build, Installed: rec.Version + "-" + rec.Build})
+		}
+		delete(have, pk.Name)
+	}
+	for _, rec := range recs {
+		if have[rec.Name] != nil {
+			r.Packages.Extra = append(r.Packages.Extra, Package{rec.Name, rec.Version, rec.Build})
+		}
+	}
+}
+
+type fileJob struct {
+	path string
+	w    *owned
+}
+
+// checkFiles checks every owned path: presence and type always, then
+// size and sha256 (or size and mtime with Quick), in parallel.
+func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Options, installedAt time.Time, r *Report) error {
+	keys := make([]string, 0, len(own))
+	for k := range own {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var mu sync.Mutex
+	add := func(fi FileIssue) {
+		mu.Lock()
+		r.Files.Issues = append(r.Files.Issues, fi)
+		mu.Unlock()
+	}
+	jobs := make(chan fileJob, 256)
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(jobs)
+		for _, k := range keys {
+			select {
+			case jobs <- fileJob{k, own[k]}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	var checked, unverifiable int
+	var hashed int64
+	for range workers {
+		g.Go(func() error {
+			buf := make([]byte, 256<<10)
+			h := sha256.New()
+			for j := range jobs {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				n, u, issue := checkOne(prefix, j, o.Quick, installedAt, h, buf)
+				mu.Lock()
+				checked++
+				hashed += n
+				unverifiable += u
+				mu.Unlock()
+				if issue != nil {
+					issue.Package = j.w.owner
+					add(*issue)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	r.Files.Checked, r.Files.Bytes, r.Files.Unverifiable = checked, hashed, unverifiable
+	return nil
+}
+
+// checkOne checks one path, returning the bytes hashed, 1 when it could
+// only be checked for presence, and the issue found, if any.
+func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h interface {
+	io.Writer
+	Sum([]byte) []byte
+	Reset()
+}, buf []byte) (int64, int, *FileIssue) {
+	p := filepath.Join(prefix, filepath.FromSlash(j.path))
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing}
+	}
+	want := j.w.want
+	switch want.Type {
+	case "directory":
+		if !fi.IsDir() {
+			return 0, 0, &FileIssue{Path: j.path, Kind: FileType, Want: "directory", Got: kindOf(fi)}
+		}
+		return 0, 0, nil
+	case "softlink":
+		// A link's target is all conda records of it; its presence is
+		// what can be checked.
+		if fi.IsDir() {
+			return 0, 0, &FileIssue{Path: j.path, Kind: FileType, Want: "link", Got: kindOf(fi)}
+		}
+		return 0, 0, nil
+	}
+	if fi.IsDir() {
+		return 0, 0, &FileIssue{Path: j.path, Kind: FileType, Want: "file", Got: "directory"}
+	}
+	if j.w.pyc {
+		return 0, 1, nil
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		// conda may record a symlink as a plain path (old records,
+		// noarch links); follow it for the contents.
+		if fi, err = os.Stat(p); err != nil {
+			return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing, Got: "dangling link"}
+		}
+	}
+	wantHash := want.SHA256
+	rewritten := want.SHA256InPrefix != "" && want.SHA256InPrefix != want.SHA256
+	if want.SHA256InPrefix != "" {
+		wantHash = want.SHA256InPrefix
+	} else if want.Placeholder != "" {
+		wantHash = "" // rewritten at install, and the record has no new hash
+	}
+	if want.Size != nil && !rewritten && want.Placeholder == "" && fi.Size() != *want.Size {
+		return 0, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "size " + strconv.FormatInt(*want.Size, 10), Got: "size " + strconv.FormatInt(fi.Size(), 10)}
+	}
+	if quick {
+		if !installedAt.IsZero() && fi.ModTime().After(installedAt.Add(2*time.Second)) {
+			return 0, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "unchanged since " + installedAt.UTC().Format(time.RFC3339), Got: "modified " + fi.ModTime().UTC().Format(time.RFC3339)}
+		}
+		if wantHash == "" && want.Size == nil {
+			return 0, 1, nil
+		}
+		return 0, 0, nil
+	}
+	if wantHash == "" {
+		return 0, 1, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
+	}
+	defer f.Close()
+	h.Reset()
+	n, err := io.CopyBuffer(h, f, buf)
+	if err != nil {
+		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != wantHash {
+		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "sha256 " + wantHash, Got: "sha256 " + got}
+	}
+	return n, 0, nil
+}
+
+func kindOf(fi fs.FileInfo) string {
+	switch {
+	case fi.IsDir():
+		return "directory"
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return "link"
+	default:
+		return "file"
+	}
+}
+
+func checkSignature(o Options) *Signature {
+	s := &Signature{}
+	for _, k := range o.Trusted {
+		s.Keys = append(s.Keys, sign.Fingerprint(k))
+	}
+	err := sign.VerifyTrusted(o.Trusted, o.Signature, o.LockData)
+	switch {
+	case err == nil:
+		s.Status = "verified"
+	case o.Signature == nil:
+		s.Status, s.Message = "unsigned", err.Error()
+	default:
+		s.Status, s.Message = "invalid", err.Error()
+	}
+	return s
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func lockPlatforms(l *lockfile.Lock) string {
+	var ps []string
+	for _, p := range l.Platforms {
+		ps = append(ps, p.Platform)
+	}
+	return strings.Join(ps, ", ")
+}
