@@ -298,9 +298,27 @@ func (c *Client) cachePaths(u string) (data, meta string) {
 	return filepath.Join(dir, name), filepath.Join(dir, name+".meta")
 }
 
+// Get returns the body of u through the cache, as repodata is read:
+// fresh cached bytes as they are, stale ones revalidated with a
+// conditional request, only the cache when offline. accept, when not
+// empty, is sent as the Accept header (PEP 691 content negotiation);
+// fetch/pypi reads index pages with it.
+func (c *Client) Get(ctx context.Context, u, accept string) ([]byte, error) {
+	return c.getWith(ctx, u, accept)
+}
+
+// Authorize adds the credentials the client knows for req's host (a
+// bearer token, else basic auth from ~/.netrc), for requests made
+// outside Get and Open.
+func (c *Client) Authorize(req *http.Request) { c.authorize(req) }
+
 // get returns the body of u, from the cache when it is fresh, else with
 // a conditional request.
 func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
+	return c.getWith(ctx, u, "")
+}
+
+func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) {
 	dataPath, metaPath := c.cachePaths(u)
 	var meta cacheMeta
 	cached, derr := os.ReadFile(dataPath)
@@ -323,6 +341,9 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	if cached != nil {
 		if meta.ETag != "" {
