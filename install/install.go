@@ -29,6 +29,9 @@ import (
 // records which lock it holds.
 const MarkerFile = "envlock.json"
 
+// LockCopyFile, in conda-meta, holds the bytes of the lock installed.
+const LockCopyFile = "envlock.lock"
+
 // Marker is the content of conda-meta/envlock.json.
 type Marker struct {
 	Lock      string    `json:"lock"`        // path of the lock installed
@@ -77,6 +80,9 @@ type Options struct {
 	Compile bool
 	// Signature describes the signature check done by the caller.
 	Signature string
+	// LockSig is the lock's signature (nil when unsigned); it is kept in
+	// conda-meta beside the copy of the lock.
+	LockSig []byte
 	// Log receives one line per notable event (fallbacks, warnings).
 	Log func(string)
 	// Now is the clock (tests).
@@ -302,6 +308,16 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	mb, _ := json.MarshalIndent(marker, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(meta, MarkerFile), append(mb, '\n'), 0o644); err != nil {
 		return nil, err
+	}
+	// A copy of the lock's exact bytes, so that the prefix describes
+	// itself when the lock it came from moves, changes, or was a bundle.
+	if err := atomicfile.WriteFile(filepath.Join(meta, LockCopyFile), o.LockData, 0o644); err != nil {
+		return nil, err
+	}
+	if o.LockSig != nil {
+		if err := atomicfile.WriteFile(filepath.Join(meta, LockCopyFile+".sig"), o.LockSig, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	if err := swap(stage, prefix); err != nil {
 		return nil, err

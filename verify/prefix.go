@@ -320,7 +320,9 @@ func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Opt
 	jobs := make(chan fileJob, 256)
 	workers := o.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		// One more than the cores: a worker waiting on a read leaves its
+		// core to another's hashing.
+		workers = runtime.GOMAXPROCS(0) + 1
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

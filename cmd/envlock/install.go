@@ -142,6 +142,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		data     []byte
 		lockPath string
 		offline  = installFlags.offline
+		lockSig  []byte // the lock's signature, kept in the prefix
 	)
 	if installFlags.bundle != "" {
 		// Everything comes from the bundle: its artifacts stream into the
@@ -162,6 +163,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		l, data, lockPath, offline = contents.Lock, contents.LockData, bpath, true
+		lockSig = contents.Signature
 	} else {
 		lockPath = abs(env, installFlags.lock)
 		if l, data, err = lockfile.Read(lockPath); err != nil {
@@ -171,6 +173,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
+		lockSig = sig
 		if err := checkSig(lockPath, sig, data); err != nil {
 			return err
 		}
@@ -218,6 +221,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		AllowScripts: installFlags.scripts,
 		Compile:      installFlags.compile,
 		Signature:    sigStatus,
+		LockSig:      lockSig,
 		Log:          func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
 	})
 	if err != nil {

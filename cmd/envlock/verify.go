@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/envlock/envlock/install"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
 	"github.com/envlock/envlock/spec/platform"
@@ -291,20 +292,25 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 
 	lockPath := verifyFlags.lock
 	if lockPath == "" {
+		// The lock recorded at install; when that file is gone or is not
+		// a lock (an offline bundle), the copy install kept in conda-meta.
 		m, err := verify.ReadMarker(prefix)
 		switch {
-		case err == nil && m.Lock != "":
-			lockPath = m.Lock
-			if _, err := os.Stat(lockPath); err != nil {
-				return withHint(fmt.Errorf("the lock this environment was installed from, %s, is gone", lockPath), "pass --lock FILE")
+		case err == nil:
+			copyPath := filepath.Join(prefix, "conda-meta", install.LockCopyFile)
+			if l, data, err := lockfile.Read(m.Lock); m.Lock != "" && err == nil {
+				o.Lock, o.LockData, o.LockPath = l, data, m.Lock
+			} else if l, data, err := lockfile.Read(copyPath); err == nil {
+				o.Lock, o.LockData, o.LockPath = l, data, copyPath
+			} else if m.Lock != "" {
+				return withHint(fmt.Errorf("the lock this environment was installed from, %s, cannot be read", m.Lock), "pass --lock FILE")
 			}
-		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			lockPath = o.LockPath
+		case !errors.Is(err, fs.ErrNotExist):
 			return err
 		}
 	} else {
 		lockPath = abs(env, lockPath)
-	}
-	if lockPath != "" {
 		l, data, err := lockfile.Read(lockPath)
 		if err != nil {
 			return err
