@@ -1,0 +1,306 @@
+package pypi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/envlock/envlock/fetch/channel"
+	fetchpypi "github.com/envlock/envlock/fetch/pypi"
+	"github.com/envlock/envlock/internal/wheelpkg"
+	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/pypi"
+	"github.com/envlock/envlock/spec/pep508"
+	"github.com/envlock/envlock/spec/platform"
+	"github.com/envlock/envlock/spec/wheeltag"
+)
+
+func pure(name, version string, requires ...string) *wheelpkg.Wheel {
+	mod := strings.ReplaceAll(wheelpkg.Normalize(name), "-", "_")
+	return &wheelpkg.Wheel{Name: name, Version: version, Requires: requires,
+		Files: []wheelpkg.File{{Path: mod + "/__init__.py", Data: []byte("VERSION = " + fmt.Sprintf("%q", version) + "\n")}}}
+}
+
+func native(name, version, tag string) *wheelpkg.Wheel {
+	w := pure(name, version)
+	w.Tag = tag
+	return w
+}
+
+// testWheels is the loopback index of these tests.
+func testWheels() ([]*wheelpkg.Wheel, wheelpkg.IndexOptions) {
+	color := pure("tinyfmt", "1.2", "colorlib>=2; extra == 'color'")
+	color.Extras = []string{"color"}
+	ws := []*wheelpkg.Wheel{
+		native("fastcore", "1.0", "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"),
+		native("fastcore", "1.0", "cp311-cp311-manylinux_2_28_x86_64"),
+		native("fastcore", "1.0", "cp311-cp311-manylinux_2_28_aarch64"),
+		native("fastcore", "1.0", "cp311-cp311-win_amd64"),
+		pure("tinyfmt", "1.0"),
+		color,
+		pure("colorlib", "1.9"),
+		pure("colorlib", "2.1"),
+		pure("colorlib", "3.0b1"),
+		pure("app", "1.0",
+			"tinyfmt[color]>=1.1",
+			"winonly; sys_platform == 'win32'",
+			"oldpy; python_version < '3.10'",
+			"armonly; platform_machine == 'aarch64'",
+			"numpy>=1.20",
+		),
+		pure("winonly", "1.0"), pure("oldpy", "1.0"), pure("armonly", "1.0"),
+		pure("numpy", "2.0.0"),
+		// Backtracking: top 2.0 needs low<1, which has no such version;
+		// top 1.0 works.
+		pure("top", "1.0", "low>=1"), pure("top", "2.0", "low<1"), pure("low", "1.5"),
+		pure("srconly", "1.5"),
+		pure("newpy", "1.0"),
+		pure("a", "1.0", "shared==1.0"), pure("b", "1.0", "shared==2.0"), pure("shared", "1.0"), pure("shared", "2.0"),
+	}
+	ws[len(ws)-5].RequiresPython = ">=3.13" // newpy
+	return ws, wheelpkg.IndexOptions{Extras: []wheelpkg.Extra{{Project: "srconly", Filename: "srconly-2.0.tar.gz", Data: []byte("not built")}}}
+}
+
+func newIndex(t testing.TB) *fetchpypi.Client {
+	t.Helper()
+	ws, o := testWheels()
+	dir := t.TempDir()
+	if err := wheelpkg.WriteIndex(dir, ws, o); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(wheelpkg.Handler(dir, nil))
+	t.Cleanup(srv.Close)
+	hc := channel.NewClient(t.TempDir(), func(string) string { return "" })
+	hc.Retries = 0
+	return &fetchpypi.Client{HTTP: hc, Indexes: []string{srv.URL + "/simple"}, CacheDir: t.TempDir()}
+}
+
+func reqs(t testing.TB, ss ...string) []pypi.Requested {
+	var out []pypi.Requested
+	for _, s := range ss {
+		r, err := pep508.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pypi.Requested{Req: r, Text: s})
+	}
+	return out
+}
+
+func summary(ws []*lockfile.Wheel) []string {
+	var out []string
+	for _, w := range ws {
+		s := w.Name + "==" + w.Version
+		if len(w.Tags) > 0 && !strings.HasSuffix(w.Tags[0], "-any") {
+			s += " " + strings.Join(w.Tags, ".")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestGlibcFloor(t *testing.T) {
+	idx := newIndex(t)
+	for _, tt := range []struct {
+		glibc string
+		want  string
+	}{
+		{"2.17", "fastcore==1.0 cp311-cp311-manylinux_2_17_x86_64.cp311-cp311-manylinux2014_x86_64"},
+		{"2.28", "fastcore==1.0 cp311-cp311-manylinux_2_28_x86_64"},
+		{"2.34", "fastcore==1.0 cp311-cp311-manylinux_2_28_x86_64"},
+	} {
+		ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{
+			Requirements: reqs(t, "fastcore"),
+			Target:       wheeltag.Target{Platform: "linux-64", Python: "3.11.7", Glibc: tt.glibc},
+		})
+		if err != nil {
+			t.Fatalf("glibc %s: %v", tt.glibc, err)
+		}
+		if d := cmp.Diff([]string{tt.want}, summary(ws)); d != "" {
+			t.Errorf("glibc %s (-want +got):\n%s", tt.glibc, d)
+		}
+		if ws[0].SHA256 == "" || ws[0].Size == 0 || ws[0].Requested != "fastcore" || !strings.HasPrefix(ws[0].URL, "http://127.0.0.1") {
+			t.Errorf("glibc %s: incomplete record %+v", tt.glibc, ws[0])
+		}
+	}
+	_, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{
+		Requirements: reqs(t, "fastcore"),
+		Target:       wheeltag.Target{Platform: "linux-64", Python: "3.11.7", Glibc: "2.12"},
+	})
+	var ce *pypi.ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("glibc 2.12: err = %v, want a ConflictError", err)
+	}
+	for _, want := range []string{"no version of fastcore fits linux-64 (python 3.11.7, glibc 2.12)", "manylinux_2_17_x86_64", "the oldest manylinux wheel needs glibc 2.17", "raise system.glibc"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("glibc 2.12 error lacks %q:\n%v", want, err)
+		}
+	}
+	t.Logf("glibc 2.12:\n%v", err)
+}
+
+// TestMarkers resolves one project whose dependencies carry markers on
+// several targets.
+func TestMarkers(t *testing.T) {
+	idx := newIndex(t)
+	for _, tt := range []struct {
+		plat   platform.Platform
+		python string
+		want   []string
+	}{
+		{"linux-64", "3.11", []string{"app==1.0", "colorlib==2.1", "numpy==2.0.0", "tinyfmt==1.2"}},
+		{"linux-aarch64", "3.11", []string{"app==1.0", "armonly==1.0", "colorlib==2.1", "numpy==2.0.0", "tinyfmt==1.2"}},
+		{"win-64", "3.11", []string{"app==1.0", "colorlib==2.1", "numpy==2.0.0", "tinyfmt==1.2", "winonly==1.0"}},
+		{"osx-arm64", "3.9.18", []string{"app==1.0", "colorlib==2.1", "numpy==2.0.0", "oldpy==1.0", "tinyfmt==1.2"}},
+	} {
+		ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{
+			Requirements: reqs(t, "app"),
+			Target:       wheeltag.Target{Platform: tt.plat, Python: tt.python},
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.plat, err)
+		}
+		if d := cmp.Diff(tt.want, summary(ws)); d != "" {
+			t.Errorf("%s python %s (-want +got):\n%s", tt.plat, tt.python, d)
+		}
+	}
+	// Without the extra, colorlib is not pulled in; a marker on the
+	// manifest's own requirement applies too.
+	ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{
+		Requirements: reqs(t, "tinyfmt", "winonly; sys_platform == 'win32'"),
+		Target:       wheeltag.Target{Platform: "linux-64", Python: "3.11"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"tinyfmt==1.2"}, summary(ws)); d != "" {
+		t.Error(d)
+	}
+}
+
+// TestCondaProvides: a requirement a conda package of the solution
+// satisfies is not locked as a wheel; one it does not satisfy is an
+// error naming the conda package.
+func TestCondaProvides(t *testing.T) {
+	idx := newIndex(t)
+	conda := map[string]pypi.Provided{"numpy": {Conda: "numpy", Version: "1.26.4"}}
+	ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{
+		Requirements: reqs(t, "app", "numpy>=1.20"),
+		Target:       wheeltag.Target{Platform: "linux-64", Python: "3.11"},
+		Conda:        conda,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"app==1.0", "colorlib==2.1", "tinyfmt==1.2"}, summary(ws)); d != "" {
+		t.Errorf("numpy should come from conda (-want +got):\n%s", d)
+	}
+	_, err = pypi.Resolve(context.Background(), idx, &pypi.Problem{
+		Requirements: reqs(t, "numpy>=2"),
+		Target:       wheeltag.Target{Platform: "linux-64", Python: "3.11"},
+		Conda:        conda,
+	})
+	if err == nil || !strings.Contains(err.Error(), "the conda package numpy 1.26.4 provides the PyPI project numpy, but env.cue needs numpy>=2") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestBacktrackAndConflicts(t *testing.T) {
+	idx := newIndex(t)
+	target := wheeltag.Target{Platform: "linux-64", Python: "3.11"}
+	ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: reqs(t, "top"), Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"low==1.5", "top==1.0"}, summary(ws)); d != "" {
+		t.Errorf("backtracking (-want +got):\n%s", d)
+	}
+	for _, tt := range []struct {
+		reqs []string
+		want []string
+	}{
+		{[]string{"a", "b"}, []string{"no version of shared fits", "==1.0 from a 1.0; ==2.0 from b 1.0"}},
+		{[]string{"shared==1.0", "b"}, []string{"no version of shared fits", "==1.0 from env.cue; ==2.0 from b 1.0"}},
+		{[]string{"srconly>=2"}, []string{"no version of srconly fits", ">=2 from env.cue", "only source distributions (sdists), which envlock does not build: 2.0", "the nearest version with a wheel is 1.5"}},
+		{[]string{"newpy"}, []string{"1.0 needs python >=3.13"}},
+		{[]string{"colorlib>=2,<2.1"}, []string{"versions with a wheel for this target: 3.0b1, 2.1, 1.9"}},
+		{[]string{"tinyfmt<1", "top"}, []string{"no version of tinyfmt"}},
+	} {
+		_, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: reqs(t, tt.reqs...), Target: target})
+		if err == nil {
+			t.Errorf("%v: no error", tt.reqs)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error lacks %q:\n%v", tt.reqs, w, err)
+			}
+		}
+	}
+}
+
+func TestPrereleasesAndPreferred(t *testing.T) {
+	idx := newIndex(t)
+	target := wheeltag.Target{Platform: "linux-64", Python: "3.11"}
+	for _, tt := range []struct {
+		req       string
+		preferred map[string]string
+		want      string
+	}{
+		{"colorlib", nil, "colorlib==2.1"},
+		{"colorlib>=3.0a1", nil, "colorlib==3.0b1"},
+		{"colorlib>2.5", nil, "colorlib==3.0b1"}, // only a pre-release fits
+		{"colorlib", map[string]string{"colorlib": "1.9"}, "colorlib==1.9"},
+	} {
+		ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: reqs(t, tt.req), Target: target, Preferred: tt.preferred})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.req, err)
+		}
+		if d := cmp.Diff([]string{tt.want}, summary(ws)); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.req, d)
+		}
+	}
+}
+
+// BenchmarkResolve30 resolves 30 requirements, each with a dependency
+// and several versions, against the loopback index: the first
+// iteration fetches pages and metadata, later ones read the HTTP cache
+// (a new resolver each time, as a new "envlock lock" would).
+func BenchmarkResolve30(b *testing.B) {
+	var ws []*wheelpkg.Wheel
+	var rs []string
+	for i := range 30 {
+		for v := range 5 {
+			ws = append(ws, pure(fmt.Sprintf("proj%02d", i), fmt.Sprintf("1.%d", v), fmt.Sprintf("dep%02d>=1.%d", i, v/2)))
+			ws = append(ws, pure(fmt.Sprintf("dep%02d", i), fmt.Sprintf("1.%d", v)))
+		}
+		rs = append(rs, fmt.Sprintf("proj%02d>=1.1", i))
+	}
+	dir := b.TempDir()
+	if err := wheelpkg.WriteIndex(dir, ws, wheelpkg.IndexOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(wheelpkg.Handler(dir, nil))
+	defer srv.Close()
+	cache := b.TempDir()
+	requested := reqs(b, rs...)
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		hc := channel.NewClient(cache, func(string) string { return "" })
+		idx := &fetchpypi.Client{HTTP: hc, Indexes: []string{srv.URL + "/simple"}, CacheDir: cache}
+		start := time.Now()
+		out, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: requested, Target: wheeltag.Target{Platform: "linux-64", Python: "3.11"}})
+		total += time.Since(start)
+		if err != nil || len(out) != 60 {
+			b.Fatalf("%d wheels, %v", len(out), err)
+		}
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "wall-ms/resolve")
+}
