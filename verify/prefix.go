@@ -54,7 +54,8 @@ type Options struct {
 type owned struct {
 	owner string // name-version-build, or pypi:name==version
 	want  metaPath
-	pyc   bool // generated: presence only
+	alts  []metaPath // other records of a clobbered path
+	pyc   bool       // generated: presence only
 }
 
 // Prefix checks a prefix: its package set against the lock, Python
@@ -121,6 +122,13 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 	for _, rec := range recs {
 		for _, p := range rec.paths() {
 			key := path.Clean(filepath.ToSlash(p.Path))
+			if prev := own[key]; prev != nil {
+				// Clobbering: two packages ship the path and the later
+				// one won; the file may match either record.
+				prev.alts = append(prev.alts, p)
+				prev.owner += ", " + rec.ID()
+				continue
+			}
 			own[key] = &owned{owner: rec.ID(), want: p, pyc: p.Type == "pyc_file"}
 		}
 	}
@@ -414,7 +422,7 @@ func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h int
 	} else if want.Placeholder != "" {
 		wantHash = "" // rewritten at install, and the record has no new hash
 	}
-	if want.Size != nil && !rewritten && want.Placeholder == "" && fi.Size() != *want.Size {
+	if want.Size != nil && !rewritten && want.Placeholder == "" && fi.Size() != *want.Size && !anySize(j.w.alts, fi.Size()) {
 		return 0, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "size " + strconv.FormatInt(*want.Size, 10), Got: "size " + strconv.FormatInt(fi.Size(), 10)}
 	}
 	if quick {
@@ -439,10 +447,30 @@ func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h int
 	if err != nil {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != wantHash {
+	if got := hex.EncodeToString(h.Sum(nil)); got != wantHash && !anyHash(j.w.alts, got) {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "sha256 " + wantHash, Got: "sha256 " + got}
 	}
 	return n, 0, nil
+}
+
+// anySize and anyHash accept a clobbered file that matches another
+// package's record of it.
+func anySize(alts []metaPath, n int64) bool {
+	for _, a := range alts {
+		if a.Size != nil && *a.Size == n {
+			return true
+		}
+	}
+	return false
+}
+
+func anyHash(alts []metaPath, sum string) bool {
+	for _, a := range alts {
+		if a.SHA256 == sum || a.SHA256InPrefix == sum {
+			return true
+		}
+	}
+	return false
 }
 
 func kindOf(fi fs.FileInfo) string {

@@ -141,8 +141,13 @@ func (info *Info) readLinkJSON(dir string) error {
 // paths.json).
 func legacyPaths(dir string) ([]Path, error) {
 	f, err := os.Open(filepath.Join(dir, "info", "files"))
+	if errors.Is(err, fs.ErrNotExist) {
+		// A package of metadata only (rattler's info-only test package):
+		// conda reads a missing file list as an empty one.
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: neither info/paths.json nor info/files", dir)
+		return nil, err
 	}
 	defer f.Close()
 	prefixed := map[string]Path{}
