@@ -58,7 +58,10 @@ func serveIndex(t *testing.T, o wheelpkg.IndexOptions, html bool) (*httptest.Ser
 	if html {
 		// A plain PEP 503 server: static files, no content negotiation.
 		fs := http.FileServer(http.Dir(dir))
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rec.add(r.URL.Path, r.Header.Get("Range")); fs.ServeHTTP(w, r) })
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec.add(r.URL.Path, r.Header.Get("Range"))
+			fs.ServeHTTP(w, r)
+		})
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -50,8 +50,8 @@ func TestParsePages(t *testing.T) {
 
 func TestParseJSONErrors(t *testing.T) {
 	for in, msg := range map[string]string{
-		`<html>`:                                   "not a PEP 691 JSON page",
-		`{"meta": {"api-version": "2.0"}}`:         "simple API version 2.0",
+		`<html>`:                           "not a PEP 691 JSON page",
+		`{"meta": {"api-version": "2.0"}}`: "simple API version 2.0",
 		`{"files": [{"filename": "", "url": "x"}]}`: "has no filename",
 	} {
 		if _, err := ParseJSON([]byte(in), "https://x/simple/p/"); err == nil || !strings.Contains(err.Error(), msg) {
