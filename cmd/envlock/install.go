@@ -37,11 +37,12 @@ var installFlags struct {
 	bundle   string
 
 	noHostCheck bool
+	noKernel    bool
 }
 
 var cmdInstall = &Command{
 	Name:  "install",
-	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline] [--allow-scripts] [--compile]",
+	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline] [--allow-scripts] [--compile] [--no-kernel]",
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
@@ -79,6 +80,10 @@ cache, and no network is touched.
 Post-link scripts in packages are not run unless --allow-scripts; install
 says which it skipped. --compile byte-compiles noarch python packages.
 
+When env.cue sets kernel, install then writes the environment's Jupyter
+kernel into the user's Jupyter data directory, as 'envlock kernel install'
+does (--no-kernel skips it).
+
 Example:
 
 	envlock install -p /blue/mylab/envs/proj --pkgs-dir /blue/mylab/pkgs
@@ -96,6 +101,7 @@ Example:
 		fs.BoolVar(&installFlags.scripts, "allow-scripts", false, "run packages' post-link scripts")
 		fs.BoolVar(&installFlags.noHostCheck, "no-host-check", false, "install even if this host cannot run the lock (for other nodes)")
 		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile noarch python packages with the environment's python")
+		fs.BoolVar(&installFlags.noKernel, "no-kernel", false, "do not write the Jupyter kernel env.cue asks for")
 	},
 	Run: runInstall,
 }
@@ -230,9 +236,21 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		}
 		return err
 	}
+	// The kernel env.cue asks for is (re)written even when the
+	// environment was up to date, so that a lost kernel comes back.
+	writeKernel := func() error {
+		if l.Kernel == nil || installFlags.noKernel {
+			return nil
+		}
+		if p != platform.Host() {
+			fmt.Fprintf(env.Stderr, "note: not writing the Jupyter kernel: the environment is for %s, not this host\n", p)
+			return nil
+		}
+		return installLockKernel(env, prefix, l)
+	}
 	if res.UpToDate {
 		fmt.Fprintf(env.Stderr, "%s is up to date with %s (%d packages)\n", prefix, filepath.Base(lockPath), res.Packages)
-		return nil
+		return writeKernel()
 	}
 	rep.Finish()
 	for _, w := range res.Warnings {
@@ -248,7 +266,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprint(env.Stderr, res.Messages)
 	}
 	fmt.Fprintf(env.Stderr, "installed %d packages (%d files) into %s\n", res.Packages, res.Files, prefix)
-	return nil
+	return writeKernel()
 }
 
 // openCache opens the package cache from --pkgs-dir, $ENVLOCK_PKGS_DIRS or

@@ -37,6 +37,8 @@ var commands = []*Command{
 	cmdInstall,
 	cmdRun,
 	cmdShellHook,
+	cmdKernel,
+	cmdModule,
 	cmdRemove,
 	cmdBundle,
 	cmdExport,

@@ -34,8 +34,10 @@ func TestScript(t *testing.T) {
 				env.Setenv("SHARED", filepath.Join(filepath.Dir(root), "shared", "data"))
 			}
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+			env.Setenv("MODULECMD_TCL", modulecmdTcl())
 			return nil
 		},
+		Condition: toolCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"serve":     serveCmd,
 			"mkchannel": mkchannelCmd,
@@ -68,10 +70,15 @@ var servers = map[*testscript.TestScript]*httptest.Server{}
 
 // mkchannelCmd implements "mkchannel DIR [tar.bz2]": it writes the demo
 // packages of internal/condapkg as a channel (real .conda archives, or
-// .tar.bz2 with the second argument).
+// .tar.bz2 with the second argument). "mkchannel DIR kernel PYTHON" writes
+// condapkg.KernelDemo's instead: a python that runs PYTHON, and ipykernel.
 func mkchannelCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 3 && args[1] == "kernel" && !neg {
+		ts.Check(condapkg.WriteKernelChannel(ts.MkAbs(args[0]), args[2]))
+		return
+	}
 	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: mkchannel DIR [tar.bz2]")
+		ts.Fatalf("usage: mkchannel DIR [tar.bz2] | mkchannel DIR kernel PYTHON")
 	}
 	ext := ".conda"
 	if len(args) == 2 {

@@ -55,15 +55,6 @@ var validWord = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._+-]*$`)
 
 // For renders the modulefile of the envlock environment at prefix.
 func For(prefix, name, version string, f Format) (*File, error) {
-	if !validWord.MatchString(name) {
-		return nil, fmt.Errorf("module name %q: use letters, digits and \"._+-\" (no \"/\"; the version goes in --version)", name)
-	}
-	if version != "" && !validWord.MatchString(version) {
-		return nil, fmt.Errorf("module version %q: use letters, digits and \"._+-\"", version)
-	}
-	if f != Lua && f != Tcl {
-		return nil, fmt.Errorf("unknown modulefile format %q (known: lua, tcl)", f)
-	}
 	prefix, err := filepath.Abs(prefix)
 	if err != nil {
 		return nil, err
@@ -74,6 +65,15 @@ func For(prefix, name, version string, f Format) (*File, error) {
 			return nil, fmt.Errorf("%s is not an envlock environment (no conda-meta/%s); install it with 'envlock install -p %s'", prefix, install.MarkerFile, prefix)
 		}
 		return nil, err
+	}
+	if !validWord.MatchString(name) {
+		return nil, fmt.Errorf("module name %q: use letters, digits and \"._+-\" (no \"/\"; the version goes in --version)", name)
+	}
+	if version != "" && !validWord.MatchString(version) {
+		return nil, fmt.Errorf("module version %q: use letters, digits and \"._+-\"", version)
+	}
+	if f != Lua && f != Tcl {
+		return nil, fmt.Errorf("unknown modulefile format %q (known: lua, tcl)", f)
 	}
 	a, err := activate.For(prefix)
 	if err != nil {
