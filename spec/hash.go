@@ -29,6 +29,9 @@ type normalForm struct {
 type normalIndex struct {
 	URL       string   `json:"url"`
 	ExtraURLs []string `json:"extra_urls"`
+	// FindLinks is left out when empty, so that manifests without it
+	// keep the hash they had before the field existed.
+	FindLinks []string `json:"find_links,omitempty"`
 }
 
 type normalSystem struct {
@@ -57,7 +60,7 @@ func (m *Manifest) normalForm() *normalForm {
 		ChannelPriority: m.ChannelPriority,
 		Dependencies:    normalDeps(m.Dependencies),
 		PyPI:            normalReqs(m.PyPI),
-		PyPIIndex:       normalIndex{URL: m.PyPIIndex.URL, ExtraURLs: nonNil(m.PyPIIndex.ExtraURLs)},
+		PyPIIndex:       normalIndex{URL: m.PyPIIndex.URL, ExtraURLs: nonNil(m.PyPIIndex.ExtraURLs), FindLinks: m.PyPIIndex.FindLinks},
 		System: normalSystem{
 			Glibc:    m.System.Glibc,
 			Cuda:     m.System.Cuda,

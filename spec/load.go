@@ -22,6 +22,7 @@ import (
 
 	"github.com/envlock/envlock/schemas"
 	"github.com/envlock/envlock/spec/matchspec"
+	"github.com/envlock/envlock/spec/pep508"
 	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/spec/virtual"
 )
@@ -611,6 +612,10 @@ func (l *loader) requirements(p cue.Path) []Requirement {
 			l.errorf(fp, "%s", msg)
 			continue
 		}
+		if _, err := pep508.Parse(Requirement{Name: name, Spec: rest}.String()); err != nil {
+			l.errorf(fp, "%v", err)
+			continue
+		}
 		key := normalizePyPI(name)
 		if other, ok := seen[key]; ok {
 			l.errorf(fp, "%q and %q name the same PyPI project (names compare normalized, PEP 503)", other, name)
@@ -727,6 +732,7 @@ type rawManifest struct {
 	PyPIIndex       struct {
 		URL       string   `json:"url"`
 		ExtraURLs []string `json:"extra_urls"`
+		FindLinks []string `json:"find_links"`
 	} `json:"pypi_index"`
 	System struct {
 		Glibc    string `json:"glibc"`
@@ -750,7 +756,7 @@ func (l *loader) decode(m *Manifest) error {
 	}
 	m.Name = raw.Name
 	m.ChannelPriority = raw.ChannelPriority
-	m.PyPIIndex = PyPIIndex{URL: raw.PyPIIndex.URL, ExtraURLs: raw.PyPIIndex.ExtraURLs}
+	m.PyPIIndex = PyPIIndex{URL: raw.PyPIIndex.URL, ExtraURLs: raw.PyPIIndex.ExtraURLs, FindLinks: raw.PyPIIndex.FindLinks}
 	m.System = virtual.System{
 		Glibc:    raw.System.Glibc,
 		Cuda:     raw.System.Cuda,

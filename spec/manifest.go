@@ -83,6 +83,7 @@ func (r Requirement) String() string {
 type PyPIIndex struct {
 	URL       string   // the index (pip's --index-url)
 	ExtraURLs []string // further indexes (--extra-index-url)
+	FindLinks []string // directories or pages of wheels (--find-links)
 }
 
 // A Kernel is the Jupyter kernel an environment installs.
