@@ -51,6 +51,7 @@ func Check(m *spec.Manifest, l *lockfile.Lock) error {
 			reasons = append(reasons, fmt.Sprintf("%s: the lock was resolved for %v, the manifest asks for %v", p, pl.Requested, want))
 			continue
 		}
+		reasons = append(reasons, checkPyPI(m, p, pl)...)
 		for _, spec := range pl.Requested {
 			ms, err := matchspec.Parse(spec)
 			if err != nil {

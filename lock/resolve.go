@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/pypi"
 	"github.com/envlock/envlock/lock/solve"
 	"github.com/envlock/envlock/spec"
 	"github.com/envlock/envlock/spec/matchspec"
@@ -40,6 +41,9 @@ type Options struct {
 	Platforms []platform.Platform
 	// Progress, when set, is told when each platform is done.
 	Progress func(p platform.Platform, packages int)
+	// PyPI is the index the manifest's pypi requirements are resolved
+	// against (fetch/pypi.Client); needed only when there are some.
+	PyPI pypi.Index
 }
 
 // A PlatformError says why one platform could not be resolved.
@@ -162,5 +166,9 @@ func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform,
 	if err != nil {
 		return nil, err
 	}
-	return lockfile.NewPlatform(string(p), virt, specs, sol.Records), nil
+	pl := lockfile.NewPlatform(string(p), virt, specs, sol.Records)
+	if pl.PyPI, err = resolvePyPI(ctx, m, p, opts, sol.Records); err != nil {
+		return nil, err
+	}
+	return pl, nil
 }

@@ -122,6 +122,7 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		Update:    lockFlags.update,
 		UpdateAll: lockFlags.updateAll,
 		Platforms: platforms,
+		PyPI:      newPyPI(env, dir, m, lockFlags.offline),
 		Progress: func(p platform.Platform, n int) {
 			if tty {
 				fmt.Fprintf(env.Stderr, "locked %s: %d packages\n", p, n)

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/envlock/envlock/fetch"
+	"github.com/envlock/envlock/fetch/pypi"
+	"github.com/envlock/envlock/spec"
+)
+
+// newPyPI returns the PyPI index client for a manifest: its index,
+// extra indexes and find_links (relative paths against the project
+// directory), through the same HTTP cache and credentials as channels.
+func newPyPI(env *Env, projectDir string, m *spec.Manifest, offline bool) *pypi.Client {
+	c := &pypi.Client{HTTP: newClient(env, offline), CacheDir: fetch.CacheDir(env.Getenv)}
+	c.Indexes = append([]string{m.PyPIIndex.URL}, m.PyPIIndex.ExtraURLs...)
+	for _, fl := range m.PyPIIndex.FindLinks {
+		if !strings.Contains(fl, "://") && !filepath.IsAbs(fl) {
+			fl = filepath.Join(projectDir, fl)
+		}
+		c.FindLinks = append(c.FindLinks, fl)
+	}
+	return c
+}
