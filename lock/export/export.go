@@ -19,7 +19,9 @@ import (
 )
 
 // Order returns the platform's packages dependencies first; ties and
-// cycles are broken by name so the result is deterministic.
+// cycles are broken by name so the result is deterministic. Like conda's
+// toposort (conda/common/toposort.py), python's dependency on pip is
+// ignored, so python comes before pip and the noarch packages pip needs.
 func Order(p *lockfile.Platform) []*lockfile.Package {
 	byName := map[string]*lockfile.Package{}
 	for _, pk := range p.Packages {
@@ -42,6 +44,9 @@ func Order(p *lockfile.Platform) []*lockfile.Package {
 		deps := make([]string, 0, len(pk.Depends))
 		for _, d := range pk.Depends {
 			dn, _, _ := strings.Cut(strings.TrimSpace(d), " ")
+			if n == "python" && dn == "pip" {
+				continue
+			}
 			if _, ok := byName[dn]; ok {
 				deps = append(deps, dn)
 			}
@@ -73,13 +78,33 @@ func AbsURL(raw, dir string) (string, error) {
 	return (&url.URL{Scheme: "file", Path: p}).String(), nil
 }
 
+// Hash is the checksum an @EXPLICIT line carries after its URL.
+type Hash string
+
+const (
+	// MD5 writes "URL#<md5>", the form every conda, micromamba and
+	// conda-lock reads (conda-lock render writes it). Older conda releases,
+	// whose explicit-URL pattern took an md5 only, reject "#sha256:" lines
+	// ("Could not parse explicit URL"), and micromamba 2.0's explicit
+	// reader also stores the text after "#sha256:" as the md5.
+	MD5 Hash = "md5"
+	// SHA256 writes "URL#sha256:<hex>", which current conda
+	// (conda/misc.py url_pat) and micromamba check as a sha256.
+	SHA256 Hash = "sha256"
+)
+
 // Explicit returns an @EXPLICIT file for platform p of l, one URL per
-// package in install order with its #sha256 (or #md5 when no sha256 is
-// known). dir is the lock's directory, for relative URLs.
-func Explicit(l *lockfile.Lock, platform, dir string) ([]byte, error) {
+// package in install order with its checksum: the one h names, else the
+// other one the lock has. dir is the lock's directory, for relative URLs.
+// The platform's wheels follow in a comment block: conda does not install
+// them; "envlock export --format requirements" writes them for pip.
+func Explicit(l *lockfile.Lock, platform, dir string, h Hash) ([]byte, error) {
 	p := l.Platform(platform)
 	if p == nil {
-		return nil, fmt.Errorf("lock has no platform %q", platform)
+		return nil, noPlatform(l, platform)
+	}
+	if h != MD5 && h != SHA256 {
+		return nil, fmt.Errorf("unknown hash %q: want md5 or sha256", h)
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# This file may be used to create an environment using:\n# $ conda create --name <env> --file <this file>\n# env: %s\n# platform: %s\n@EXPLICIT\n", l.Name, platform)
@@ -88,20 +113,43 @@ func Explicit(l *lockfile.Lock, platform, dir string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", pk.Name, err)
 		}
+		md5, sha := pk.MD5, pk.SHA256
+		if h == SHA256 && sha != "" {
+			md5 = ""
+		}
 		switch {
-		case pk.SHA256 != "":
-			fmt.Fprintf(&b, "%s#sha256:%s\n", u, pk.SHA256)
-		case pk.MD5 != "":
-			fmt.Fprintf(&b, "%s#%s\n", u, pk.MD5)
+		case md5 != "":
+			fmt.Fprintf(&b, "%s#%s\n", u, md5)
+		case sha != "":
+			fmt.Fprintf(&b, "%s#sha256:%s\n", u, sha)
 		default:
 			fmt.Fprintf(&b, "%s\n", u)
 		}
 	}
 	if len(p.PyPI) > 0 {
-		b.WriteString("# PyPI wheels (install with requirements.txt):\n")
+		b.WriteString("# PyPI wheels: conda does not install these. Write them as a requirements\n")
+		b.WriteString("# file with \"envlock export --format requirements\" and run, in the\n")
+		b.WriteString("# environment: pip install --require-hashes --no-deps -r requirements.txt\n")
 		for _, w := range p.PyPI {
-			fmt.Fprintf(&b, "# %s==%s %s\n", w.Name, w.Version, w.URL)
+			u, err := AbsURL(w.URL, dir)
+			if err != nil {
+				return nil, fmt.Errorf("wheel %s: %w", w.Name, err)
+			}
+			fmt.Fprintf(&b, "#   %s==%s %s", w.Name, w.Version, u)
+			if w.SHA256 != "" {
+				fmt.Fprintf(&b, " sha256:%s", w.SHA256)
+			}
+			b.WriteString("\n")
 		}
 	}
 	return b.Bytes(), nil
+}
+
+// noPlatform is the error for a platform the lock does not have.
+func noPlatform(l *lockfile.Lock, platform string) error {
+	have := make([]string, 0, len(l.Platforms))
+	for _, p := range l.Platforms {
+		have = append(have, p.Platform)
+	}
+	return fmt.Errorf("the lock has no platform %q (it has %s)", platform, strings.Join(have, ", "))
 }
