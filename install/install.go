@@ -41,6 +41,8 @@ type Marker struct {
 	Signature string    `json:"signature"` // "verified by <fingerprint>", "unsigned", "not checked"
 	Installed time.Time `json:"installed"`
 	Packages  []string  `json:"packages"` // name-version-build
+	// PyPI are the wheels installed, as name==version.
+	PyPI []string `json:"pypi,omitempty"`
 	// Env are the variables of the lock's manifest, set by "envlock run"
 	// and shell hooks.
 	Env map[string]string `json:"env,omitempty"`
@@ -293,6 +295,10 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	wheels, err := installWheels(ctx, o, stage, prefix, pl, pyver, sitePackages, res)
+	if err != nil {
+		return nil, err
+	}
 	if res.Hardlinks == 0 && res.Copies > 0 && o.Link == link.Auto {
 		o.Log("hard links were not possible (the package cache is on another file system); files were copied")
 	}
@@ -304,7 +310,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		names = append(names, pk.Name+"-"+pk.Version+"-"+pk.Build)
 	}
 	sort.Strings(names)
-	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
+	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, PyPI: wheels, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
 	mb, _ := json.MarshalIndent(marker, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(meta, MarkerFile), append(mb, '\n'), 0o644); err != nil {
 		return nil, err

@@ -25,15 +25,12 @@ var ErrNoPython = errors.New("PyPI requirements need python among the dependenci
 // provide.
 func resolvePyPI(ctx context.Context, m *spec.Manifest, p platform.Platform, opts Options, recs []*repodata.Record) ([]*lockfile.Wheel, error) {
 	reqs := m.PyPIFor(p)
-	if len(reqs) == 0 {
+	if len(reqs) == 0 || opts.PyPI == nil {
 		return nil, nil
 	}
 	i := slices.IndexFunc(recs, func(r *repodata.Record) bool { return r.Name == "python" })
 	if i < 0 {
 		return nil, fmt.Errorf("%w (pypi asks for %s); add python to dependencies in env.cue", ErrNoPython, reqs[0].String())
-	}
-	if opts.PyPI == nil {
-		return nil, fmt.Errorf("pypi requirements but no PyPI index to resolve them against")
 	}
 	pr := &pypi.Problem{
 		Target:    wheeltag.Target{Platform: p, Python: recs[i].Version, Glibc: m.System.Glibc, Osx: m.System.Osx},

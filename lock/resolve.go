@@ -42,7 +42,8 @@ type Options struct {
 	// Progress, when set, is told when each platform is done.
 	Progress func(p platform.Platform, packages int)
 	// PyPI is the index the manifest's pypi requirements are resolved
-	// against (fetch/pypi.Client); needed only when there are some.
+	// against (fetch/pypi.Client). Nil leaves them unresolved: each
+	// Platform.PyPI stays empty (the CLI always sets one).
 	PyPI pypi.Index
 }
 

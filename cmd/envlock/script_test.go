@@ -13,6 +13,7 @@ import (
 
 	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/testdata"
+	"github.com/envlock/envlock/internal/wheelpkg"
 	"github.com/envlock/envlock/schemas"
 )
 
@@ -41,6 +42,7 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"serve":     serveCmd,
 			"mkchannel": mkchannelCmd,
+			"mkwheels":  mkwheelsCmd,
 			"vetjson":   vetjsonCmd,
 		},
 	})
@@ -107,4 +109,14 @@ func vetjsonCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("%s does not satisfy schemas/verify.cue #Report: %v", args[0], err)
 	}
+}
+
+// mkwheelsCmd implements "mkwheels DIR": it writes the demo wheels of
+// internal/wheelpkg as a PEP 503 index (DIR/simple/NAME/index.html, the
+// wheels under DIR/files) for "serve DIR".
+func mkwheelsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkwheels DIR")
+	}
+	ts.Check(wheelpkg.WriteIndex(ts.MkAbs(args[0]), wheelpkg.Demo(), wheelpkg.IndexOptions{}))
 }

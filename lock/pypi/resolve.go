@@ -234,6 +234,9 @@ func (r *resolver) solve(st *state) (*state, error) {
 		}
 		if firstErr == nil {
 			firstErr = fmt.Errorf("%s %s: %w", next, c, err)
+			if c.conda != nil {
+				firstErr = err // the only choice: nothing to say about it
+			}
 		}
 	}
 	return nil, firstErr

@@ -1,0 +1,52 @@
+package install
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/envlock/envlock/fetch/cache"
+	"github.com/envlock/envlock/install/wheel"
+	"github.com/envlock/envlock/lock/lockfile"
+)
+
+// installWheels installs the platform's wheels into the staging
+// directory after the conda packages (so a wheel's files win, as pip's
+// would over conda's) and returns them as name==version for the marker.
+// Each wheel is fetched into the package cache with its sha256 checked
+// and unpacked against its RECORD.
+func installWheels(ctx context.Context, o Options, stage, prefix string, pl *lockfile.Platform, pyver, sitePackages string, res *Result) ([]string, error) {
+	if len(pl.PyPI) == 0 {
+		return nil, nil
+	}
+	if pyver == "" {
+		return nil, fmt.Errorf("the lock has wheels for %s but no python package to install them for", pl.Platform)
+	}
+	if sitePackages == "" {
+		sitePackages = path.Join("lib", "python"+pyver, "site-packages")
+	}
+	var out []string
+	for _, w := range pl.PyPI {
+		fn := w.URL
+		if i := strings.LastIndexByte(fn, '/'); i >= 0 {
+			fn = fn[i+1:]
+		}
+		if j := strings.IndexAny(fn, "?#"); j >= 0 {
+			fn = fn[:j]
+		}
+		o.trace("fetch", w.Name)
+		archive, err := o.Fetcher.FetchOne(ctx, cache.Artifact{Fn: fn, URL: w.URL, SHA256: w.SHA256, Size: w.Size})
+		if err != nil {
+			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
+		}
+		o.trace("link", w.Name)
+		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: w.URL, Requested: w.Requested != ""})
+		if err != nil {
+			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
+		}
+		res.Files += len(r.Files)
+		out = append(out, w.Name+"=="+w.Version)
+	}
+	return out, nil
+}
