@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"strings"
 
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/install/wheel"
@@ -28,13 +27,7 @@ func installWheels(ctx context.Context, o Options, stage, prefix string, pl *loc
 	}
 	var out []string
 	for _, w := range pl.PyPI {
-		fn := w.URL
-		if i := strings.LastIndexByte(fn, '/'); i >= 0 {
-			fn = fn[i+1:]
-		}
-		if j := strings.IndexAny(fn, "?#"); j >= 0 {
-			fn = fn[:j]
-		}
+		fn := w.FileName()
 		o.trace("fetch", w.Name)
 		archive, err := o.Fetcher.FetchOne(ctx, cache.Artifact{Fn: fn, URL: w.URL, SHA256: w.SHA256, Size: w.Size})
 		if err != nil {

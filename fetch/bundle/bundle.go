@@ -37,6 +37,15 @@ import (
 // FormatVersion is the bundle format this envlock writes and reads.
 const FormatVersion = 1
 
+// WheelDir holds the lock's wheels in a bundle, flat, as pip's
+// --find-links reads a directory.
+const WheelDir = "pypi/"
+
+// wheelArtifact is the cache entry of a locked wheel.
+func wheelArtifact(w *lockfile.Wheel) cache.Artifact {
+	return cache.Artifact{Fn: w.FileName(), URL: w.URL, SHA256: w.SHA256, Size: w.Size}
+}
+
 // ManifestName is the first entry of every bundle.
 const ManifestName = "envlock-bundle.json"
 
@@ -88,6 +97,7 @@ func Write(ctx context.Context, w io.Writer, in Input) error {
 	}
 	sort.Strings(plats)
 	arts := map[string]*lockfile.Package{} // channel/<subdir>/<fn> → package
+	wheels := map[string]*lockfile.Wheel{} // pypi/<fn> → wheel
 	for _, p := range plats {
 		pl := in.Lock.Platform(p)
 		if pl == nil {
@@ -95,6 +105,9 @@ func Write(ctx context.Context, w io.Writer, in Input) error {
 		}
 		for _, pk := range pl.Packages {
 			arts["channel/"+pk.Subdir+"/"+FileName(pk)] = pk
+		}
+		for _, w := range pl.PyPI {
+			wheels[WheelDir+w.FileName()] = w
 		}
 	}
 	var names []string
@@ -106,6 +119,18 @@ func Write(ctx context.Context, w io.Writer, in Input) error {
 	for i, n := range names {
 		pk := arts[n]
 		list[i] = cache.Artifact{Fn: FileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}
+	}
+	var wheelNames []string
+	for n := range wheels {
+		wheelNames = append(wheelNames, n)
+	}
+	sort.Strings(wheelNames)
+	wheelList := make([]cache.Artifact, len(wheelNames))
+	for i, n := range wheelNames {
+		wheelList[i] = wheelArtifact(wheels[n])
+	}
+	if _, err := in.Fetcher.Fetch(ctx, wheelList); err != nil {
+		return err
 	}
 	paths, err := in.Fetcher.Fetch(ctx, list)
 	if err != nil {
@@ -140,6 +165,22 @@ func Write(ctx context.Context, w io.Writer, in Input) error {
 			}
 			entries[len(entries)-1].size = fi.Size()
 		}
+	}
+	for i, n := range wheelNames {
+		w := wheels[n]
+		e := entry{path: n, art: &wheelList[i], size: w.Size, sum: strings.ToLower(w.SHA256)}
+		if w.Size == 0 {
+			p, err := in.Fetcher.FetchOne(ctx, wheelList[i])
+			if err != nil {
+				return err
+			}
+			fi, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			e.size = fi.Size()
+		}
+		entries = append(entries, e)
 	}
 	if _, ok := subdirs["noarch"]; !ok {
 		subdirs["noarch"] = nil // a channel needs noarch
@@ -376,7 +417,7 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 		listed[f.Path] = f
 	}
 	seen := map[string]bool{}
-	var want map[string]*lockfile.Package // artifacts of platform, by entry path
+	var want map[string]cache.Artifact // artifacts of platform, by entry path
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -421,7 +462,7 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 			case strings.HasPrefix(name, "manifest/"):
 				out.Extra[strings.TrimPrefix(name, "manifest/")] = data
 			}
-		case strings.HasPrefix(name, "channel/"):
+		case strings.HasPrefix(name, "channel/"), strings.HasPrefix(name, WheelDir):
 			if out.Lock == nil {
 				return nil, &Error{Entry: name, Msg: "comes before env.lock; the bundle was altered"}
 			}
@@ -431,24 +472,27 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 						return nil, err
 					}
 				}
-				want = map[string]*lockfile.Package{}
+				want = map[string]cache.Artifact{}
 				if pl := out.Lock.Platform(platform); pl != nil {
 					for _, pk := range pl.Packages {
-						want["channel/"+pk.Subdir+"/"+FileName(pk)] = pk
+						want["channel/"+pk.Subdir+"/"+FileName(pk)] = cache.Artifact{Fn: FileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}
+					}
+					for _, w := range pl.PyPI {
+						want[WheelDir+w.FileName()] = wheelArtifact(w)
 					}
 				}
 			}
-			pk, needed := want[name]
+			a, needed := want[name]
 			if !needed {
 				if _, err := io.Copy(io.Discard, tr); err != nil {
 					return nil, &Error{Entry: name, Msg: "truncated: " + err.Error()}
 				}
 				continue // another platform's artifact
 			}
-			if !strings.EqualFold(pk.SHA256, f.SHA256) {
+			if !strings.EqualFold(a.SHA256, f.SHA256) {
 				return nil, &Error{Entry: name, Msg: "the bundle manifest's sha256 is not the lock's; the bundle was altered"}
 			}
-			if err := store(c, pk, tr); err != nil {
+			if err := store(c, a, tr); err != nil {
 				return nil, &Error{Entry: name, Msg: err.Error()}
 			}
 		default:
@@ -479,8 +523,7 @@ func sha256Of(b []byte) []byte {
 }
 
 // store streams one artifact into the cache, verified.
-func store(c *cache.Cache, pk *lockfile.Package, r io.Reader) error {
-	a := cache.Artifact{Fn: FileName(pk), URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}
+func store(c *cache.Cache, a cache.Artifact, r io.Reader) error {
 	w, _, err := c.Create(a)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/envlock/envlock/internal/atomicfile"
 )
@@ -134,6 +135,19 @@ type Wheel struct {
 	RequiresPython string   `json:"requires_python,omitempty"`
 	Tags           []string `json:"tags,omitempty"`
 	Requested      string   `json:"requested,omitempty"`
+}
+
+// FileName is the wheel's file name: the last element of its URL path,
+// without query or fragment.
+func (w *Wheel) FileName() string {
+	fn := w.URL
+	if j := strings.IndexAny(fn, "?#"); j >= 0 {
+		fn = fn[:j]
+	}
+	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
+		fn = fn[i+1:]
+	}
+	return fn
 }
 
 // Platform returns the resolution for platform p, or nil.
