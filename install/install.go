@@ -130,6 +130,17 @@ func ReadMarker(prefix string) (*Marker, error) {
 	return &m, nil
 }
 
+// OpenMarker is ReadMarker for commands that need an envlock
+// environment: a prefix without a marker gets an error that says so and
+// how to make one.
+func OpenMarker(prefix string) (*Marker, error) {
+	m, err := ReadMarker(prefix)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not an envlock environment (no conda-meta/%s); install it with 'envlock install -p %s'", prefix, MarkerFile, prefix)
+	}
+	return m, err
+}
+
 // Apply installs the lock's platform into the prefix.
 func Apply(ctx context.Context, o Options) (*Result, error) {
 	if o.Now == nil {

@@ -17,12 +17,11 @@ import (
 
 	"github.com/envlock/envlock/fetch/bundle"
 	"github.com/envlock/envlock/fetch/cache"
-	"github.com/envlock/envlock/fetch/channel"
 	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/internal/condapkg"
+	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/internal/testdata"
 	"github.com/envlock/envlock/lock/lockfile"
-	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/spec/repodata"
 )
 
@@ -30,37 +29,10 @@ import (
 // (the caller picks a channel whose records are one per name).
 func lockOf(t testing.TB, chanDir string, keep func(*repodata.Record) bool) (*lockfile.Lock, []byte) {
 	t.Helper()
-	c, err := channel.Parse(chanDir, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := channel.Load(context.Background(), c, platform.Linux64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []*repodata.Record
-	for _, r := range recs {
-		if keep == nil || keep(r) {
-			kept = append(kept, r)
-		}
-	}
-	l := &lockfile.Lock{Name: "t", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
-		Channels:  []lockfile.Channel{{Name: "c", URL: c.URL}},
-		Platforms: []*lockfile.Platform{lockfile.NewPlatform("linux-64", nil, nil, kept)}}
-	data, err := l.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, data
+	return locktest.Channel(t, chanDir, keep)
 }
 
-func fetcher(t testing.TB, pkgs string) *download.Fetcher {
-	c, err := cache.Open([]string{pkgs}, cache.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &download.Fetcher{Client: channel.NewClient(t.TempDir(), func(string) string { return "" }), Cache: c, Parallel: 4}
-}
+func fetcher(t testing.TB, pkgs string) *download.Fetcher { return locktest.Fetcher(t, pkgs) }
 
 // TestRealZlib installs the real zlib packages from ../shared/data (both
 // formats) and links and runs a C program against the installed libz.

@@ -59,22 +59,7 @@ func (e *PlatformError) Unwrap() error { return e.Err }
 // Resolve solves the manifest for each platform, in parallel, and
 // returns the lock. Errors of several platforms are joined.
 func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Lock, error) {
-	l := &lockfile.Lock{
-		Version:         lockfile.FormatVersion,
-		Name:            m.Name,
-		Manifest:        lockfile.Manifest{SHA256: m.Hash()},
-		Channels:        opts.Channels,
-		ChannelPriority: m.ChannelPriority,
-	}
-	if len(m.Env) > 0 {
-		l.Env = m.Env
-	}
-	if k := m.Kernel; k != nil {
-		l.Kernel = &lockfile.Kernel{Name: k.Name, DisplayName: k.DisplayName}
-		if len(k.Env) > 0 {
-			l.Kernel.Env = k.Env
-		}
-	}
+	l := Header(m, opts.Channels)
 	todo := m.Platforms
 	if len(opts.Platforms) > 0 {
 		for _, p := range opts.Platforms {
@@ -172,4 +157,27 @@ func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform,
 		return nil, err
 	}
 	return pl, nil
+}
+
+// Header is a lock with no platforms yet: the manifest's name, hash,
+// variables and kernel, and the channels it resolves against. Resolve
+// and imports of other tools' locks start from it.
+func Header(m *spec.Manifest, channels []lockfile.Channel) *lockfile.Lock {
+	l := &lockfile.Lock{
+		Version:         lockfile.FormatVersion,
+		Name:            m.Name,
+		Manifest:        lockfile.Manifest{SHA256: m.Hash()},
+		Channels:        channels,
+		ChannelPriority: m.ChannelPriority,
+	}
+	if len(m.Env) > 0 {
+		l.Env = m.Env
+	}
+	if k := m.Kernel; k != nil {
+		l.Kernel = &lockfile.Kernel{Name: k.Name, DisplayName: k.DisplayName}
+		if len(k.Env) > 0 {
+			l.Kernel.Env = k.Env
+		}
+	}
+	return l
 }

@@ -20,8 +20,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/envlock/envlock/install"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
+	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/verify/elfscan"
 	"github.com/envlock/envlock/verify/host"
 )
@@ -82,7 +84,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 	r.Packages.Installed = len(recs)
 
 	var installedAt time.Time
-	marker, merr := readMarker(prefix)
+	marker, merr := install.ReadMarker(prefix)
 	if merr == nil {
 		installedAt = marker.Installed
 	}
@@ -95,7 +97,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 			plat = marker.Platform
 		}
 		if plat == "" {
-			plat = string(hostPlatform())
+			plat = string(platform.Host())
 		}
 		pl := o.Lock.Platform(plat)
 		if pl == nil {

@@ -13,17 +13,14 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/envlock/envlock/fetch/cache"
-	"github.com/envlock/envlock/fetch/channel"
-	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/install"
 	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/elftest"
+	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/internal/testdata"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
 	"github.com/envlock/envlock/schemas"
-	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/spec/repodata"
 	"github.com/envlock/envlock/verify/elfscan"
 	"github.com/envlock/envlock/verify/host"
@@ -41,36 +38,12 @@ type env struct {
 // and installs it with envlock's installer into a fresh prefix.
 func installChannel(t testing.TB, dir string, keep func(*repodata.Record) bool) *env {
 	t.Helper()
-	c, err := channel.Parse(dir, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := channel.Load(context.Background(), c, platform.Linux64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []*repodata.Record
-	for _, r := range recs {
-		if keep == nil || keep(r) {
-			kept = append(kept, r)
-		}
-	}
-	l := &lockfile.Lock{Name: "t", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
-		Channels:  []lockfile.Channel{{Name: "c", URL: c.URL}},
-		Platforms: []*lockfile.Platform{lockfile.NewPlatform("linux-64", nil, nil, kept)}}
-	data, err := l.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, data := locktest.Channel(t, dir, keep)
 	lockPath := filepath.Join(t.TempDir(), "env.lock")
 	os.WriteFile(lockPath, data, 0o644)
-	pc, err := cache.Open([]string{t.TempDir()}, cache.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &download.Fetcher{Client: channel.NewClient(t.TempDir(), func(string) string { return "" }), Cache: pc, Parallel: 4}
+	f := locktest.Fetcher(t, t.TempDir())
 	prefix := filepath.Join(t.TempDir(), "env")
-	_, err = install.Apply(context.Background(), install.Options{Lock: l, LockData: data, LockPath: lockPath, Platform: "linux-64", Prefix: prefix, Fetcher: f})
+	_, err := install.Apply(context.Background(), install.Options{Lock: l, LockData: data, LockPath: lockPath, Platform: "linux-64", Prefix: prefix, Fetcher: f})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,13 +221,7 @@ func TestHostIncompatible(t *testing.T) {
 		native.Files = append(native.Files, condapkg.File{Path: f, Data: b, Exec: strings.HasPrefix(f, "bin/")})
 	}
 	e := demoEnv(t, native)
-	h, err := host.Probe(context.Background(), host.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h.Libc != "glibc" {
-		t.Skipf("this host's C library is %q; the test needs glibc", h.Libc)
-	}
+	h := glibcHost(t, nil)
 	r := e.verify(t, Options{Host: h})
 	if r.Status != StatusHost {
 		t.Fatalf("status = %s, want %s; file issues %v", r.Status, StatusHost, issues(r))
@@ -276,19 +243,27 @@ func TestHostIncompatible(t *testing.T) {
 	}
 }
 
-// TestRealZlib verifies the real zlib package from ../shared/data: clean
-// on this host, and host-incompatible when CONDA_OVERRIDE_GLIBC says the
-// host has glibc 2.3 (libz needs GLIBC_2.4, as readelf shows).
-func TestRealZlib(t *testing.T) {
-	src := testdata.SharedPath(t, "packages/anaconda-zlib")
-	e := installChannel(t, src, func(r *repodata.Record) bool { return r.Name == "zlib" })
-	h, err := host.Probe(context.Background(), host.Options{})
+// glibcHost probes this host with the given environment, skipping the
+// test on a host without glibc.
+func glibcHost(t *testing.T, env map[string]string) *host.Host {
+	t.Helper()
+	h, err := host.Probe(context.Background(), host.Options{Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if h.Libc != "glibc" {
 		t.Skipf("this host's C library is %q; the test needs glibc", h.Libc)
 	}
+	return h
+}
+
+// TestRealZlib verifies the real zlib package from ../shared/data: clean
+// on this host, and host-incompatible when CONDA_OVERRIDE_GLIBC says the
+// host has glibc 2.3 (libz needs GLIBC_2.4, as readelf shows).
+func TestRealZlib(t *testing.T) {
+	src := testdata.SharedPath(t, "packages/anaconda-zlib")
+	e := installChannel(t, src, func(r *repodata.Record) bool { return r.Name == "zlib" })
+	h := glibcHost(t, nil)
 	r := e.verify(t, Options{Host: h})
 	if r.Status != StatusClean {
 		t.Fatalf("status = %s, want clean; files %v, ELF %+v", r.Status, issues(r), r.ELF.Problems)
@@ -296,15 +271,7 @@ func TestRealZlib(t *testing.T) {
 	if r.ELF.ELF == 0 || r.ELF.Glibc != "2.4" {
 		t.Errorf("ELF scan saw %d files needing glibc %q; want libz needing 2.4", r.ELF.ELF, r.ELF.Glibc)
 	}
-	old, err := host.Probe(context.Background(), host.Options{Getenv: func(k string) string {
-		if k == "CONDA_OVERRIDE_GLIBC" {
-			return "2.3"
-		}
-		return ""
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := glibcHost(t, map[string]string{"CONDA_OVERRIDE_GLIBC": "2.3"})
 	r = e.verify(t, Options{Host: old})
 	if r.Status != StatusHost {
 		t.Fatalf("status = %s with glibc 2.3, want %s", r.Status, StatusHost)
@@ -319,7 +286,7 @@ func TestRealZlib(t *testing.T) {
 // any conda environment on a cluster: integrity against conda-meta.
 func TestCondaOnly(t *testing.T) {
 	e := demoEnv(t)
-	os.Remove(e.path(MarkerFile))
+	os.Remove(e.path("conda-meta/" + install.MarkerFile))
 	r, err := Prefix(context.Background(), Options{Prefix: e.prefix})
 	if err != nil {
 		t.Fatal(err)

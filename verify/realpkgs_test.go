@@ -8,11 +8,10 @@ import (
 	"testing"
 
 	"github.com/envlock/envlock/fetch/cache"
-	"github.com/envlock/envlock/fetch/channel"
-	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/install"
 	"github.com/envlock/envlock/install/extract"
 	"github.com/envlock/envlock/install/pkginfo"
+	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/internal/testdata"
 	"github.com/envlock/envlock/lock/lockfile"
 )
@@ -71,11 +70,7 @@ func TestRealTestPackages(t *testing.T) {
 				paths = append(paths, filepath.Join(root, filepath.FromSlash(p)))
 			}
 			l, data := lockArchives(t, paths...)
-			pc, err := cache.Open([]string{t.TempDir()}, cache.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &download.Fetcher{Client: channel.NewClient(t.TempDir(), func(string) string { return "" }), Cache: pc, Parallel: 4}
+			f := locktest.Fetcher(t, t.TempDir())
 			prefix := filepath.Join(t.TempDir(), "env")
 			res, err := install.Apply(context.Background(), install.Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f})
 			if err != nil {

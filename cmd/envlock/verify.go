@@ -294,7 +294,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	if lockPath == "" {
 		// The lock recorded at install; when that file is gone or is not
 		// a lock (an offline bundle), the copy install kept in conda-meta.
-		m, err := verify.ReadMarker(prefix)
+		m, err := install.ReadMarker(prefix)
 		switch {
 		case err == nil:
 			copyPath := filepath.Join(prefix, "conda-meta", install.LockCopyFile)
@@ -409,19 +409,7 @@ func printReport(w io.Writer, r *verify.Report) {
 		fmt.Fprintln(w, ", all intact")
 	} else {
 		fmt.Fprintln(w)
-		byPkg := map[string][]verify.FileIssue{}
-		var pkgs []string
-		for _, fi := range r.Files.Issues {
-			k := fi.Package
-			if k == "" {
-				k = "(no package)"
-			}
-			if byPkg[k] == nil {
-				pkgs = append(pkgs, k)
-			}
-			byPkg[k] = append(byPkg[k], fi)
-		}
-		sort.Strings(pkgs)
+		pkgs, byPkg := byPackage(r.Files.Issues, func(fi verify.FileIssue) string { return fi.Package })
 		for _, k := range pkgs {
 			fmt.Fprintf(w, "  %s:\n", k)
 			for _, fi := range byPkg[k] {
@@ -466,25 +454,32 @@ func libcSummary(e *verify.ELFReport) string {
 }
 
 func printELFProblems(w io.Writer, ps []elfscan.Problem) {
-	byPkg := map[string][]elfscan.Problem{}
-	var pkgs []string
-	for _, p := range ps {
-		k := p.Package
-		if k == "" {
-			k = "(no package)"
-		}
-		if byPkg[k] == nil {
-			pkgs = append(pkgs, k)
-		}
-		byPkg[k] = append(byPkg[k], p)
-	}
-	sort.Strings(pkgs)
+	pkgs, byPkg := byPackage(ps, func(p elfscan.Problem) string { return p.Package })
 	for _, k := range pkgs {
 		fmt.Fprintf(w, "  %s:\n", k)
 		for _, p := range byPkg[k] {
 			fmt.Fprintf(w, "    %s\n", p)
 		}
 	}
+}
+
+// byPackage groups findings by the package they belong to, packages
+// sorted, "(no package)" for files no package owns.
+func byPackage[T any](items []T, pkg func(T) string) ([]string, map[string][]T) {
+	by := map[string][]T{}
+	var keys []string
+	for _, it := range items {
+		k := pkg(it)
+		if k == "" {
+			k = "(no package)"
+		}
+		if by[k] == nil {
+			keys = append(keys, k)
+		}
+		by[k] = append(by[k], it)
+	}
+	sort.Strings(keys)
+	return keys, by
 }
 
 func verdict(r *verify.Report) string {

@@ -62,11 +62,8 @@ func For(prefix string, o Options) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := install.ReadMarker(prefix)
+	m, err := install.OpenMarker(prefix)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not an envlock environment (no conda-meta/%s); install it with 'envlock install -p %s'", prefix, install.MarkerFile, prefix)
-		}
 		return nil, err
 	}
 	lang := o.Language

@@ -1,9 +1,7 @@
 package module
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -59,11 +57,8 @@ func For(prefix, name, version string, f Format) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := install.ReadMarker(prefix)
+	m, err := install.OpenMarker(prefix)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not an envlock environment (no conda-meta/%s); install it with 'envlock install -p %s'", prefix, install.MarkerFile, prefix)
-		}
 		return nil, err
 	}
 	if !validWord.MatchString(name) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/spec"
 	"github.com/envlock/envlock/spec/matchspec"
@@ -154,22 +155,8 @@ func (f *File) Draft(name string) (d *spec.Draft, notes []string) {
 // that every package m asks for is among the pinned ones, so the lock is
 // fresh for m ("envlock lock --check").
 func (f *File) Lock(m *spec.Manifest, channels []lockfile.Channel) (*lockfile.Lock, error) {
-	l := &lockfile.Lock{
-		Version:         lockfile.FormatVersion,
-		Name:            m.Name,
-		Manifest:        lockfile.Manifest{SHA256: m.Hash()},
-		Channels:        channels,
-		ChannelPriority: m.ChannelPriority,
-	}
-	if len(m.Env) > 0 {
-		l.Env = m.Env
-	}
-	if k := m.Kernel; k != nil {
-		l.Kernel = &lockfile.Kernel{Name: k.Name, DisplayName: k.DisplayName}
-		if len(k.Env) > 0 {
-			l.Kernel.Env = k.Env
-		}
-	}
+	l := lock.Header(m, channels)
+
 	for _, p := range m.Platforms {
 		fp := f.Platform(string(p))
 		if fp == nil {
