@@ -60,21 +60,30 @@ func (i *Info) Dynamic() bool {
 // MaxVersion returns the newest version with the given prefix
 // ("GLIBC_") that the file needs from any library, or "".
 func (i *Info) MaxVersion(prefix string) string {
+	var all []string
+	for _, n := range i.Needs {
+		all = append(all, n.Versions...)
+	}
+	return Newest(all, prefix)
+}
+
+// Newest returns the newest of the version names with the given prefix
+// ("GLIBC_2.17", "GLIBC_2.28" → "2.28"), compared as conda versions; ""
+// when none has the prefix and a version after it.
+func Newest(names []string, prefix string) string {
 	best := ""
 	var bv version.Version
-	for _, n := range i.Needs {
-		for _, v := range n.Versions {
-			s, ok := strings.CutPrefix(v, prefix)
-			if !ok {
-				continue
-			}
-			pv, err := version.Parse(s)
-			if err != nil {
-				continue
-			}
-			if best == "" || pv.Compare(bv) > 0 {
-				best, bv = s, pv
-			}
+	for _, n := range names {
+		s, ok := strings.CutPrefix(n, prefix)
+		if !ok {
+			continue
+		}
+		v, err := version.Parse(s)
+		if err != nil {
+			continue
+		}
+		if best == "" || v.Compare(bv) > 0 {
+			best, bv = s, v
 		}
 	}
 	return best

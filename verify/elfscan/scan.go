@@ -275,24 +275,10 @@ func newest(defs []string, like string) string {
 	if i := strings.LastIndexByte(like, '_'); i >= 0 {
 		pfx = like[:i+1]
 	}
-	best, bestS := version.Version{}, ""
-	for _, d := range defs {
-		s, ok := strings.CutPrefix(d, pfx)
-		if !ok {
-			continue
-		}
-		v, err := version.Parse(s)
-		if err != nil {
-			continue
-		}
-		if bestS == "" || v.Compare(best) > 0 {
-			best, bestS = v, d
-		}
+	if v := Newest(defs, pfx); v != "" {
+		return pfx + v
 	}
-	if bestS == "" {
-		return "none"
-	}
-	return bestS
+	return "none"
 }
 
 // resolver finds libraries the way ld.so does and caches what it reads.

@@ -29,6 +29,7 @@ import (
 	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/spec/version"
 	"github.com/envlock/envlock/spec/virtual"
+	"github.com/envlock/envlock/verify/elfscan"
 )
 
 // Host is what the probe found. Empty strings mean "not found"; Source
@@ -199,21 +200,11 @@ func GlibcOf(path string) (ver, source string) {
 	if err != nil {
 		return "", ""
 	}
-	var best version.Version
-	bestS := ""
+	var names []string
 	for _, d := range defs {
-		v, ok := strings.CutPrefix(d.Name, "GLIBC_")
-		if !ok {
-			continue
-		}
-		pv, err := version.Parse(v)
-		if err != nil {
-			continue
-		}
-		if bestS == "" || pv.Compare(best) > 0 {
-			best, bestS = pv, v
-		}
+		names = append(names, d.Name)
 	}
+	bestS := elfscan.Newest(names, "GLIBC_")
 	if bestS == "" {
 		return "", ""
 	}
