@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
+	"hash"
 	"io/fs"
 	"os"
 	"path"
@@ -330,9 +330,9 @@ func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Opt
 	jobs := make(chan fileJob, 256)
 	workers := o.Workers
 	if workers <= 0 {
-		// One more than the cores: a worker waiting on a read leaves its
-		// core to another's hashing.
-		workers = runtime.GOMAXPROCS(0) + 1
+		// More workers than cores: one waiting on a read leaves its core
+		// to another's hashing.
+		workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -379,11 +379,7 @@ func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Opt
 
 // checkOne checks one path, returning the bytes hashed, 1 when it could
 // only be checked for presence, and the issue found, if any.
-func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h interface {
-	io.Writer
-	Sum([]byte) []byte
-	Reset()
-}, buf []byte) (int64, int, *FileIssue) {
+func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h hash.Hash, buf []byte) (int64, int, *FileIssue) {
 	p := filepath.Join(prefix, filepath.FromSlash(j.path))
 	fi, err := os.Lstat(p)
 	if err != nil {
@@ -439,13 +435,8 @@ func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h int
 	if wantHash == "" {
 		return 0, 1, nil
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return 0, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
-	}
-	defer f.Close()
 	h.Reset()
-	n, err := io.CopyBuffer(h, f, buf)
+	n, err := hashFile(p, h, buf)
 	if err != nil {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
 	}
