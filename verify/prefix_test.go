@@ -384,3 +384,30 @@ func TestSchemaRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestLockChanged notes a lock that changed since the install, and
+// compares the prefix with the new lock: a package the new lock drops is
+// extra.
+func TestLockChanged(t *testing.T) {
+	e := demoEnv(t)
+	l2 := *e.lock
+	pl := *l2.Platforms[0]
+	for i, pk := range pl.Packages {
+		if pk.Name == "greet-py" {
+			pl.Packages = append(pl.Packages[:i:i], pl.Packages[i+1:]...)
+			break
+		}
+	}
+	l2.Platforms = []*lockfile.Platform{&pl}
+	data, err := l2.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.verify(t, Options{Lock: &l2, LockData: data, LockPath: e.lockPath})
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "the lock changed since this prefix was installed") {
+		t.Errorf("notes = %q", r.Notes)
+	}
+	if r.Status != StatusDrift || len(r.Packages.Extra) != 1 || r.Packages.Extra[0].Name != "greet-py" {
+		t.Errorf("status %s, extra %v; want drift with greet-py extra", r.Status, r.Packages.Extra)
+	}
+}
