@@ -2,6 +2,7 @@ package pypi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -229,7 +230,11 @@ func (r *resolver) solve(st *state) (*state, error) {
 				return done, nil
 			}
 		}
-		if _, ok := err.(*ConflictError); !ok {
+		// A conflict found deeper comes back wrapped in the choices
+		// above it; it is still a reason to try this project's next
+		// candidate.
+		var ce *ConflictError
+		if !errors.As(err, &ce) {
 			return nil, err
 		}
 		if firstErr == nil {

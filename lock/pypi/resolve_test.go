@@ -56,6 +56,10 @@ func testWheels() ([]*wheelpkg.Wheel, wheelpkg.IndexOptions) {
 		),
 		pure("winonly", "1.0"), pure("oldpy", "1.0"), pure("armonly", "1.0"),
 		pure("numpy", "2.0.0"),
+		// A conflict two choices deep: deep-app 2.0 leads to deep-lib
+		// 2.0, which deep-util 2.0 refuses; deep-app 1.0 it is.
+		pure("deep-app", "1.0", "deep-lib<2"), pure("deep-app", "2.0", "deep-lib>=2"),
+		pure("deep-lib", "1.0"), pure("deep-lib", "2.0"), pure("deep-util", "2.0", "deep-lib<2"),
 		// Backtracking: top 2.0 needs low<1, which has no such version;
 		// top 1.0 works.
 		pure("top", "1.0", "low>=1"), pure("top", "2.0", "low<1"), pure("low", "1.5"),
@@ -220,6 +224,15 @@ func TestBacktrackAndConflicts(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"low==1.5", "top==1.0"}, summary(ws)); d != "" {
 		t.Errorf("backtracking (-want +got):\n%s", d)
+	}
+	// The conflict shows only when deep-util is decided, after deep-app
+	// and deep-lib: both choices are undone.
+	ws, err = pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: reqs(t, "deep-app", "deep-util"), Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"deep-app==1.0", "deep-lib==1.0", "deep-util==2.0"}, summary(ws)); d != "" {
+		t.Errorf("deep backtracking (-want +got):\n%s", d)
 	}
 	for _, tt := range []struct {
 		reqs []string
