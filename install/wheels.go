@@ -3,7 +3,10 @@ package install
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path"
+	"path/filepath"
+	"strings"
 
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/install/wheel"
@@ -34,7 +37,7 @@ func installWheels(ctx context.Context, o Options, stage, prefix string, pl *loc
 			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
 		o.trace("link", w.Name)
-		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: w.URL, Requested: w.Requested != ""})
+		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != ""})
 		if err != nil {
 			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
@@ -42,4 +45,18 @@ func installWheels(ctx context.Context, o Options, stage, prefix string, pl *loc
 		out = append(out, w.Name+"=="+w.Version)
 	}
 	return out, nil
+}
+
+// sourceURL is where a wheel was read from for direct_url.json: a URL
+// relative to the lock (a find_links directory inside the project) as
+// the file:// URL of this checkout's copy.
+func (o *Options) sourceURL(u string) string {
+	if !strings.HasPrefix(u, "./") && !strings.HasPrefix(u, "../") {
+		return u
+	}
+	p, err := url.PathUnescape(u)
+	if err != nil || o.Fetcher == nil || !filepath.IsAbs(o.Fetcher.BaseDir) {
+		return u
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(o.Fetcher.BaseDir, filepath.FromSlash(p)))}).String()
 }

@@ -12,8 +12,10 @@ import (
 // newPyPI returns the PyPI index client for a manifest: its index,
 // extra indexes and find_links (relative paths against the project
 // directory), through the same HTTP cache and credentials as channels.
+// Wheels on disk inside the project directory, where env.lock is
+// written, are locked with URLs relative to it.
 func newPyPI(env *Env, projectDir string, m *spec.Manifest, offline bool) *pypi.Client {
-	c := &pypi.Client{HTTP: newClient(env, offline), CacheDir: fetch.CacheDir(env.Getenv)}
+	c := &pypi.Client{HTTP: newClient(env, offline), CacheDir: fetch.CacheDir(env.Getenv), BaseDir: projectDir}
 	c.Indexes = append([]string{m.PyPIIndex.URL}, m.PyPIIndex.ExtraURLs...)
 	for _, fl := range m.PyPIIndex.FindLinks {
 		if !strings.Contains(fl, "://") && !filepath.IsAbs(fl) {

@@ -41,6 +41,13 @@ type Client struct {
 	FindLinks []string
 	// CacheDir holds cached metadata (CacheDir/pypi-metadata).
 	CacheDir string
+	// BaseDir is the directory the lock is written in (the project's).
+	// Files on disk inside it (find_links directories, file:// indexes)
+	// get URLs relative to it, "./wheels/x.whl", the way local channels
+	// inside the project are locked: a committed lock then installs from
+	// any clone (fetch/download.Fetcher.BaseDir resolves them). Files
+	// outside it keep absolute file:// URLs. Empty: all stay absolute.
+	BaseDir string
 
 	mu    sync.Mutex
 	pages map[string]*pyindex.Project
@@ -106,6 +113,9 @@ func (c *Client) Project(ctx context.Context, name string) (*pyindex.Project, er
 	if !found {
 		return nil, &NotFoundError{Project: name, Where: where}
 	}
+	for i := range out.Files {
+		out.Files[i].URL = c.relative(out.Files[i].URL)
+	}
 	c.mu.Lock()
 	if c.pages == nil {
 		c.pages = map[string]*pyindex.Project{}
@@ -132,6 +142,36 @@ func localDir(loc string) string {
 
 func fileURL(p string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
+}
+
+// relative returns a file:// URL inside BaseDir as "./PATH" relative to
+// it, and any other URL as it is.
+func (c *Client) relative(u string) string {
+	if c.BaseDir == "" || !strings.HasPrefix(u, "file://") {
+		return u
+	}
+	pu, err := url.Parse(u)
+	if err != nil || pu.RawQuery != "" || pu.Fragment != "" {
+		return u
+	}
+	rel, err := filepath.Rel(c.BaseDir, filepath.FromSlash(pu.Path))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return u
+	}
+	return "./" + (&url.URL{Path: filepath.ToSlash(rel)}).EscapedPath()
+}
+
+// localFile returns the path of a file:// URL or of a "./" or "../" URL
+// (relative to BaseDir), or "".
+func (c *Client) localFile(u string) string {
+	if strings.HasPrefix(u, "./") || strings.HasPrefix(u, "../") {
+		p, err := url.PathUnescape(u)
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(c.BaseDir, filepath.FromSlash(p))
+	}
+	return localDir(u)
 }
 
 // indexPage reads one project page of an index.
@@ -271,10 +311,10 @@ func (c *Client) Metadata(ctx context.Context, f *pyindex.File) (*pyindex.Metada
 const maxMetadata = 16 << 20
 
 func (c *Client) fetchMetadata(ctx context.Context, f *pyindex.File) ([]byte, error) {
-	if dir := localDir(f.URL); dir != "" {
-		z, err := zip.OpenReader(dir)
+	if p := c.localFile(f.URL); p != "" {
+		z, err := zip.OpenReader(p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", dir, err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		defer z.Close()
 		return metadataEntry(&z.Reader)

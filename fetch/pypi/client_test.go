@@ -168,6 +168,49 @@ func TestFindLinksAndLocalIndex(t *testing.T) {
 	}
 }
 
+// TestFindLinksInBaseDir: wheels on disk inside BaseDir get URLs
+// relative to it (escaped like any URL path), which Metadata reads back;
+// wheels outside it, "../" away included, keep absolute file:// URLs.
+func TestFindLinksInBaseDir(t *testing.T) {
+	root := t.TempDir()
+	project := filepath.Join(root, "my project")
+	wheels := filepath.Join(project, "wheel dir")
+	if err := wheelpkg.WriteIndex(wheels, demoWheels(), wheelpkg.IndexOptions{NoMetadata: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, t.TempDir())
+	c.BaseDir = project
+	c.FindLinks = []string{filepath.Join(wheels, "files")}
+	p, err := c.Project(context.Background(), "tiny-fmt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Files) != 2 {
+		t.Fatalf("files: %+v", p.Files)
+	}
+	for _, f := range p.Files {
+		if want := "./wheel%20dir/files/" + f.Filename; f.URL != want {
+			t.Errorf("URL = %q, want %q", f.URL, want)
+		}
+	}
+	// Metadata resolves the URL against BaseDir, not the working directory.
+	if m, err := c.Metadata(context.Background(), &p.Files[0]); err != nil || m.Version != "1.0" {
+		t.Fatalf("metadata: %+v, %v", m, err)
+	}
+	for _, base := range []string{filepath.Join(root, "elsewhere"), filepath.Join(project, "sub")} {
+		c := newClient(t, t.TempDir())
+		c.BaseDir = base
+		c.FindLinks = []string{"file://" + filepath.ToSlash(filepath.Join(wheels, "files"))}
+		p, err := c.Project(context.Background(), "tiny-fmt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := p.Files[0].URL; !strings.HasPrefix(u, "file://") {
+			t.Errorf("BaseDir %s: URL = %q, want an absolute file:// URL", base, u)
+		}
+	}
+}
+
 func TestNotFound(t *testing.T) {
 	srv, _ := serveIndex(t, wheelpkg.IndexOptions{}, false)
 	c := newClient(t, t.TempDir(), srv.URL+"/simple")
