@@ -110,7 +110,10 @@ type Result struct {
 	Messages  string   // what scripts wrote to $PREFIX/.messages.txt
 	Warnings  []string
 	Hardlinks int
-	Copies    int
+	// Copies counts files copied, Reflinks those of them cloned
+	// (--link reflink).
+	Copies   int
+	Reflinks int
 }
 
 // ErrNotEnvlockPrefix is wrapped when the target exists and was not made
@@ -259,6 +262,10 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	res := &Result{Packages: len(pl.Packages)}
+	var (
+		reflinkFailed int   // files copied because a clone failed
+		reflinkErr    error // why the first did
+	)
 	var scripts []*lockfile.Package
 	var pyFiles []string
 	pyver, sitePackages := pythonOf(pl)
@@ -288,6 +295,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		res.Files += len(lr.Files)
 		res.Hardlinks += lr.Hardlinked
 		res.Copies += lr.Copied
+		res.Reflinks += lr.Reflinked
+		reflinkFailed += lr.ReflinkFailed
+		if reflinkErr == nil {
+			reflinkErr = lr.ReflinkErr
+		}
 		if _, err := os.Stat(filepath.Join(dirs[i], "bin", "."+pk.Name+"-post-link.sh")); err == nil {
 			if o.AllowScripts {
 				scripts = append(scripts, pk)
@@ -312,6 +324,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 	if res.Hardlinks == 0 && res.Copies > 0 && o.Link == link.Auto {
 		o.Log("hard links were not possible (the package cache is on another file system); files were copied")
+	}
+	if reflinkFailed > 0 && o.Link == link.Reflink {
+		// One note for the install, not one a file: the reason is the
+		// same for every file of a cache and a prefix.
+		o.Log(fmt.Sprintf("reflinks were not possible (%v); %d files were copied instead", reflinkErr, reflinkFailed))
 	}
 	if err := writeHistory(meta, pl, o.Now()); err != nil {
 		return nil, err

@@ -63,8 +63,9 @@ the home quota; a group-writable or setgid cache is shared with the group
 (octal, e.g. 660) forces the mode of what envlock writes there.
 
 --link chooses how files get from the cache into PATH: hard links when
-they share a file system (default, falling back to copies), reflinks, or
-copies. --key (or $ENVLOCK_TRUSTED_KEYS) requires a valid env.lock.sig by
+they share a file system (default, falling back to copies), reflinks
+(copy-on-write clones, on one XFS or btrfs file system; otherwise copies,
+with a note), or copies. --key (or $ENVLOCK_TRUSTED_KEYS) requires a valid env.lock.sig by
 one of the keys. PATH must not exist, be empty, or be an envlock
 environment; --force replaces anything else. Installing a lock the
 environment already holds does nothing, unless --force: then everything

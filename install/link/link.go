@@ -63,9 +63,16 @@ type File struct {
 // Result says what linking did.
 type Result struct {
 	Files []File
-	// Copied counts files copied where a hardlink was wanted.
+	// Copied counts files copied where a hardlink was wanted; reflinks
+	// count as copies, as conda-meta's link type has none for them.
 	Copied, Hardlinked int
-	Warnings           []string
+	// Reflinked counts, of Copied, the files cloned for Reflink;
+	// ReflinkFailed the files copied because the clone failed, and
+	// ReflinkErr says why the first of them did, so the installer can
+	// say once that reflinks were not possible.
+	Reflinked, ReflinkFailed int
+	ReflinkErr               error
+	Warnings                 []string
 	// LinkType is conda's link type for conda-meta: 1 hardlink, 3 copy.
 	LinkType int
 }
@@ -202,7 +209,7 @@ func linkOne(pkgDir string, p pkginfo.Path, dest string, opts Options, res *Resu
 	return f, nil
 }
 
-// place hardlinks or copies an unchanged file.
+// place hardlinks, reflinks or copies an unchanged file.
 func place(src, target string, fi os.FileInfo, mode Mode, res *Result) error {
 	switch mode {
 	case Auto, Hardlink:
@@ -215,9 +222,17 @@ func place(src, target string, fi os.FileInfo, mode Mode, res *Result) error {
 			return fmt.Errorf("hard-linking %s: %v (the cache and the prefix must share a file system for --link hardlink)", target, err)
 		}
 	case Reflink:
-		if err := reflink(src, target); err == nil {
+		// A failed clone falls back to a copy, as conda and pixi do: the
+		// environment works either way, and the installer says so.
+		err := reflink(src, target)
+		if err == nil {
 			res.Copied++
+			res.Reflinked++
 			return nil
+		}
+		res.ReflinkFailed++
+		if res.ReflinkErr == nil {
+			res.ReflinkErr = err
 		}
 	}
 	res.Copied++

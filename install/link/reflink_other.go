@@ -4,4 +4,4 @@ package link
 
 import "errors"
 
-func reflink(src, dst string) error { return errors.New("reflinks are not supported here") }
+func reflink(src, dst string) error { return errors.New("envlock makes reflinks on Linux only") }
