@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"image"
 	"image/color"
 	"image/png"
@@ -17,10 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/envlock/envlock/install"
+	"github.com/envlock/envlock/internal/golden"
 	"github.com/envlock/envlock/lock/lockfile"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // env describes a test environment to lay out.
 type env struct {
@@ -204,7 +202,7 @@ func TestFor(t *testing.T) {
 			}
 			if tt.golden != "" {
 				got := bytes.ReplaceAll(k.Spec.Encode(), []byte(prefix), []byte("/PREFIX"))
-				checkGolden(t, filepath.Join("testdata", tt.golden), got)
+				golden.Check(t, filepath.Join("testdata", tt.golden), got)
 			}
 		})
 	}
@@ -220,22 +218,6 @@ func TestForNotEnvlock(t *testing.T) {
 	_, err = For(dir, Options{})
 	if !errors.Is(err, ErrNoKernelPackage) {
 		t.Errorf("error %v, want ErrNoKernelPackage", err)
-	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
 }
 

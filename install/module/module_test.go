@@ -2,18 +2,14 @@ package module
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/envlock/envlock/install"
+	"github.com/envlock/envlock/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // demo is the description the golden files hold.
 var demo = Desc{
@@ -31,18 +27,7 @@ func TestGolden(t *testing.T) {
 	for _, f := range []Format{Lua, Tcl} {
 		got := Render(f, demo)
 		path := filepath.Join("testdata", "demo."+string(f))
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to write it)", err)
-		}
-		if diff := cmp.Diff(string(want), string(got)); diff != "" {
-			t.Errorf("%s differs (-want +got):\n%s", path, diff)
-		}
+		golden.Check(t, path, got)
 	}
 }
 

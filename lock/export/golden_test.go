@@ -1,17 +1,12 @@
 package export
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/envlock/envlock/internal/golden"
 	"github.com/envlock/envlock/lock/lockfile"
-	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // goldenDir replaces the lock's directory in the golden files, so they
 // are the same on every machine.
@@ -53,30 +48,13 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", name, p.Platform, f.ext, err)
 				}
-				checkGolden(t, filepath.Join("testdata", name+"-"+p.Platform+"."+f.ext), got)
+				golden.Check(t, filepath.Join("testdata", name+"-"+p.Platform+"."+f.ext), got)
 			}
 		}
 		got, err := CondaLock(l, nil, goldenDir)
 		if err != nil {
 			t.Fatalf("%s conda-lock: %v", name, err)
 		}
-		checkGolden(t, filepath.Join("testdata", name+".conda-lock.yml"), got)
-	}
-}
-
-func checkGolden(t *testing.T, golden string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s mismatch (-want +got):\n%s", golden, cmp.Diff(string(want), string(got)))
+		golden.Check(t, filepath.Join("testdata", name+".conda-lock.yml"), got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/envlock/envlock/internal/golden"
 	"github.com/envlock/envlock/internal/testdata"
 	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/lockfile"
@@ -91,18 +92,18 @@ func TestSubsetLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "subset.lock")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
+	goldenPath := filepath.Join("testdata", "subset.lock")
+	if golden.Update() {
+		if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(goldenPath)
 	if err != nil {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if string(got) != string(want) {
-		t.Errorf("%s is not what the solver gives now (-want +got):\n%s", golden, cmp.Diff(string(want), string(got)))
+		t.Errorf("%s is not what the solver gives now (-want +got):\n%s", goldenPath, cmp.Diff(string(want), string(got)))
 	}
 }
