@@ -7,16 +7,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/envlock/envlock/fetch/cache"
-	"github.com/envlock/envlock/fetch/channel"
-	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/internal/condapkg"
-	"github.com/envlock/envlock/lock/lockfile"
-	"github.com/envlock/envlock/spec/platform"
+	"github.com/envlock/envlock/internal/locktest"
 )
 
 // BenchmarkWrite bundles 40 packages of about 2.5 MB each (incompressible
@@ -38,16 +34,8 @@ func BenchmarkWrite(b *testing.B) {
 	if err := condapkg.WriteChannel(ch, pkgs, nil); err != nil {
 		b.Fatal(err)
 	}
-	c0, _ := channel.Parse(ch, "", "")
-	recs, err := channel.Load(context.Background(), c0, platform.Linux64)
-	if err != nil {
-		b.Fatal(err)
-	}
-	l := &lockfile.Lock{Name: "b", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
-		Platforms: []*lockfile.Platform{lockfile.NewPlatform("linux-64", nil, nil, recs)}}
-	data, _ := l.Encode()
-	pc, _ := cache.Open([]string{filepath.Join(dir, "pkgs")}, cache.Options{})
-	f := &download.Fetcher{Client: channel.NewClient(dir, func(string) string { return "" }), Cache: pc}
+	l, data := locktest.Channel(b, ch, nil)
+	f := locktest.Fetcher(b, filepath.Join(dir, "pkgs"))
 	var arts []cache.Artifact
 	var total int64
 	for _, pk := range l.Platforms[0].Packages {

@@ -12,11 +12,9 @@ import (
 	"testing"
 
 	"github.com/envlock/envlock/fetch/cache"
-	"github.com/envlock/envlock/fetch/channel"
-	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/internal/condapkg"
+	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/lock/lockfile"
-	"github.com/envlock/envlock/spec/platform"
 )
 
 // demo makes a channel, a lock of all its linux-64 packages and a bundle.
@@ -26,16 +24,8 @@ func demo(t *testing.T) (*lockfile.Lock, []byte, []byte) {
 	if err := condapkg.WriteDemoChannel(dir, ".conda"); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := channel.Parse(dir, "", "")
-	recs, err := channel.Load(context.Background(), c, platform.Linux64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &lockfile.Lock{Name: "d", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
-		Platforms: []*lockfile.Platform{lockfile.NewPlatform("linux-64", nil, nil, recs)}}
-	data, _ := l.Encode()
-	pk, _ := cache.Open([]string{t.TempDir()}, cache.Options{})
-	f := &download.Fetcher{Client: channel.NewClient(t.TempDir(), func(string) string { return "" }), Cache: pk}
+	l, data := locktest.Channel(t, dir, nil)
+	f := locktest.Fetcher(t, t.TempDir())
 	var buf bytes.Buffer
 	if err := Write(context.Background(), &buf, Input{Lock: l, LockData: data, Fetcher: f}); err != nil {
 		t.Fatal(err)
