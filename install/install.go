@@ -406,13 +406,7 @@ func compile(ctx context.Context, prefix string, files []string) error {
 	return nil
 }
 
-func platforms(l *lockfile.Lock) string {
-	var ps []string
-	for _, p := range l.Platforms {
-		ps = append(ps, p.Platform)
-	}
-	return strings.Join(ps, ", ")
-}
+func platforms(l *lockfile.Lock) string { return strings.Join(l.PlatformNames(), ", ") }
 
 func isEmptyDir(p string) bool {
 	entries, err := os.ReadDir(p)

@@ -501,10 +501,4 @@ func short(h string) string {
 	return h
 }
 
-func lockPlatforms(l *lockfile.Lock) string {
-	var ps []string
-	for _, p := range l.Platforms {
-		ps = append(ps, p.Platform)
-	}
-	return strings.Join(ps, ", ")
-}
+func lockPlatforms(l *lockfile.Lock) string { return strings.Join(l.PlatformNames(), ", ") }

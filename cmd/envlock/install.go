@@ -191,11 +191,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	}
 	pl := l.Platform(string(p))
 	if pl == nil {
-		var have []string
-		for _, x := range l.Platforms {
-			have = append(have, x.Platform)
-		}
-		return withHint(fmt.Errorf("%s has no packages for this platform (%s); it was locked for %s", filepath.Base(lockPath), p, strings.Join(have, ", ")),
+		return withHint(fmt.Errorf("%s has no packages for this platform (%s); it was locked for %s", filepath.Base(lockPath), p, strings.Join(l.PlatformNames(), ", ")),
 			"add %q to platforms in env.cue and run 'envlock lock', or pass --platform", string(p))
 	}
 	if p == platform.Host() && !installFlags.noHostCheck {

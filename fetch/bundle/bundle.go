@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,10 +92,9 @@ type entry struct {
 func Write(ctx context.Context, w io.Writer, in Input) error {
 	plats := in.Platforms
 	if len(plats) == 0 {
-		for _, p := range in.Lock.Platforms {
-			plats = append(plats, p.Platform)
-		}
+		plats = in.Lock.PlatformNames()
 	}
+	plats = slices.Clone(plats)
 	sort.Strings(plats)
 	arts := map[string]*lockfile.Package{} // channel/<subdir>/<fn> → package
 	wheels := map[string]*lockfile.Wheel{} // pypi/<fn> → wheel

@@ -27,9 +27,7 @@ import (
 // env.cue, so it will re-solve rather than trust it if asked to update.
 func CondaLock(l *lockfile.Lock, platforms []string, dir string) ([]byte, error) {
 	if len(platforms) == 0 {
-		for _, p := range l.Platforms {
-			platforms = append(platforms, p.Platform)
-		}
+		platforms = l.PlatformNames()
 	}
 	platforms = slices.Clone(platforms)
 	slices.Sort(platforms)

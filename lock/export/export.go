@@ -147,9 +147,5 @@ func Explicit(l *lockfile.Lock, platform, dir string, h Hash) ([]byte, error) {
 
 // noPlatform is the error for a platform the lock does not have.
 func noPlatform(l *lockfile.Lock, platform string) error {
-	have := make([]string, 0, len(l.Platforms))
-	for _, p := range l.Platforms {
-		have = append(have, p.Platform)
-	}
-	return fmt.Errorf("the lock has no platform %q (it has %s)", platform, strings.Join(have, ", "))
+	return fmt.Errorf("the lock has no platform %q (it has %s)", platform, strings.Join(l.PlatformNames(), ", "))
 }

@@ -160,6 +160,15 @@ func (l *Lock) Platform(p string) *Platform {
 	return nil
 }
 
+// PlatformNames returns the lock's platforms, in the lock's order.
+func (l *Lock) PlatformNames() []string {
+	out := make([]string, len(l.Platforms))
+	for i, pl := range l.Platforms {
+		out[i] = pl.Platform
+	}
+	return out
+}
+
 // Package returns the package named name, or nil.
 func (p *Platform) Package(name string) *Package {
 	for _, pk := range p.Packages {
