@@ -7,12 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/envlock/envlock/install"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
 	"github.com/envlock/envlock/spec/platform"
@@ -292,23 +289,14 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 
 	lockPath := verifyFlags.lock
 	if lockPath == "" {
-		// The lock recorded at install; when that file is gone or is not
-		// a lock (an offline bundle), the copy install kept in conda-meta.
-		m, err := install.ReadMarker(prefix)
-		switch {
-		case err == nil:
-			copyPath := filepath.Join(prefix, "conda-meta", install.LockCopyFile)
-			if l, data, err := lockfile.Read(m.Lock); m.Lock != "" && err == nil {
-				o.Lock, o.LockData, o.LockPath = l, data, m.Lock
-			} else if l, data, err := lockfile.Read(copyPath); err == nil {
-				o.Lock, o.LockData, o.LockPath = l, data, copyPath
-			} else if m.Lock != "" {
-				return withHint(fmt.Errorf("the lock this environment was installed from, %s, cannot be read", m.Lock), "pass --lock FILE")
-			}
-			lockPath = o.LockPath
-		case !errors.Is(err, fs.ErrNotExist):
+		l, data, p, err := verify.InstalledLock(prefix)
+		if errors.Is(err, verify.ErrLockGone) {
+			return withHint(err, "pass --lock FILE")
+		}
+		if err != nil {
 			return err
 		}
+		o.Lock, o.LockData, o.LockPath, lockPath = l, data, p, p
 	} else {
 		lockPath = abs(env, lockPath)
 		l, data, err := lockfile.Read(lockPath)

@@ -1,0 +1,43 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/envlock/envlock/install"
+	"github.com/envlock/envlock/lock/lockfile"
+)
+
+// ErrLockGone is wrapped when the lock a prefix was installed from can be
+// read neither where it was nor from the copy in conda-meta.
+var ErrLockGone = errors.New("cannot be read")
+
+// InstalledLock finds the lock the prefix was installed from: the file
+// its conda-meta/envlock.json names, else the copy install keeps in
+// conda-meta (the file moved, changed into something else, or was an
+// offline bundle). A prefix envlock did not install gives a nil lock and
+// no error.
+func InstalledLock(prefix string) (l *lockfile.Lock, data []byte, path string, err error) {
+	m, err := install.ReadMarker(prefix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, "", nil
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if m.Lock != "" {
+		if l, data, err := lockfile.Read(m.Lock); err == nil {
+			return l, data, m.Lock, nil
+		}
+	}
+	copyPath := filepath.Join(prefix, "conda-meta", install.LockCopyFile)
+	if l, data, err := lockfile.Read(copyPath); err == nil {
+		return l, data, copyPath, nil
+	}
+	if m.Lock != "" {
+		return nil, nil, "", fmt.Errorf("the lock this environment was installed from, %s, %w", m.Lock, ErrLockGone)
+	}
+	return nil, nil, "", nil
+}
