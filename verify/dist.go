@@ -4,15 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"encoding/csv"
+	"encoding/hex"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/envlock/envlock/install/wheel"
 )
 
 // dist is one Python distribution found in a site-packages directory.
@@ -117,53 +118,29 @@ func readRecord(prefix string, d dist) ([]recordEntry, error) {
 	return parseRecord(bufio.NewReader(f), d.Site)
 }
 
-// parseRecord parses RECORD's CSV; site is the site-packages directory
-// (relative to the prefix, with /) that its paths are relative to.
+// parseRecord parses RECORD (install/wheel reads the format); site is
+// the site-packages directory (relative to the prefix, with /) that its
+// paths are relative to.
 func parseRecord(r io.Reader, site string) ([]recordEntry, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
+	es, err := wheel.ReadRecord(r)
+	if err != nil {
+		return nil, err
+	}
 	var out []recordEntry
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(rec) == 0 || rec[0] == "" {
-			continue
-		}
-		p := path.Clean(path.Join(site, filepath.ToSlash(rec[0])))
+	for _, re := range es {
+		p := path.Clean(path.Join(site, filepath.ToSlash(re.Path)))
 		if p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) {
 			continue
 		}
-		e := recordEntry{Path: p, Size: -1}
-		if len(rec) > 1 {
-			if h, ok := strings.CutPrefix(rec[1], "sha256="); ok {
-				if raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(h, "=")); err == nil {
-					e.SHA256 = hexString(raw)
-				}
-			}
-		}
-		if len(rec) > 2 && rec[2] != "" {
-			if n, err := strconv.ParseInt(rec[2], 10, 64); err == nil {
-				e.Size = n
+		e := recordEntry{Path: p, Size: re.Size}
+		if h, ok := strings.CutPrefix(re.Hash, "sha256="); ok {
+			if raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(h, "=")); err == nil {
+				e.SHA256 = hex.EncodeToString(raw)
 			}
 		}
 		out = append(out, e)
 	}
 	return out, nil
-}
-
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
-	}
-	return string(out)
 }
 
 // rel returns p relative to prefix, with forward slashes.
