@@ -2,8 +2,6 @@ package install
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -504,7 +502,7 @@ func intact(dir string) string {
 		if p.Size != 0 && fi.Size() != p.Size {
 			return p.Path
 		}
-		if sum, err := HashFile(f); err != nil || sum != p.SHA256 {
+		if sum, err := cache.HashFile(f); err != nil || sum != p.SHA256 {
 			return p.Path
 		}
 	}
@@ -668,14 +666,4 @@ func installOrder(pkgs []*lockfile.Package) []int {
 		visit(i, 0)
 	}
 	return order
-}
-
-// HashFile is the sha256 of a file (for conda-meta checks).
-func HashFile(p string) (string, error) {
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
 }
