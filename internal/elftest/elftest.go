@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envlock/envlock/internal/testenv"
 )
 
 // gcc builds ELF files for the tests, or skips the test.
@@ -17,7 +19,7 @@ func gcc(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cc, err := exec.LookPath("gcc")
 	if err != nil {
-		t.Skip("gcc not found; building test ELF files needs it (apt-get install gcc)")
+		testenv.Missing(t, "gcc", "building test ELF files needs it: apt-get install gcc")
 	}
 	cmd := exec.Command(cc, args...)
 	cmd.Dir = dir

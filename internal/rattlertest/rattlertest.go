@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/envlock/envlock/internal/testenv"
 )
 
 // script solves and prints "name version build" per record, or one line
@@ -40,10 +42,10 @@ func Python(t testing.TB) string {
 	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("python3 not found; the differential test against py-rattler needs it")
+		testenv.Missing(t, "python3", "the differential test against py-rattler needs it")
 	}
 	if out, err := exec.Command(py, "-c", "import rattler").CombinedOutput(); err != nil {
-		t.Skipf("py-rattler is not installed (pip install py-rattler): %s", strings.TrimSpace(string(out)))
+		testenv.Missing(t, "py-rattler", "python3 -m pip install py-rattler==0.28.0, as .ci/run does: "+strings.TrimSpace(string(out)))
 	}
 	return py
 }

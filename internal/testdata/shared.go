@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/envlock/envlock/internal/testenv"
 )
 
 // SharedDir returns the absolute path of ../shared/data relative to the
@@ -14,7 +16,7 @@ func SharedDir(t testing.TB) string {
 	t.Helper()
 	dir, err := sharedDir()
 	if err != nil {
-		t.Skipf("real test data not available: %v (expected ../shared/data beside the module root)", err)
+		testenv.Missing(t, "real test data ../shared/data", err.Error()+"; expected beside the module root")
 	}
 	return dir
 }
@@ -25,7 +27,7 @@ func SharedPath(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(SharedDir(t), filepath.FromSlash(rel))
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("real test data not available: %v", err)
+		testenv.Missing(t, "real test data "+rel, err.Error())
 	}
 	return p
 }
