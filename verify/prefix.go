@@ -103,7 +103,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		if pl == nil {
 			return nil, fmt.Errorf("the lock has no platform %s (it has %s)", plat, lockPlatforms(o.Lock))
 		}
-		r.Lock = &LockInfo{Path: o.LockPath, SHA256: lockfile.Hash(o.LockData), Name: o.Lock.Name, Platform: plat}
+		r.Lock = &LockInfo{Path: o.LockPath, SHA256: lockfile.Hash(o.LockData), Name: o.Lock.Name, Platform: plat, GlibcFloor: GlibcFloor(pl)}
 		if marker != nil {
 			r.Lock.InstalledSHA256 = marker.LockHash
 			if marker.LockHash != "" && marker.LockHash != r.Lock.SHA256 {
@@ -244,7 +244,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 
 	if o.Host != nil {
 		res, err := elfscan.Scan(ctx, elfscan.Options{
-			Prefix: prefix, Files: regular, Libc: o.Host.Libc, Glibc: o.Host.Glibc, LibDirs: o.Host.LibDirs,
+			Prefix: prefix, Files: regular, Libc: o.Host.Libc, Glibc: o.Host.Glibc, LibDirs: o.Host.LibDirs, Floor: r.lockFloor(),
 			Owner: func(p string) string {
 				if w := own[p]; w != nil {
 					return w.owner
@@ -255,7 +255,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.ELF = &ELFReport{Result: res, HostGlibc: o.Host.Glibc, HostLibc: o.Host.Libc}
+		r.ELF = &ELFReport{Result: res, HostGlibc: o.Host.Glibc, HostLibc: o.Host.Libc, Floor: r.lockFloor()}
 	}
 
 	if o.Trusted != nil {
