@@ -43,7 +43,7 @@ func TestFloorIncompatible(t *testing.T) {
 	if r.Lock.GlibcFloor != "2.17" || r.ELF.Floor != "2.17" {
 		t.Errorf("report floor = %q / %q, want 2.17", r.Lock.GlibcFloor, r.ELF.Floor)
 	}
-	if got := want[0].String(); got != "lib/libfloor.so needs GLIBC_2.30; runs here, but not on the glibc 2.17 the lock promises" {
+	if got := want[0].String(); got != "lib/libfloor.so needs GLIBC_2.30, above the lock's floor glibc 2.17" {
 		t.Errorf("problem reads %q", got)
 	}
 

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -10,6 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/envlock/envlock/internal/cpython"
+	"github.com/envlock/envlock/internal/elftest"
 	"github.com/envlock/envlock/internal/realwheels"
 	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/internal/wheelpkg"
@@ -26,6 +29,7 @@ func withRealpython(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 	cmds["mkcpython"] = mkcpythonCmd
 	cmds["mkrealwheels"] = mkrealwheelsCmd
 	cmds["diskshare"] = diskshareCmd
+	cmds["mkfloorwheel"] = mkfloorwheelCmd
 	return cmds
 }
 
@@ -44,6 +48,14 @@ func realpythonCondition(cond string) (bool, error) {
 				}
 				return false, nil
 			}
+		}
+		return true, nil
+	case "gcc":
+		if _, err := exec.LookPath("gcc"); err != nil {
+			if testenv.Strict() {
+				return false, fmt.Errorf("gcc is not available (apt-get install gcc); %s=1 requires it", testenv.StrictEnv)
+			}
+			return false, nil
 		}
 		return true, nil
 	case "envlock-fixed-16":
@@ -119,4 +131,23 @@ func diskshareCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if (share < pct) == neg {
 		ts.Fatalf("%s adds %.1f%% of %s's %d bytes on disk; want %s %g%%", args[1], share, args[0], a, map[bool]string{false: "<", true: ">="}[neg], pct)
 	}
+}
+
+// mkfloorwheelCmd implements "mkfloorwheel DIR": an index in DIR holding
+// one wheel, floorwheel 1.0 (py3-none-any, as debugpy's is), whose
+// floorwheel/_native.so needs GLIBC_2.30 (internal/elftest).
+func mkfloorwheelCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkfloorwheel DIR")
+	}
+	so := filepath.Join(ts.MkAbs(args[0]), "_native.so")
+	ts.Check(elftest.NeedingGlibc(so, "2.30"))
+	lib, err := os.ReadFile(so)
+	ts.Check(err)
+	ts.Check(os.Remove(so))
+	w := &wheelpkg.Wheel{Name: "floorwheel", Version: "1.0", Files: []wheelpkg.File{
+		{Path: "floorwheel/__init__.py", Data: []byte("VERSION = '1.0'\n")},
+		{Path: "floorwheel/_native.so", Data: lib},
+	}}
+	ts.Check(wheelpkg.WriteIndex(ts.MkAbs(args[0]), []*wheelpkg.Wheel{w}, wheelpkg.IndexOptions{}))
 }

@@ -45,7 +45,7 @@ func (p Problem) String() string {
 	case KindSymbolVersion:
 		return fmt.Sprintf("%s needs %s from %s, which has only up to %s", p.File, p.Need, p.Library, p.Have)
 	case KindFloor:
-		return fmt.Sprintf("%s needs %s; runs here, but not on the %s the lock promises", p.File, p.Need, p.Have)
+		return fmt.Sprintf("%s needs %s, above the lock's floor %s", p.File, p.Need, p.Have)
 	default:
 		return fmt.Sprintf("%s needs %s, found neither in its RPATH/RUNPATH, the prefix's lib/ nor the host's library directories", p.File, p.Need)
 	}
