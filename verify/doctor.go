@@ -65,11 +65,16 @@ func DoctorPrefix(ctx context.Context, d *Diagnosis, o Options) error {
 	var checks []Check
 	for _, p := range r.ELF.Problems {
 		k := key{p.File, p.Kind, p.Library}
-		if p.Kind == elfscan.KindMissingLibrary {
+		switch p.Kind {
+		case elfscan.KindMissingLibrary:
 			k.lib = p.Need
+		case elfscan.KindGlibc, elfscan.KindFloor:
+			k.lib = "" // libc.so.6, libm.so.6…: all glibc
 		}
 		if i, ok := at[k]; ok {
-			checks[i].Need += ", " + p.Need
+			if !strings.Contains(", "+checks[i].Need+", ", ", "+p.Need+", ") {
+				checks[i].Need += ", " + p.Need
+			}
 			continue
 		}
 		c := Check{Name: "elf " + p.File, Need: p.Need, Have: p.Have}

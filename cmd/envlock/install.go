@@ -246,7 +246,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		return installLockKernel(env, prefix, l)
 	}
 	if res.UpToDate {
-		fmt.Fprintf(env.Stderr, "%s is up to date with %s (%d packages)\n", prefix, filepath.Base(lockPath), res.Packages)
+		fmt.Fprintf(env.Stderr, "%s is up to date with %s (%s)\n", prefix, filepath.Base(lockPath), packageCount(res.Packages, len(pl.PyPI)))
 		return writeKernel()
 	}
 	rep.Finish()
@@ -262,7 +262,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if res.Messages != "" {
 		fmt.Fprint(env.Stderr, res.Messages)
 	}
-	fmt.Fprintf(env.Stderr, "installed %d packages (%d files) into %s\n", res.Packages, res.Files, prefix)
+	fmt.Fprintf(env.Stderr, "installed %s (%s files) into %s\n", packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
 	return writeKernel()
 }
 
@@ -317,4 +317,34 @@ Example:
 		fmt.Fprintf(env.Stderr, "removed %s\n", prefix)
 		return nil
 	},
+}
+
+// packageCount says how many conda packages and wheels: "4 packages",
+// "1 conda package and 32 wheels".
+func packageCount(pkgs, wheels int) string {
+	if wheels == 0 {
+		return count(pkgs, "package")
+	}
+	return count(pkgs, "conda package") + " and " + count(wheels, "wheel")
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return thousands(n) + " " + what + "s"
+}
+
+// thousands formats n with a comma between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }

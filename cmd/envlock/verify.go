@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -517,11 +518,16 @@ func mergeNeeds(ps []elfscan.Problem) []elfscan.Problem {
 	var out []elfscan.Problem
 	for _, p := range ps {
 		k := key{p.File, p.Kind, p.Library, p.Have}
-		if p.Kind == elfscan.KindMissingLibrary {
+		switch p.Kind {
+		case elfscan.KindMissingLibrary:
 			k.lib = p.Need
+		case elfscan.KindGlibc, elfscan.KindFloor:
+			k.lib = "" // libc.so.6, libm.so.6…: all glibc
 		}
 		if i, ok := at[k]; ok && p.Kind != elfscan.KindMissingLibrary {
-			out[i].Need += ", " + p.Need
+			if !slices.Contains(strings.Split(out[i].Need, ", "), p.Need) {
+				out[i].Need += ", " + p.Need
+			}
 			continue
 		}
 		at[k] = len(out)
