@@ -61,12 +61,14 @@ func inspect(name string, r io.Reader, size int64, fn func(string, *Info) error,
 	if !bytes.Equal(magic[:], elfMagic) {
 		return nil
 	}
-	data := make([]byte, size)
-	copy(data, magic[:])
-	if _, err := io.ReadFull(r, data[4:]); err != nil {
+	// The declared size is the archive's word: grow to it as data
+	// arrives rather than allocate it up front.
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, 1<<20)))
+	buf.Write(magic[:])
+	if _, err := io.CopyN(buf, r, size-4); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	info, err := ReadFrom(bytes.NewReader(data), name)
+	info, err := ReadFrom(bytes.NewReader(buf.Bytes()), name)
 	if err != nil {
 		if bad != nil {
 			bad(name, err)

@@ -64,3 +64,26 @@ func TestReadArchive(t *testing.T) {
 		t.Error("ReadArchive accepted a broken .conda")
 	}
 }
+
+// FuzzReadArchive: whatever bytes a cached archive holds, ReadArchive
+// returns an error or walks it; it never panics.
+func FuzzReadArchive(f *testing.F) {
+	w := &wheelpkg.Wheel{Name: "seed", Version: "1.0", Files: []wheelpkg.File{{Path: "seed/__init__.py", Data: []byte("x = 1\n")}}}
+	if b, err := w.Bytes(); err == nil {
+		f.Add(b, uint8(0))
+	}
+	p := &condapkg.Package{Name: "seed", Version: "1.0", Build: "0", Files: []condapkg.File{{Path: "lib/x", Data: []byte("\x7fELF" + string(make([]byte, 80)))}}}
+	for i, ext := range []string{".conda", ".tar.bz2"} {
+		if b, err := p.Bytes(ext); err == nil {
+			f.Add(b, uint8(i+1))
+		}
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		path := filepath.Join(dir, "a"+[]string{".whl", ".conda", ".tar.bz2"}[kind%3])
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		elfscan.ReadArchive(context.Background(), path, func(string, *elfscan.Info) error { return nil }, nil)
+	})
+}
