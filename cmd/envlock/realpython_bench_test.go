@@ -26,7 +26,7 @@ import (
 // package cache and uv's cache both warm.
 type realEnv struct {
 	dir, lockPath, python, index, requirements, uvCache string
-	env                                                  *Env
+	env                                                 *Env
 }
 
 func setupRealEnv(b *testing.B) *realEnv {
