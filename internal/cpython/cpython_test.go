@@ -1,10 +1,14 @@
 package cpython
 
 import (
+	"context"
 	"debug/elf"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/envlock/envlock/verify/elfscan"
 )
 
 func TestSourceOf(t *testing.T) {
@@ -77,4 +81,22 @@ func TestBuild(t *testing.T) {
 		t.Error(err)
 	}
 	t.Logf("%s: %d files, glibc >=%s, %v bytes", p.Filename, p.Files, p.GlibcNeed, p.Record["size"])
+
+	// No ELF file's RPATH/RUNPATH names the build prefix any more.
+	elfs := 0
+	err = elfscan.ReadArchive(context.Background(), filepath.Join(ch, "linux-64", p.Filename), func(name string, info *elfscan.Info) error {
+		elfs++
+		for _, rp := range append(info.RunPath, info.RPath...) {
+			if !strings.HasPrefix(rp, "$ORIGIN") {
+				t.Errorf("%s: RUNPATH entry %q is not $ORIGIN-relative", name, rp)
+			}
+		}
+		return nil
+	}, func(name string, err error) { t.Errorf("%s: %v", name, err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if elfs < 10 {
+		t.Errorf("only %d ELF files in the package", elfs)
+	}
 }
