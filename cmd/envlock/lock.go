@@ -58,7 +58,8 @@ from the archives, before anything is installed: a file needing a newer
 glibc than the floor the lock promises (system: glibc in env.cue) is
 printed, one line per file with its package or wheel, and the exit code
 is 5. With --check, the existing lock is scanned (CI: 'lock --check
---scan' refuses a lock whose wheels will not run on the oldest nodes).
+--scan' refuses a lock whose wheels will not run on the oldest nodes);
+with --dry-run, the lock that would be written.
 
 Example:
 
@@ -147,7 +148,10 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		return explainLockError(env, err)
 	}
 	if lockFlags.dryRun {
-		return lock.WriteDiff(env.Stdout, lock.Diff(prev, l))
+		if err := lock.WriteDiff(env.Stdout, lock.Diff(prev, l)); err != nil || !lockFlags.scan {
+			return err
+		}
+		return scanLock(ctx, env, l, lockPath, lockFlags.offline)
 	}
 	if err := lockfile.Write(lockPath, l); err != nil {
 		return err
