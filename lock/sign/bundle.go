@@ -93,8 +93,7 @@ func parseBundle(data []byte) (*parsed, error) {
 	}
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
-		msg := err.Error()
-		msg = strings.TrimPrefix(msg, "validation error: ")
+		msg := strings.NewReplacer("invalid bundle: ", "", "validation error: ", "").Replace(err.Error())
 		return nil, fmt.Errorf("%w: the %s bundle is malformed (%s)", ErrNotBundle, version, msg)
 	}
 	return &parsed{bundle: &b, version: version}, nil
