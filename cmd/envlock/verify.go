@@ -225,7 +225,7 @@ var verifyFlags struct {
 	platform string
 	quick    bool
 	noELF    bool
-	keys     stringList
+	trust    trustFlags
 	json     bool
 }
 
@@ -269,7 +269,7 @@ Example:
 		fs.StringVar(&verifyFlags.platform, "platform", "", "the lock's platform (default: the installed one)")
 		fs.BoolVar(&verifyFlags.quick, "quick", false, "compare sizes and modification times, not hashes")
 		fs.BoolVar(&verifyFlags.noELF, "no-elf", false, "skip the ELF scan")
-		listVar(fs, &verifyFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
+		verifyFlags.trust.set(fs)
 		fs.BoolVar(&verifyFlags.json, "json", false, "print the report as JSON")
 	},
 	Run:       runVerify,
@@ -305,11 +305,11 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		}
 		o.Lock, o.LockData, o.LockPath = l, data, lockPath
 	}
-	keys, err := trustedKeys(env, verifyFlags.keys)
+	trust, err := trustPolicy(env, &verifyFlags.trust, sitePolicyPath(env, ""))
 	if err != nil {
 		return err
 	}
-	if len(keys) > 0 {
+	if !trust.IsEmpty() {
 		if o.Lock == nil {
 			return usagef("--key needs a lock to check (--lock FILE)")
 		}
@@ -317,7 +317,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		o.Trusted, o.Signature = keys, sig
+		o.Trust, o.Signature = trust, sig
 	}
 	if !verifyFlags.noELF {
 		if o.Host, err = probe(ctx, env); err != nil {
@@ -423,6 +423,9 @@ func printReport(w io.Writer, r *verify.Report) {
 	}
 	if s := r.Signature; s != nil {
 		fmt.Fprintf(w, "\nsignature: %s", s.Status)
+		if s.Signer != nil {
+			fmt.Fprintf(w, ", signed by %s", s.Signer)
+		}
 		if s.Message != "" {
 			fmt.Fprintf(w, ": %s", s.Message)
 		}
