@@ -44,6 +44,7 @@ func TestScript(t *testing.T) {
 			"mkchannel": mkchannelCmd,
 			"mkwheels":  mkwheelsCmd,
 			"vetjson":   vetjsonCmd,
+			"sigstore":  sigstoreCmd,
 		},
 	})
 }

@@ -238,7 +238,7 @@ func (p *Policy) verifyKeyless(ps *parsed, cert *x509.Certificate, data []byte) 
 	if len(entries) > 0 {
 		ts, err := verify.VerifyTlogEntry(b, p.TrustedRoot, 1, true)
 		if err != nil {
-			return nil, p.refuse(ErrTlog, "the transparency-log entry does not verify against the trusted root (%v)", err)
+			return nil, p.refuse(ErrTlog, "the transparency-log entry does not verify against the trusted root (%s)", tlogDetail(err))
 		}
 		for _, t := range ts {
 			times = append(times, t.Time)
@@ -247,7 +247,7 @@ func (p *Policy) verifyKeyless(ps *parsed, cert *x509.Certificate, data []byte) 
 	if len(stamps) > 0 {
 		ts, err := verify.VerifySignedTimestampWithThreshold(b, p.TrustedRoot, 1)
 		if err != nil {
-			return nil, p.refuse(ErrTlog, "the signed timestamp does not verify against the trusted root (%v)", err)
+			return nil, p.refuse(ErrTlog, "the signed timestamp does not verify against the trusted root (%s)", oneLine(err))
 		}
 		for _, t := range ts {
 			times = append(times, t.Time)
@@ -304,6 +304,22 @@ func (p *Policy) verifyKeyless(ps *parsed, cert *x509.Certificate, data []byte) 
 	}
 	return s, nil
 }
+
+// tlogDetail says why a log entry failed in words; the libraries' own
+// messages print hashes as byte lists over several lines.
+func tlogDetail(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "does not match expected root"):
+		return "its inclusion proof does not lead to the root hash the log signed"
+	case strings.Contains(msg, "threshold not met") || strings.Contains(msg, "not enough verified log entries"):
+		return "no entry is from a log the trusted root lists, with a valid signed entry timestamp"
+	}
+	return oneLine(err)
+}
+
+// oneLine puts an error's message on one line.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 func loadVerifier(pubPEM []byte) (signature.Verifier, error) {
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
