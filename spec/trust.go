@@ -73,7 +73,8 @@ func ReadTrust(path string) (*Trust, error) {
 		return nil, fmt.Errorf("internal error: compiling the schema: %v", err)
 	}
 	v := ctx.BuildFile(&ast.File{Filename: path, Decls: []ast.Decl{field}})
-	t := schema.LookupPath(cue.MakePath(cue.Def("#Trust"))).Unify(v.LookupPath(cue.ParsePath("trust")))
+	user := v.LookupPath(cue.ParsePath("trust"))
+	t := schema.LookupPath(cue.MakePath(cue.Def("#Trust"))).Unify(user)
 	if err := t.Validate(cue.Concrete(true)); err != nil {
 		return nil, trustError(err)
 	}
@@ -88,7 +89,7 @@ func ReadTrust(path string) (*Trust, error) {
 	dir := filepath.Dir(path)
 	tr := &Trust{File: path, Identities: raw.Identities}
 	pos := func(sel ...cue.Selector) string {
-		p := t.LookupPath(cue.MakePath(sel...)).Pos()
+		p := user.LookupPath(cue.MakePath(sel...)).Pos()
 		if !p.IsValid() {
 			return path
 		}
@@ -137,7 +138,11 @@ func ReadTrust(path string) (*Trust, error) {
 func trustError(err error) error {
 	var lines []string
 	for _, e := range cueerrors.Errors(err) {
-		msg := e.Error()
+		msg := strings.ReplaceAll(e.Error(), "#Trust.", "trust.")
+		msg = strings.ReplaceAll(msg, "#Identity.", "identity.")
+		if strings.HasSuffix(msg, "field not allowed") {
+			msg += " (a trust section has keys, identities and trusted_root; an identity has issuer, issuer_regexp, subject and subject_regexp)"
+		}
 		if ps := e.InputPositions(); len(ps) > 0 && !strings.Contains(msg, ps[0].Filename()) {
 			msg = fmt.Sprintf("%s:%d:%d: %s", ps[0].Filename(), ps[0].Line(), ps[0].Column(), msg)
 		}

@@ -72,7 +72,8 @@ Who may sign the lock: --key PUB (or $ENVLOCK_TRUSTED_KEYS), keyless
 signers given by --certificate-identity[-regexp] and
 --certificate-oidc-issuer[-regexp] (checked offline against
 --trusted-root), and the trust section of the site policy (--policy FILE
-or $ENVLOCK_POLICY). When any is given, the lock must carry a valid
+or $ENVLOCK_POLICY); when none of these names anyone, the trust section
+of the env.cue beside the lock. When any is given, the lock must carry a valid
 signature by one of them (env.lock.sigstore.json or env.lock.sig, see
 'envlock verify-lock'), checked before anything is fetched. PATH must not exist, be empty, or be an envlock
 environment; --force replaces anything else. Installing a lock the
@@ -136,7 +137,11 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 			return usagef("%v", err)
 		}
 	}
-	trust, err := trustPolicy(env, &installFlags.trust, sitePolicyPath(env, installFlags.policy))
+	projectDir := ""
+	if installFlags.bundle == "" {
+		projectDir = filepath.Dir(abs(env, installFlags.lock))
+	}
+	trust, err := trustPolicy(env, &installFlags.trust, sitePolicyPath(env, installFlags.policy), projectDir)
 	if err != nil {
 		return err
 	}

@@ -200,8 +200,11 @@ func (t *trustFlags) set(fs *flag.FlagSet) {
 }
 
 // trustPolicy builds who may sign from the flags, else $ENVLOCK_TRUSTED_KEYS,
-// and the trust section of sitePolicy (a CUE file; "" for none).
-func trustPolicy(env *Env, t *trustFlags, sitePolicy string) (*sign.Policy, error) {
+// and the trust section of sitePolicy (a CUE file; "" for none). When
+// none of them names anyone, the trust section of the env.cue in
+// projectDir ("" for none) applies: the project's own word on who signs
+// its locks.
+func trustPolicy(env *Env, t *trustFlags, sitePolicy string, projectDir ...string) (*sign.Policy, error) {
 	keys, err := trustedKeys(env, t.keys)
 	if err != nil {
 		return nil, err
@@ -227,6 +230,24 @@ func trustPolicy(env *Env, t *trustFlags, sitePolicy string) (*sign.Policy, erro
 			}
 			if rootPath == "" {
 				rootPath = tr.TrustedRoot
+			}
+		}
+	}
+	if p.IsEmpty() && len(projectDir) > 0 && projectDir[0] != "" {
+		manifest := filepath.Join(projectDir[0], spec.ManifestFile)
+		if _, err := os.Stat(manifest); err == nil {
+			tr, err := spec.ReadTrust(manifest)
+			if err != nil {
+				return nil, err
+			}
+			if tr != nil {
+				p.Keys = tr.Keys
+				for _, id := range tr.Identities {
+					p.Identities = append(p.Identities, sign.Identity(id))
+				}
+				if rootPath == "" {
+					rootPath = tr.TrustedRoot
+				}
 			}
 		}
 	}
@@ -299,7 +320,8 @@ Who is trusted:
   --certificate-identity-regexp) with --certificate-oidc-issuer (or
   --certificate-oidc-issuer-regexp), named as in cosign, trusts a keyless
   signer, such as a GitHub Actions workflow on a branch. The site policy
-  (--policy FILE or $ENVLOCK_POLICY) adds its trust section.
+  (--policy FILE or $ENVLOCK_POLICY) adds its trust section. When none of
+  these names anyone, the trust section of the env.cue beside LOCK does.
 
 Keyless bundles are checked offline: the certificate against the trusted
 root's certificate authorities at the time the transparency log (its
@@ -330,7 +352,7 @@ Examples:
 		if err != nil {
 			return err
 		}
-		policy, err := trustPolicy(env, &verifyLockFlags.trust, sitePolicyPath(env, verifyLockFlags.policy))
+		policy, err := trustPolicy(env, &verifyLockFlags.trust, sitePolicyPath(env, verifyLockFlags.policy), filepath.Dir(lockPath))
 		if err != nil {
 			return err
 		}
