@@ -402,11 +402,14 @@ func sitePolicyPath(env *Env, flagValue string) string {
 	return userPath(env, p)
 }
 
-var trustedRootFlags struct{ out string }
+var trustedRootFlags struct {
+	out     string
+	builtin bool
+}
 
 var cmdTrustedRoot = &Command{
 	Name:  "trusted-root",
-	Usage: "trusted-root [--out FILE]",
+	Usage: "trusted-root [--out FILE] [--builtin]",
 	Short: "fetch Sigstore's current public-good trusted root",
 	Long: `
 Trusted-root fetches the Sigstore public-good instance's current trusted
@@ -418,12 +421,16 @@ install look when --trusted-root is not given). It needs the network;
 copy the file to clusters without it and pass --trusted-root, or set
 $ENVLOCK_TRUSTED_ROOT.
 
+--builtin writes the snapshot built into envlock instead, with no
+network (what verification uses when no other root is given).
+
 Example:
 
 	envlock trusted-root --out /apps/envlock/trusted_root.json
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&trustedRootFlags.out, "out", "", "where to write trusted_root.json")
+		fs.BoolVar(&trustedRootFlags.builtin, "builtin", false, "write the root built into envlock (no network)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 {
@@ -434,12 +441,17 @@ Example:
 		if trustedRootFlags.out != "" {
 			out = abs(env, trustedRootFlags.out)
 		}
-		if err := os.MkdirAll(filepath.Join(dir, "tuf"), 0o755); err != nil {
-			return err
-		}
-		data, err := sign.FetchPublicGood(ctx, filepath.Join(dir, "tuf"))
-		if err != nil {
-			return withHint(err, "this needs the network; on an offline cluster pass --trusted-root FILE with a root fetched elsewhere")
+		var data []byte
+		if trustedRootFlags.builtin {
+			data = sign.PublicGoodJSON()
+		} else {
+			if err := os.MkdirAll(filepath.Join(dir, "tuf"), 0o755); err != nil {
+				return err
+			}
+			var err error
+			if data, err = sign.FetchPublicGood(ctx, filepath.Join(dir, "tuf")); err != nil {
+				return withHint(err, "this needs the network; on an offline cluster pass --trusted-root FILE with a root fetched elsewhere, or use --builtin")
+			}
 		}
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return err
@@ -447,7 +459,11 @@ Example:
 		if err := atomicfile.WriteFile(out, data, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stderr, "wrote the public-good trusted root to %s\n", out)
+		what := "the public-good trusted root"
+		if trustedRootFlags.builtin {
+			what = "the public-good trusted root built into envlock"
+		}
+		fmt.Fprintf(env.Stderr, "wrote %s to %s\n", what, out)
 		return nil
 	},
 }

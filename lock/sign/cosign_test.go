@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/envlock/envlock/internal/testenv"
+	"github.com/envlock/envlock/lock/sign/sigstoretest"
 )
 
 // cosignVersion is the cosign .ci/run builds; the flags below are v3's,
@@ -34,6 +35,15 @@ func cosignTool(t *testing.T) (path string, v2 bool) {
 	}
 	testenv.Version(t, "cosign", version, cosignVersion)
 	return path, strings.HasPrefix(version, "v2.")
+}
+
+// bundleArgs is the README's cosign command for a key-signed bundle.
+func bundleArgs(v2 bool) []string {
+	args := []string{"verify-blob", "--key", "lab.pub", "--bundle", "envlock.sigstore.json", "--insecure-ignore-tlog=true"}
+	if v2 {
+		args = append(args, "--trusted-root", "trusted_root.json")
+	}
+	return args
 }
 
 // runCosign runs cosign offline in dir with the key password set.
@@ -102,12 +112,13 @@ func TestCosign(t *testing.T) {
 		}
 	})
 	t.Run("cosign signature", func(t *testing.T) {
-		if out, err := runCosign(t, cosign, dir, "sign-blob", "--key", "cosign.key", "--output-signature", "env.lock.sig", "--tlog-upload=false", "--use-signing-config=false", "--yes", "env.lock"); err != nil && !v2 {
+		args := []string{"sign-blob", "--key", "cosign.key", "--output-signature", "env.lock.sig", "--tlog-upload=false", "--yes", "env.lock"}
+		if !v2 {
+			// v3 writes bundles unless told otherwise.
+			args = append(args, "--new-bundle-format=false", "--use-signing-config=false")
+		}
+		if out, err := runCosign(t, cosign, dir, args...); err != nil {
 			t.Fatalf("cosign sign-blob: %v\n%s", err, out)
-		} else if err != nil {
-			if out, err := runCosign(t, cosign, dir, "sign-blob", "--key", "cosign.key", "--output-signature", "env.lock.sig", "--tlog-upload=false", "--yes", "env.lock"); err != nil {
-				t.Fatalf("cosign sign-blob: %v\n%s", err, out)
-			}
 		}
 		sig := read("env.lock.sig")
 		if s, err := p.Verify(sig, lock); err != nil || s.Format != "cosign-signature" {
@@ -139,7 +150,10 @@ func TestCosign(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"envlock bundle", []string{"verify-blob", "--key", "lab.pub", "--bundle", "envlock.sigstore.json", "--insecure-ignore-tlog=true", "--trusted-root", "trusted_root.json"}},
+		// The README's commands. cosign v2.6 wants a trusted root even
+		// for a key-signed bundle; any will do ('envlock trusted-root
+		// --builtin' writes one offline).
+		{"envlock bundle", bundleArgs(v2)},
 		{"envlock signature", []string{"verify-blob", "--key", "lab.pub", "--signature", "envlock.sig", "--insecure-ignore-tlog=true"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,5 +168,65 @@ func TestCosign(t *testing.T) {
 				t.Errorf("cosign's refusal does not name the signature:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestCosignKeyless checks the private Sigstore of lock/sign/sigstoretest
+// against real cosign: cosign verifies its keyless bundle offline with
+// the same identity policy envlock applies (so the keyless tests exercise
+// bundles cosign accepts), and refuses another identity and a tampered
+// inclusion proof, as envlock does.
+func TestCosignKeyless(t *testing.T) {
+	cosign, _ := cosignTool(t)
+	ss, err := sigstoretest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rootJSON, err := ss.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := ParseTrustedRoot(rootJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"env.lock": lock, "trusted_root.json": rootJSON}
+	const subject = "https://github.com/our-lab/project/.github/workflows/lock.yml@refs/heads/main"
+	const issuer = "https://token.actions.githubusercontent.com"
+	for name, o := range map[string]sigstoretest.Options{
+		"good.json":   {Subject: subject, Issuer: issuer},
+		"other.json":  {Subject: "https://github.com/evil/project/.github/workflows/lock.yml@refs/heads/main", Issuer: issuer},
+		"tamper.json": {Subject: subject, Issuer: issuer, TamperProof: true},
+	} {
+		if files[name], err = ss.Sign(lock, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idRegexp := `^https://github\.com/our-lab/project/\.github/workflows/lock\.yml@refs/heads/main$`
+	policy := &Policy{Identities: []Identity{{Issuer: issuer, SubjectRegexp: idRegexp}}, TrustedRoot: tr}
+	for _, tc := range []struct {
+		bundle  string
+		ok      bool
+		wantErr error
+	}{
+		{"good.json", true, nil},
+		{"other.json", false, ErrIdentity},
+		{"tamper.json", false, ErrTlog},
+	} {
+		out, err := runCosign(t, cosign, dir, "verify-blob", "--bundle", tc.bundle, "--trusted-root", "trusted_root.json",
+			"--certificate-identity-regexp", idRegexp, "--certificate-oidc-issuer", issuer, "--insecure-ignore-sct", "env.lock")
+		if cosignOK := err == nil && strings.Contains(out, "Verified OK"); cosignOK != tc.ok {
+			t.Errorf("cosign verify-blob --bundle %s: ok=%v, want %v\n%s", tc.bundle, cosignOK, tc.ok, out)
+		}
+		_, err = policy.Verify(files[tc.bundle], lock)
+		if tc.ok && err != nil || !tc.ok && !errors.Is(err, tc.wantErr) {
+			t.Errorf("envlock on %s: %v, want %v", tc.bundle, err, tc.wantErr)
+		}
 	}
 }

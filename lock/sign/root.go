@@ -24,6 +24,9 @@ var publicGood []byte
 // the binary.
 func PublicGood() (*root.TrustedRoot, error) { return ParseTrustedRoot(publicGood) }
 
+// PublicGoodJSON returns the trusted_root.json built into the binary.
+func PublicGoodJSON() []byte { return append([]byte(nil), publicGood...) }
+
 // ParseTrustedRoot reads a Sigstore trusted_root.json (the format of
 // 'cosign trusted-root create' and of Sigstore's TUF repositories).
 func ParseTrustedRoot(data []byte) (*root.TrustedRoot, error) {
