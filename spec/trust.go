@@ -13,6 +13,7 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
 
 	"github.com/envlock/envlock/schemas"
 )
@@ -143,8 +144,16 @@ func trustError(err error) error {
 		if strings.HasSuffix(msg, "field not allowed") {
 			msg += " (a trust section has keys, identities and trusted_root; an identity has issuer, issuer_regexp, subject and subject_regexp)"
 		}
-		if ps := e.InputPositions(); len(ps) > 0 && !strings.Contains(msg, ps[0].Filename()) {
-			msg = fmt.Sprintf("%s:%d:%d: %s", ps[0].Filename(), ps[0].Line(), ps[0].Column(), msg)
+		ps := e.InputPositions()
+		if p := e.Position(); p.IsValid() {
+			ps = append([]token.Pos{p}, ps...)
+		}
+		// Point at the user's file, not at the schema's constraint.
+		for _, p := range ps {
+			if p.Filename() != schemas.EnvFile {
+				msg = fmt.Sprintf("%s:%d:%d: %s", p.Filename(), p.Line(), p.Column(), msg)
+				break
+			}
 		}
 		lines = append(lines, msg)
 	}
