@@ -196,6 +196,7 @@ func TestCosignKeyless(t *testing.T) {
 	const issuer = "https://token.actions.githubusercontent.com"
 	for name, o := range map[string]sigstoretest.Options{
 		"good.json":   {Subject: subject, Issuer: issuer},
+		"v01.json":    {Subject: subject, Issuer: issuer, Version: "v0.1"},
 		"other.json":  {Subject: "https://github.com/evil/project/.github/workflows/lock.yml@refs/heads/main", Issuer: issuer},
 		"tamper.json": {Subject: subject, Issuer: issuer, TamperProof: true},
 	} {
@@ -216,6 +217,7 @@ func TestCosignKeyless(t *testing.T) {
 		wantErr error
 	}{
 		{"good.json", true, nil},
+		{"v01.json", true, nil},
 		{"other.json", false, ErrIdentity},
 		{"tamper.json", false, ErrTlog},
 	} {

@@ -1,6 +1,7 @@
 package sign_test
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"testing"
@@ -122,6 +123,14 @@ func TestKeyless(t *testing.T) {
 			want:    "the lock is signed keyless by " + ghSubject + " (issuer " + ghIssuer + "), but the policy trusts no identities; expected a signature by one of the trusted keys " + sign.Fingerprint(pub),
 		},
 		{
+			name: "bundle v0.1",
+			opts: sigstoretest.Options{Subject: ghSubject, Issuer: ghIssuer, Version: "v0.1"},
+		},
+		{
+			name: "bundle v0.2",
+			opts: sigstoretest.Options{Subject: ghSubject, Issuer: ghIssuer, Version: "v0.2"},
+		},
+		{
 			name:   "exact subject",
 			opts:   sigstoretest.Options{Subject: "ci@our-lab.org", Issuer: "https://accounts.google.com"},
 			policy: &sign.Policy{Identities: []sign.Identity{ciIdentity, {Subject: "ci@our-lab.org", Issuer: "https://accounts.google.com"}}, TrustedRoot: tr},
@@ -146,7 +155,7 @@ func TestKeyless(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
-				if signer.Subject != tc.opts.Subject || signer.Issuer != tc.opts.Issuer || signer.Format != "bundle-v0.3" || signer.SignedAt == nil {
+				if signer.Subject != tc.opts.Subject || signer.Issuer != tc.opts.Issuer || signer.Format != "bundle-"+cmp.Or(tc.opts.Version, "v0.3") || signer.SignedAt == nil {
 					t.Errorf("signer = %+v", signer)
 				}
 				return

@@ -163,6 +163,10 @@ type Options struct {
 	// IssuedBy issues the certificate from another instance's CA (the
 	// entry still goes into this instance's log).
 	IssuedBy *Sigstore
+	// Version is the bundle version: "v0.3" (default), or "v0.1" and
+	// "v0.2", whose media type names the version as a parameter and which
+	// carry the certificate as a one-element chain, as older cosign wrote.
+	Version string
 	// TamperProof flips a bit of the inclusion proof's sibling hash.
 	TamperProof bool
 }
@@ -215,10 +219,23 @@ func (s *Sigstore) Sign(data []byte, o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	mediaType := "application/vnd.dev.sigstore.bundle.v0.3+json"
 	vm := &protobundle.VerificationMaterial{
 		Content: &protobundle.VerificationMaterial_Certificate{
 			Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw},
 		},
+	}
+	switch o.Version {
+	case "", "v0.3":
+	case "v0.1", "v0.2":
+		mediaType = "application/vnd.dev.sigstore.bundle+json;version=" + strings.TrimPrefix(o.Version, "v")
+		vm.Content = &protobundle.VerificationMaterial_X509CertificateChain{
+			X509CertificateChain: &protocommon.X509CertificateChain{
+				Certificates: []*protocommon.X509Certificate{{RawBytes: cert.Raw}},
+			},
+		}
+	default:
+		return nil, fmt.Errorf("unknown bundle version %q", o.Version)
 	}
 	if !o.NoLog {
 		tle, err := s.logEntry(cert, digest[:], sig, o.SignedAt)
@@ -231,7 +248,7 @@ func (s *Sigstore) Sign(data []byte, o Options) ([]byte, error) {
 		vm.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
 	}
 	b := &protobundle.Bundle{
-		MediaType:            "application/vnd.dev.sigstore.bundle.v0.3+json",
+		MediaType:            mediaType,
 		VerificationMaterial: vm,
 		Content: &protobundle.Bundle_MessageSignature{
 			MessageSignature: &protocommon.MessageSignature{
