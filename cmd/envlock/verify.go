@@ -245,7 +245,10 @@ Verify checks the environment at PATH:
   - every ELF file: the GLIBC_x.y versions it needs against this host's
     glibc, and its DT_NEEDED libraries resolved through RPATH/RUNPATH, the
     environment's lib/ and the host's library directories;
-  - with --key (or $ENVLOCK_TRUSTED_KEYS), the lock's signature.
+  - with --key (or $ENVLOCK_TRUSTED_KEYS), keyless identities
+    (--certificate-identity[-regexp] with --certificate-oidc-issuer) or a
+    site policy's trust section ($ENVLOCK_POLICY), the lock's signature,
+    and who made it (see 'envlock verify-lock').
 
 The lock is --lock, else the one recorded in conda-meta/envlock.json at
 install. A prefix without envlock's marker (any conda environment) is

@@ -178,3 +178,29 @@ func testPub(t *testing.T) []byte {
 	}
 	return pub
 }
+
+// BenchmarkVerifyKeyless measures one offline keyless verification (log
+// entry, certificate chain, identity, signature) of a small lock.
+func BenchmarkVerifyKeyless(b *testing.B) {
+	ss, err := sigstoretest.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := ss.TrustedRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := []byte("{\n  \"version\": 1\n}\n")
+	bundle, err := ss.Sign(data, sigstoretest.Options{Subject: ghSubject, Issuer: ghIssuer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &sign.Policy{Identities: []sign.Identity{ciIdentity}, TrustedRoot: tr}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := p.Verify(bundle, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
+}
