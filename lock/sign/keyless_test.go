@@ -123,6 +123,20 @@ func TestKeyless(t *testing.T) {
 			want:    "the lock is signed keyless by " + ghSubject + " (issuer " + ghIssuer + "), but the policy trusts no identities; expected a signature by one of the trusted keys " + sign.Fingerprint(pub),
 		},
 		{
+			name: "timestamp authority, no log",
+			opts: sigstoretest.Options{Subject: ghSubject, Issuer: ghIssuer, NoLog: true, Timestamp: true},
+		},
+		{
+			name: "log and timestamp authority",
+			opts: sigstoretest.Options{Subject: ghSubject, Issuer: ghIssuer, Timestamp: true},
+		},
+		{
+			name:    "certificate expired when timestamped",
+			opts:    sigstoretest.Options{Subject: ghSubject, Issuer: ghIssuer, NotBefore: hourAgo, SignedAt: now, NoLog: true, Timestamp: true},
+			wantErr: sign.ErrCertificateTime,
+			want:    "the lock was signed at " + rfc(now) + ", when its certificate (valid " + rfc(hourAgo) + " to " + rfc(hourAgo.Add(10*time.Minute)) + ") was not valid; expected a signature by " + wantIdentity,
+		},
+		{
 			name: "bundle v0.1",
 			opts: sigstoretest.Options{Subject: ghSubject, Issuer: ghIssuer, Version: "v0.1"},
 		},

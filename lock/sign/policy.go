@@ -229,6 +229,10 @@ func (p *Policy) verifyKeyless(ps *parsed, cert *x509.Certificate, data []byte) 
 	}
 	for _, e := range entries {
 		// Said before the entry is verified: refusing on a claim is safe.
+		// Rekor v2 entries carry no time (a timestamp authority's does).
+		if e.TransparencyLogEntry().GetIntegratedTime() == 0 {
+			continue
+		}
 		if t := e.IntegratedTime(); t.Before(cert.NotBefore) || t.After(cert.NotAfter) {
 			return nil, p.refuse(ErrCertificateTime, "the lock was signed at %s, when its certificate (%s) was not valid", t.UTC().Format(time.RFC3339), valid)
 		}

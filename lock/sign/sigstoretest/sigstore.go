@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
+	"github.com/digitorus/timestamp"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
@@ -58,6 +59,8 @@ type Sigstore struct {
 	interKey  *ecdsa.PrivateKey
 	logKey    *ecdsa.PrivateKey
 	logID     []byte // SHA-256 of the log key's DER
+	tsaCert   *x509.Certificate
+	tsaKey    *ecdsa.PrivateKey
 	start     time.Time
 }
 
@@ -99,6 +102,26 @@ func New() (*Sigstore, error) {
 	if s.interCert, err = create(inter, s.rootCert, s.interKey.Public(), rootKey); err != nil {
 		return nil, err
 	}
+	// The timestamp authority: a leaf of the root whose only use is
+	// time stamping (a critical extended key usage, RFC 3161 §2.3).
+	if s.tsaKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		return nil, err
+	}
+	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	if err != nil {
+		return nil, err
+	}
+	tsa := &x509.Certificate{
+		SerialNumber:    big.NewInt(3),
+		Subject:         pkix.Name{CommonName: "envlock test timestamp authority"},
+		NotBefore:       s.start,
+		NotAfter:        s.start.Add(365 * 24 * time.Hour),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}},
+	}
+	if s.tsaCert, err = create(tsa, s.rootCert, s.tsaKey.Public(), rootKey); err != nil {
+		return nil, err
+	}
 	if s.logKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		return nil, err
 	}
@@ -137,7 +160,13 @@ func (s *Sigstore) TrustedRoot() (*root.TrustedRoot, error) {
 			SignatureHashFunc:   crypto.SHA256,
 		},
 	}
-	return root.NewTrustedRoot(root.TrustedRootMediaType01, []root.CertificateAuthority{ca}, nil, nil, logs)
+	tsa := &root.SigstoreTimestampingAuthority{
+		Root:                s.rootCert,
+		Leaf:                s.tsaCert,
+		ValidityPeriodStart: s.start,
+		URI:                 "https://tsa.test.invalid",
+	}
+	return root.NewTrustedRoot(root.TrustedRootMediaType01, []root.CertificateAuthority{ca}, nil, []root.TimestampingAuthority{tsa}, logs)
 }
 
 // TrustedRootJSON returns the instance's trusted_root.json.
@@ -160,6 +189,9 @@ type Options struct {
 	NotBefore time.Time
 	// NoLog leaves the transparency-log entry out of the bundle.
 	NoLog bool
+	// Timestamp adds an RFC 3161 timestamp of the signature at SignedAt
+	// from the instance's timestamp authority.
+	Timestamp bool
 	// IssuedBy issues the certificate from another instance's CA (the
 	// entry still goes into this instance's log).
 	IssuedBy *Sigstore
@@ -246,6 +278,15 @@ func (s *Sigstore) Sign(data []byte, o Options) ([]byte, error) {
 			tle.InclusionProof.Hashes[0][0] ^= 1
 		}
 		vm.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
+	}
+	if o.Timestamp {
+		tsr, err := s.timestamp(sig, o.SignedAt)
+		if err != nil {
+			return nil, err
+		}
+		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{
+			Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: tsr}},
+		}
 	}
 	b := &protobundle.Bundle{
 		MediaType:            mediaType,
@@ -343,4 +384,16 @@ func (s *Sigstore) logEntry(cert *x509.Certificate, digest, sig []byte, at time.
 			Checkpoint: &protorekor.Checkpoint{Envelope: string(checkpoint)},
 		},
 	}, nil
+}
+
+// timestamp is the timestamp authority's RFC 3161 response over sig.
+func (s *Sigstore) timestamp(sig []byte, at time.Time) ([]byte, error) {
+	sum := sha256.Sum256(sig)
+	ts := timestamp.Timestamp{
+		HashAlgorithm: crypto.SHA256,
+		HashedMessage: sum[:],
+		Time:          at,
+		Policy:        asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 2},
+	}
+	return ts.CreateResponseWithOpts(s.tsaCert, s.tsaKey, crypto.SHA256)
 }
