@@ -201,6 +201,8 @@ type Options struct {
 	Version string
 	// TamperProof flips a bit of the inclusion proof's sibling hash.
 	TamperProof bool
+	// TamperSET flips a bit of the signed entry timestamp.
+	TamperSET bool
 }
 
 // Sign signs data keyless as o.Subject and returns the bundle JSON.
@@ -276,6 +278,10 @@ func (s *Sigstore) Sign(data []byte, o Options) ([]byte, error) {
 		}
 		if o.TamperProof {
 			tle.InclusionProof.Hashes[0][0] ^= 1
+		}
+		if o.TamperSET {
+			set := tle.InclusionPromise.SignedEntryTimestamp
+			set[len(set)-1] ^= 1
 		}
 		vm.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
 	}
