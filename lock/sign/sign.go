@@ -1,13 +1,26 @@
-// Package sign signs and verifies env.lock files with sigstore keys, in
-// the format cosign uses for blobs: an ECDSA P-256 signature over the
-// SHA-256 of the exact file bytes, ASN.1 DER, base64-encoded. A lock
-// signed here verifies with
+// Package sign signs env.lock files and checks who signed them, in
+// cosign's formats so that cosign and envlock check each other's files:
 //
-//	cosign verify-blob --key env.pub --signature env.lock.sig env.lock
+//   - the legacy blob signature (env.lock.sig): ECDSA P-256 over the
+//     SHA-256 of the exact file bytes, ASN.1 DER, base64;
+//   - a Sigstore bundle (env.lock.sigstore.json, v0.1 to v0.3, what
+//     'cosign sign-blob --bundle' writes), signed with a key or keyless:
+//     a short-lived Fulcio certificate for an OIDC identity (a CI
+//     workflow), with the transparency log's inclusion proof and signed
+//     entry timestamp, or an RFC 3161 timestamp.
 //
-// and keys are PEM files like cosign's: the private key encrypted with a
-// password ("ENCRYPTED SIGSTORE PRIVATE KEY"), the public key as
-// "PUBLIC KEY".
+// A Policy says who may sign: public keys and keyless Identities (issuer
+// and subject, as cosign's --certificate-oidc-issuer and
+// --certificate-identity). Policy.Verify checks everything offline with
+// sigstore-go's verifier against a trusted root (trusted_root.json; the
+// public-good one is built in, FetchPublicGood updates it), and says why
+// it refuses: each reason is a sentinel error (ErrIdentity, ErrTlog, …)
+// and the message names the signer found. Keys are PEM files like
+// cosign's: the private key encrypted with a password ("ENCRYPTED
+// SIGSTORE PRIVATE KEY"), the public key as "PUBLIC KEY".
+//
+// lock/sign/sigstoretest is a private Sigstore for tests; TestCosign and
+// TestCosignKeyless check both formats against real cosign.
 package sign
 
 import (
