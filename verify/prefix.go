@@ -48,6 +48,9 @@ type Options struct {
 	// unsigned lock) is checked against them.
 	Trusted   [][]byte
 	Signature []byte
+	// Trust, when set, says who may sign instead of Trusted: keys and
+	// keyless identities (lock/sign.Policy).
+	Trust *sign.Policy
 	// Workers bounds parallel hashing; 0 means GOMAXPROCS.
 	Workers int
 }
@@ -258,7 +261,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		r.ELF = &ELFReport{Result: res, HostGlibc: o.Host.Glibc, HostLibc: o.Host.Libc, Floor: r.lockFloor()}
 	}
 
-	if o.Trusted != nil {
+	if o.Trusted != nil || !o.Trust.IsEmpty() {
 		r.Signature = checkSignature(o)
 	}
 	r.setStatus()
@@ -479,10 +482,15 @@ func kindOf(fi fs.FileInfo) string {
 
 func checkSignature(o Options) *Signature {
 	s := &Signature{}
-	for _, k := range o.Trusted {
+	p := o.Trust
+	if p == nil {
+		p = &sign.Policy{Keys: o.Trusted}
+	}
+	for _, k := range p.Keys {
 		s.Keys = append(s.Keys, sign.Fingerprint(k))
 	}
-	err := sign.VerifyTrusted(o.Trusted, o.Signature, o.LockData)
+	signer, err := p.Verify(o.Signature, o.LockData)
+	s.Signer = signer
 	switch {
 	case err == nil:
 		s.Status = "verified"

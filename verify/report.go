@@ -2,6 +2,7 @@ package verify
 
 import (
 	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/sign"
 	"github.com/envlock/envlock/spec/virtual"
 	"github.com/envlock/envlock/verify/elfscan"
 	"github.com/envlock/envlock/verify/host"
@@ -190,6 +191,8 @@ type Signature struct {
 	Message string `json:"message,omitempty"`
 	// Keys are the fingerprints of the trusted keys tried.
 	Keys []string `json:"keys,omitempty"`
+	// Signer says who signed the lock, when the signature verified.
+	Signer *sign.Signer `json:"signer,omitempty"`
 }
 
 // drifted reports whether anything about the prefix differs from what

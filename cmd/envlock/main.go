@@ -47,6 +47,7 @@ var commands = []*Command{
 	cmdKeygen,
 	cmdSign,
 	cmdVerifyLock,
+	cmdTrustedRoot,
 	cmdHost,
 	cmdDoctor,
 	cmdVerify,

@@ -275,7 +275,7 @@ var verifyFlags struct {
 	platform string
 	quick    bool
 	noELF    bool
-	keys     stringList
+	trust    trustFlags
 	json     bool
 }
 
@@ -296,7 +296,10 @@ Verify checks the environment at PATH:
     glibc and against the glibc floor the lock promises, and its DT_NEEDED
     libraries resolved through RPATH/RUNPATH, the environment's lib/ and
     the host's library directories;
-  - with --key (or $ENVLOCK_TRUSTED_KEYS), the lock's signature.
+  - with --key (or $ENVLOCK_TRUSTED_KEYS), keyless identities
+    (--certificate-identity[-regexp] with --certificate-oidc-issuer) or a
+    site policy's trust section ($ENVLOCK_POLICY), the lock's signature,
+    and who made it (see 'envlock verify-lock').
 
 The lock is --lock, else the one recorded in conda-meta/envlock.json at
 install. A prefix without envlock's marker (any conda environment) is
@@ -321,7 +324,7 @@ Example:
 		fs.StringVar(&verifyFlags.platform, "platform", "", "the lock's platform (default: the installed one)")
 		fs.BoolVar(&verifyFlags.quick, "quick", false, "compare sizes and modification times, not hashes")
 		fs.BoolVar(&verifyFlags.noELF, "no-elf", false, "skip the ELF scan")
-		listVar(fs, &verifyFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
+		verifyFlags.trust.set(fs)
 		fs.BoolVar(&verifyFlags.json, "json", false, "print the report as JSON")
 	},
 	Run:       runVerify,
@@ -357,11 +360,11 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		}
 		o.Lock, o.LockData, o.LockPath = l, data, lockPath
 	}
-	keys, err := trustedKeys(env, verifyFlags.keys)
+	trust, err := trustPolicy(env, &verifyFlags.trust, sitePolicyPath(env, ""))
 	if err != nil {
 		return err
 	}
-	if len(keys) > 0 {
+	if !trust.IsEmpty() {
 		if o.Lock == nil {
 			return usagef("--key needs a lock to check (--lock FILE)")
 		}
@@ -369,7 +372,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		o.Trusted, o.Signature = keys, sig
+		o.Trust, o.Signature = trust, sig
 	}
 	if !verifyFlags.noELF {
 		if o.Host, err = probe(ctx, env); err != nil {
@@ -479,6 +482,9 @@ func printReport(w io.Writer, r *verify.Report) {
 	}
 	if s := r.Signature; s != nil {
 		fmt.Fprintf(w, "\nsignature: %s", s.Status)
+		if s.Signer != nil {
+			fmt.Fprintf(w, ", signed by %s", s.Signer)
+		}
 		if s.Message != "" {
 			fmt.Fprintf(w, ": %s", s.Message)
 		}
