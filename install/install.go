@@ -58,6 +58,9 @@ type Marker struct {
 	// Kernel is the lock's Jupyter kernel, nil for none; "envlock kernel
 	// install" uses it for the kernel's defaults.
 	Kernel *lockfile.Kernel `json:"kernel,omitempty"`
+	// Foreign marks a marker OpenMarker made up for a conda environment
+	// envlock did not install: no lock, no signature, no variables.
+	Foreign bool `json:"-"`
 }
 
 // Options adjust Apply.
@@ -150,15 +153,33 @@ func ReadMarker(prefix string) (*Marker, error) {
 	return &m, nil
 }
 
-// OpenMarker is ReadMarker for commands that need an envlock
-// environment: a prefix without a marker gets an error that says so and
-// how to make one.
+// OpenMarker is ReadMarker for commands that work on any conda
+// environment (kernel, module): for a conda environment envlock did not
+// install (conda-meta without a marker) it returns a marker made from
+// what the prefix holds, with Foreign set, the directory's name as Name
+// and its conda-meta records as Packages; a directory that is no conda
+// environment gets an error that says so and how to make one.
 func OpenMarker(prefix string) (*Marker, error) {
 	m, err := ReadMarker(prefix)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not an envlock environment (no conda-meta/%s); install it with 'envlock install -p %s'", prefix, MarkerFile, prefix)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return m, err
 	}
-	return m, err
+	meta := filepath.Join(prefix, "conda-meta")
+	if fi, serr := os.Stat(meta); serr != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a conda environment (no conda-meta/); make one with 'envlock install -p %s'", prefix, prefix)
+	}
+	recs, err := filepath.Glob(filepath.Join(meta, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	m = &Marker{Name: filepath.Base(prefix), Foreign: true}
+	for _, r := range recs {
+		if b := filepath.Base(r); b != LegacyMarkerFile {
+			m.Packages = append(m.Packages, strings.TrimSuffix(b, ".json"))
+		}
+	}
+	sort.Strings(m.Packages)
+	return m, nil
 }
 
 // Apply installs the lock's platform into the prefix.

@@ -211,7 +211,7 @@ func TestFor(t *testing.T) {
 func TestForNotEnvlock(t *testing.T) {
 	dir := t.TempDir()
 	_, err := For(dir, Options{})
-	if err == nil || !strings.Contains(err.Error(), "is not an envlock environment (no conda-meta/envlock.json); install it with 'envlock install -p") {
+	if err == nil || !strings.Contains(err.Error(), "is not a conda environment (no conda-meta/); make one with 'envlock install -p") {
 		t.Errorf("error %v", err)
 	}
 	mkEnv(t, dir, env{})
