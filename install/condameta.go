@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/install/pkginfo"
+	"github.com/envlock/envlock/lock/export"
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
@@ -98,32 +98,30 @@ func indent(o object) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// AbsoluteURL returns u with a relative URL ("./channel/linux-64/x.conda",
-// as a lock of a project's local channel holds) made a file:// URL under
-// base; other URLs are returned as they are.
-func AbsoluteURL(u, base string) string {
-	if !strings.HasPrefix(u, "./") && !strings.HasPrefix(u, "../") && u != "." && u != ".." {
-		return u
+// absURL returns u with a relative URL ("./channel/linux-64/x.conda", as
+// a lock of a project's local channel holds) made a file:// URL under
+// base (lock/export's rule); other URLs are returned as they are.
+func absURL(u, base string) string {
+	if base == "" {
+		base = "."
 	}
-	p, err := url.PathUnescape(u)
-	if err != nil {
-		p = u
+	if a, err := filepath.Abs(base); err == nil {
+		base = a
 	}
-	abs := filepath.Join(base, filepath.FromSlash(p))
-	if a, err := filepath.Abs(abs); err == nil {
-		abs = a
+	if v, err := export.AbsURL(u, base); err == nil {
+		return v
 	}
-	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+	return u
 }
 
 // recordFields are the repodata fields of a record, in conda's order,
 // with the URL and channel absolute.
 func recordFields(pk *lockfile.Package, base string) object {
-	u := AbsoluteURL(pk.URL, base)
+	u := absURL(pk.URL, base)
 	fn := fileName(pk)
 	ch := strings.TrimSuffix(strings.TrimSuffix(u, fn), "/")
 	if ch == u || ch == "" {
-		ch = strings.TrimRight(AbsoluteURL(pk.Channel, base), "/") + "/" + pk.Subdir
+		ch = strings.TrimRight(absURL(pk.Channel, base), "/") + "/" + pk.Subdir
 	}
 	o := object{
 		{"name", pk.Name}, {"version", pk.Version}, {"build", pk.Build}, {"build_number", pk.BuildNumber},
@@ -322,7 +320,7 @@ func History(pl *lockfile.Platform, base string, now time.Time, cmd string) []by
 	fmt.Fprintf(&b, "# cmd: %s\n", cmd)
 	var lines []string
 	for _, pk := range pl.Packages {
-		lines = append(lines, "+"+canonicalChannel(AbsoluteURL(pk.Channel, base))+"/"+pk.Subdir+"::"+pk.Name+"-"+pk.Version+"-"+pk.Build)
+		lines = append(lines, "+"+canonicalChannel(absURL(pk.Channel, base))+"/"+pk.Subdir+"::"+pk.Name+"-"+pk.Version+"-"+pk.Build)
 	}
 	sort.Strings(lines)
 	for _, l := range lines {
