@@ -70,7 +70,9 @@ func envlockInstall(t *testing.T, base string, l *lockfile.Lock, data []byte, pr
 	}
 }
 
-func channelURL(base string) string { return "file://" + filepath.ToSlash(filepath.Join(base, "channel")) }
+func channelURL(base string) string {
+	return "file://" + filepath.ToSlash(filepath.Join(base, "channel"))
+}
 
 // verifyPrefix runs envlock verify on prefix, against l when not nil.
 func checkPrefix(t *testing.T, prefix string, l *lockfile.Lock, data []byte) *verify.Report {
@@ -330,10 +332,178 @@ func TestCondaCreateFromExplicitExport(t *testing.T) {
 			c.Run(t, "create", "-q", "-y", "-p", byConda, "--offline", "--file", file)
 			envlockInstall(t, base, l, data, byEnvlock)
 			a, b := tree(t, byConda), tree(t, byEnvlock)
+			// Allowed difference: conda lists the byte-code it means to
+			// compile for a noarch python package (pyc_file) in the
+			// record's files whether or not compiling made it (here it
+			// does not); envlock lists what it wrote.
+			for k, v := range a {
+				if strings.HasPrefix(v, "files ") {
+					var kept []string
+					for _, f := range strings.Fields(strings.TrimPrefix(v, "files ")) {
+						if !strings.HasSuffix(f, ".pyc") || exists(filepath.Join(byConda, f)) {
+							kept = append(kept, f)
+						}
+					}
+					a[k] = "files " + strings.Join(kept, " ")
+				}
+			}
 			if diff := cmp.Diff(a, b); diff != "" {
 				t.Errorf("conda create --file (explicit export) and envlock install differ (-conda +envlock):\n%s", diff)
 			}
 			t.Logf("%d paths alike", len(a))
 		})
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// condaMetaAllowed lists every way envlock's conda-meta may differ from
+// real conda's for the same packages installed at the same path; the
+// comparison below fails on anything else.
+var condaMetaAllowed = []struct{ what, why string }{
+	{"package_tarball_full_path, extracted_package_dir, link.source", "the package cache: conda's pkgs directory, envlock's cache"},
+	{"pyc_file entries in files and paths_data", "conda lists the byte-code it means to compile whether or not that made it; envlock lists what it wrote (with --compile)"},
+	{"history: the time, '# cmd:' and '# conda version:' lines", "when and by what; envlock writes no conda version"},
+	{"created_at", "the time"},
+	{"the order of history's '# update specs:' list", "conda's comes from a Python set, so it changes from run to run; envlock keeps the manifest's"},
+	{"conda-meta/envlock/", "envlock's own marker and lock copy, which no conda tool reads"},
+}
+
+// keyOrder returns the top-level keys of a JSON object in order.
+func keyOrder(t *testing.T, data []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if _, err := dec.Token(); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// TestCondaMetaLikeConda installs the same packages at the same path with
+// real conda and with envlock and compares conda-meta record by record,
+// field by field (and key order), history line by line: only the
+// differences condaMetaAllowed lists may remain.
+func TestCondaMetaLikeConda(t *testing.T) {
+	c := condatest.Find(t)
+	base, l, data := demoProject(t)
+	prefix := filepath.Join(base, "envs", "same")
+	c.Create(t, prefix, channelURL(base), "greet>=1", "greet-py>=2")
+	byConda := prefix + ".conda"
+	if err := os.Rename(prefix, byConda); err != nil {
+		t.Fatal(err)
+	}
+	envlockInstall(t, base, l, data, prefix)
+	for _, a := range condaMetaAllowed {
+		t.Logf("allowed difference: %s (%s)", a.what, a.why)
+	}
+
+	list := func(dir string) []string {
+		ents, err := os.ReadDir(filepath.Join(dir, "conda-meta"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range ents {
+			if e.Name() != "envlock" {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	names := list(byConda)
+	if diff := cmp.Diff(names, list(prefix)); diff != "" {
+		t.Errorf("conda-meta holds other files (-conda +envlock):\n%s", diff)
+	}
+	compared := 0
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".json") {
+			continue
+		}
+		cb, err := os.ReadFile(filepath.Join(byConda, "conda-meta", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, err := os.ReadFile(filepath.Join(prefix, "conda-meta", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(keyOrder(t, cb), keyOrder(t, eb)); diff != "" {
+			t.Errorf("%s: keys in another order (-conda +envlock):\n%s", n, diff)
+		}
+		var cr, er map[string]any
+		if err := json.Unmarshal(cb, &cr); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(eb, &er); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []map[string]any{cr, er} {
+			delete(r, "package_tarball_full_path")
+			delete(r, "extracted_package_dir")
+			if lk, ok := r["link"].(map[string]any); ok {
+				delete(lk, "source")
+			}
+		}
+		// conda's pyc_file entries (none of them exist here).
+		var files []any
+		for _, f := range cr["files"].([]any) {
+			if !strings.HasSuffix(f.(string), ".pyc") {
+				files = append(files, f)
+			}
+		}
+		cr["files"] = files
+		pd := cr["paths_data"].(map[string]any)
+		var paths []any
+		for _, p := range pd["paths"].([]any) {
+			if p.(map[string]any)["path_type"] != "pyc_file" {
+				paths = append(paths, p)
+			}
+		}
+		pd["paths"] = paths
+		if diff := cmp.Diff(cr, er); diff != "" {
+			t.Errorf("%s differs from conda's record (-conda +envlock):\n%s", n, diff)
+		}
+		compared++
+	}
+	if compared != 4 {
+		t.Errorf("compared %d records, want 4", compared)
+	}
+
+	history := func(dir string) []string {
+		b, err := os.ReadFile(filepath.Join(dir, "conda-meta", "history"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "==> ") || strings.HasPrefix(line, "# cmd: ") || strings.HasPrefix(line, "# conda version: ") {
+				continue
+			}
+			if specs, ok := strings.CutPrefix(line, "# update specs: ["); ok {
+				list := strings.Split(strings.TrimSuffix(specs, "]"), ", ")
+				sort.Strings(list)
+				line = "# update specs (sorted): " + strings.Join(list, ", ")
+			}
+			lines = append(lines, line)
+		}
+		return lines
+	}
+	if diff := cmp.Diff(history(byConda), history(prefix)); diff != "" {
+		t.Errorf("conda-meta/history differs (-conda +envlock):\n%s", diff)
 	}
 }
