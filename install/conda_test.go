@@ -11,13 +11,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envlock/envlock/fetch/channel"
 	"github.com/envlock/envlock/install"
 	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/condatest"
 	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/internal/rattlertest"
+	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/export"
+	"github.com/envlock/envlock/lock/foreign"
 	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/spec"
 	"github.com/envlock/envlock/verify"
 	"github.com/google/go-cmp/cmp"
 )
@@ -505,5 +509,75 @@ func TestCondaMetaLikeConda(t *testing.T) {
 	}
 	if diff := cmp.Diff(history(byConda), history(prefix)); diff != "" {
 		t.Errorf("conda-meta/history differs (-conda +envlock):\n%s", diff)
+	}
+}
+
+// TestImportCondaPrefix imports an environment real conda made ("envlock
+// import -p"): the lock pins exactly its packages, with conda's URLs and
+// hashes, and installs an environment that verifies clean against it and
+// holds the same files.
+func TestImportCondaPrefix(t *testing.T) {
+	c := condatest.Find(t)
+	base, _, _ := demoProject(t)
+	made := filepath.Join(base, "envs", "byconda")
+	c.Create(t, made, channelURL(base), "greet>=1", "greet-py>=2")
+	f, notes, err := foreign.FromPrefix(made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notes {
+		t.Logf("note: %s", n)
+	}
+	d, _ := f.Draft("byconda")
+	src, err := d.Format()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj := t.TempDir()
+	m, err := spec.Load(proj, &spec.LoadOptions{Overlay: map[string][]byte{spec.ManifestFile: src}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	var chans []lockfile.Channel
+	for i, name := range m.Channels {
+		ch, err := channel.Parse(name, proj, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, lockfile.Channel{Name: name, URL: ch.URL, Priority: i})
+	}
+	l, err := f.Lock(m, chans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Check(m, l); err != nil {
+		t.Fatalf("the imported lock is stale for its env.cue: %v", err)
+	}
+	data, err := l.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, pk := range l.Platforms[0].Packages {
+		got = append(got, pk.Name+" "+pk.Version+" "+pk.Build+" "+pk.URL)
+	}
+	chURL := channelURL(base)
+	want := []string{
+		"greet 1.0.0 h2345678_0 " + chURL + "/linux-64/greet-1.0.0-h2345678_0.conda",
+		"greet-py 2.0.0 pyh4567890_0 " + chURL + "/noarch/greet-py-2.0.0-pyh4567890_0.conda",
+		"libgreet 1.0.0 h1234567_0 " + chURL + "/linux-64/libgreet-1.0.0-h1234567_0.conda",
+		"python 3.11.2 h0_0_cpython " + chURL + "/linux-64/python-3.11.2-h0_0_cpython.conda",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("imported packages (-want +got):\n%s", diff)
+	}
+	again := filepath.Join(base, "envs", "imported")
+	envlockInstall(t, proj, l, data, again)
+	if r := checkPrefix(t, again, l, data); r.Status != "clean" {
+		t.Errorf("verify of the environment installed from the import:\n%s", reportJSON(r))
+	}
+	// The conda environment itself verifies against the imported lock.
+	if r := checkPrefix(t, made, l, data); r.Status != "clean" {
+		t.Errorf("verify of conda's environment against its import:\n%s", reportJSON(r))
 	}
 }
