@@ -408,3 +408,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestForForeignEnv: a conda environment envlock did not install (no
+// marker) gets a kernel named after its directory, found by its
+// conda-meta records, with a note that it names no lock.
+func TestForForeignEnv(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "envs", "analysis")
+	mkEnv(t, prefix, env{packages: []string{ipykernel}})
+	if err := os.Remove(filepath.Join(prefix, "conda-meta", "envlock.json")); err != nil {
+		t.Fatal(err)
+	}
+	k, err := For(prefix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Name != "analysis" || k.Spec.Language != "python" || k.Spec.Metadata.Envlock.Lock != "" || k.Spec.Env["GREETING"] != "" {
+		t.Errorf("kernel %+v, spec %+v", k, k.Spec)
+	}
+	if len(k.Notes) != 1 || k.Notes[0] != prefix+" was not installed by envlock: the kernel records no lock" {
+		t.Errorf("notes %q", k.Notes)
+	}
+}
