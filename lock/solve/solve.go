@@ -86,9 +86,9 @@ type cand struct {
 	// legacy are the record's legacy "features" (conda's
 	// PackageRecord.features): builds preferred when a package that
 	// tracks them is installed.
-	legacy []string
-	locked   bool
-	virtual  bool
+	legacy  []string
+	locked  bool
+	virtual bool
 }
 
 type activeReq struct {
