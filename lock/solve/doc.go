@@ -19,10 +19,10 @@
 //
 // # Preferences
 //
-// Each decision takes the requirement with the fewest candidates left
-// (ties to the one met first: the request's specs in the order given,
-// then installed records' depends) and picks its most preferred candidate
-// that is still possible:
+// Each decision takes the first of the request's specs not yet met, in
+// the order given (as conda and rattler honour it), and once they all are,
+// the requirement with the fewest candidates left (ties to the one met
+// first), and picks its most preferred candidate that is still possible:
 // fewer track_features first, then higher version, higher build number,
 // newer timestamp, and finally channel priority, subdir and file name so
 // the answer is the same on every machine. conda's legacy "features"

@@ -280,6 +280,14 @@ func (s *solver) decide() int32 {
 		if met || pick == 0 {
 			continue
 		}
+		// The request's own specs are decided first, in the order given
+		// (as rattler and conda honour it: "sqlite zlib" gets the newest
+		// sqlite, "zlib sqlite" the newest zlib); the fewest-candidates
+		// rule orders the rest.
+		if s.clauses[a.clause].kind == clauseRoot {
+			best, bestCands = pick, cands
+			break
+		}
 		if bestCount < 0 || n < bestCount {
 			best, bestCount, bestCands = pick, n, cands
 		}
