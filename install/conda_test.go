@@ -245,7 +245,7 @@ func TestRattlerUsesEnvlockPrefix(t *testing.T) {
 	want := "greet 1.0.0 h2345678_0 " + chURL + "/linux-64/greet-1.0.0-h2345678_0.conda 1\n" +
 		"greet-py 2.0.0 pyh4567890_0 " + chURL + "/noarch/greet-py-2.0.0-pyh4567890_0.conda 4\n" +
 		"libgreet 1.0.0 h1234567_0 " + chURL + "/linux-64/libgreet-1.0.0-h1234567_0.conda 6\n" +
-		"python 3.11.2 h0_0_cpython " + chURL + "/linux-64/python-3.11.2-h0_0_cpython.conda 1\n"
+		"python 3.11.2 h0_0_cpython " + chURL + "/linux-64/python-3.11.2-h0_0_cpython.conda 3\n"
 	if out != want {
 		t.Errorf("PrefixRecord.from_path over conda-meta:\n%s\nwant:\n%s", out, want)
 	}
