@@ -266,7 +266,7 @@ func TestRattlerUsesEnvlockPrefix(t *testing.T) {
 func TestVerifyForeignPrefixes(t *testing.T) {
 	base, l, data := demoProject(t)
 	chURL := channelURL(base)
-	check := func(t *testing.T, prefix string) {
+	check := func(t *testing.T, prefix string, softlinked bool) {
 		t.Helper()
 		for _, withLock := range []bool{false, true} {
 			var r *verify.Report
@@ -291,25 +291,45 @@ func TestVerifyForeignPrefixes(t *testing.T) {
 		if len(r.Files.Issues) != 1 || r.Files.Issues[0].Path != "lib/python3.11/site-packages/greetpy/cli.py" || r.Files.Issues[0].Kind != verify.FileModified {
 			t.Errorf("verify after editing cli.py:\n%s", reportJSON(r))
 		}
+		if !softlinked {
+			return
+		}
+		// A file conda linked into the package cache, replaced.
+		lic := filepath.Join(prefix, "share", "greet", "LICENSE")
+		if fi, err := os.Lstat(lic); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("share/greet/LICENSE is no symbolic link in a softlinked environment: %v", err)
+		}
+		os.Remove(lic)
+		if err := os.WriteFile(lic, []byte("changed\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = checkPrefix(t, prefix, nil, nil)
+		if len(r.Files.Issues) != 2 || r.Files.Issues[1].Path != "share/greet/LICENSE" || r.Files.Issues[1].Kind != verify.FileModified {
+			t.Errorf("verify after replacing a softlinked file:\n%s", reportJSON(r))
+		}
 	}
 	t.Run("conda", func(t *testing.T) {
 		c := condatest.Find(t)
-		for _, mode := range []string{"hardlink", "copy"} {
+		for _, mode := range []string{"hardlink", "copy", "softlink"} {
 			t.Run(mode, func(t *testing.T) {
 				prefix := filepath.Join(t.TempDir(), "env")
 				args := []string{"greet>=1", "greet-py>=2"}
-				if mode == "copy" {
+				c.Env = nil
+				switch mode {
+				case "copy":
 					args = append(args, "--copy")
+				case "softlink":
+					c.Env = []string{"CONDA_ALWAYS_SOFTLINK=true"}
 				}
 				c.Create(t, prefix, chURL, args...)
-				check(t, prefix)
+				check(t, prefix, mode == "softlink")
 			})
 		}
 	})
 	t.Run("rattler", func(t *testing.T) {
 		prefix := filepath.Join(t.TempDir(), "env")
 		rattler(t, "install", chURL, prefix, filepath.Join(t.TempDir(), "cache"), "greet>=1", "greet-py>=2")
-		check(t, prefix)
+		check(t, prefix, false)
 	})
 }
 

@@ -26,6 +26,11 @@ type metaRecord struct {
 	PackageType string          `json:"package_type"`
 	// SitePackages is python's python_site_packages_path (CEP 17).
 	SitePackages string `json:"python_site_packages_path"`
+	// Link is how conda linked the package: type 2 for symbolic links
+	// into the package cache (always_softlink).
+	Link *struct {
+		Type int `json:"type"`
+	} `json:"link"`
 
 	file string // conda-meta file name
 }
@@ -146,6 +151,16 @@ func (r *metaRecord) normalize(prefix, sp string) {
 				ps[i].Path = "bin/" + strings.TrimPrefix(p, "python-scripts/")
 			case sp != "":
 				ps[i].Path = sp + strings.TrimPrefix(p, "site-packages")
+			}
+		}
+	}
+	// conda's always_softlink installs link each file to the package
+	// cache and records it as a softlink with the file's sha256: check the
+	// content it points at, which is what the package holds.
+	if r.Link != nil && r.Link.Type == 2 {
+		for i := range ps {
+			if ps[i].Type == "softlink" && ps[i].SHA256 != "" {
+				ps[i].Type = "hardlink"
 			}
 		}
 	}

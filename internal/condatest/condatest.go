@@ -30,6 +30,9 @@ const Version = "26.7.1"
 type Conda struct {
 	Root string // the installation: bin/conda, bin/python, bin/conda-pack
 	Pkgs string // CONDA_PKGS_DIRS for this test
+	// Env are more KEY=VALUE settings for every command
+	// (CONDA_ALWAYS_SOFTLINK=true).
+	Env  []string
 	home string
 }
 
@@ -93,6 +96,7 @@ func (c *Conda) Tool(name string, args ...string) *exec.Cmd {
 		"CONDA_CHANNEL_PRIORITY=strict",
 		"CONDA_OVERRIDE_GLIBC=2.36",
 	)
+	cmd.Env = append(cmd.Env, c.Env...)
 	return cmd
 }
 
