@@ -2,11 +2,15 @@ package install_test
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -17,11 +21,13 @@ import (
 	"github.com/envlock/envlock/internal/condatest"
 	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/internal/rattlertest"
+	"github.com/envlock/envlock/internal/testdata"
 	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/export"
 	"github.com/envlock/envlock/lock/foreign"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/spec"
+	"github.com/envlock/envlock/spec/repodata"
 	"github.com/envlock/envlock/verify"
 	"github.com/google/go-cmp/cmp"
 )
@@ -392,6 +398,7 @@ var condaMetaAllowed = []struct{ what, why string }{
 	{"pyc_file entries in files and paths_data", "conda lists the byte-code it means to compile whether or not that made it; envlock lists what it wrote (with --compile)"},
 	{"history: the time, '# cmd:' and '# conda version:' lines", "when and by what; envlock writes no conda version"},
 	{"created_at", "the time"},
+	{"arch, platform, license_family", "fields of old repodata that env.lock does not carry (conda copies them from the channel's record)"},
 	{"the order of history's '# update specs:' list", "conda's comes from a Python set, so it changes from run to run; envlock keeps the manifest's"},
 	{"conda-meta/envlock/", "envlock's own marker and lock copy, which no conda tool reads"},
 }
@@ -424,17 +431,78 @@ func keyOrder(t *testing.T, data []byte) []string {
 // differences condaMetaAllowed lists may remain.
 func TestCondaMetaLikeConda(t *testing.T) {
 	c := condatest.Find(t)
-	base, l, data := demoProject(t)
-	prefix := filepath.Join(base, "envs", "same")
-	c.Create(t, prefix, channelURL(base), "greet>=1", "greet-py>=2")
-	byConda := prefix + ".conda"
-	if err := os.Rename(prefix, byConda); err != nil {
-		t.Fatal(err)
-	}
-	envlockInstall(t, base, l, data, prefix)
 	for _, a := range condaMetaAllowed {
 		t.Logf("allowed difference: %s (%s)", a.what, a.why)
 	}
+	t.Run("demo", func(t *testing.T) {
+		base, l, data := demoProject(t)
+		prefix := filepath.Join(base, "envs", "same")
+		c.Create(t, prefix, channelURL(base), "greet>=1", "greet-py>=2")
+		byConda := prefix + ".conda"
+		if err := os.Rename(prefix, byConda); err != nil {
+			t.Fatal(err)
+		}
+		envlockInstall(t, base, l, data, prefix)
+		compareCondaMeta(t, byConda, prefix, 4)
+	})
+	// A real package of the old defaults channel: ELF libraries, a
+	// text placeholder, and paths.json softlinks the archive holds as
+	// empty files (the known packaging quirk), installed from an
+	// @EXPLICIT file as conda create --file does.
+	t.Run("real zlib", func(t *testing.T) {
+		src := testdata.SharedPath(t, "packages/anaconda-zlib")
+		l, _ := locktest.Channel(t, src, func(r *repodata.Record) bool {
+			if r.Name != "zlib" {
+				return false
+			}
+			r.Fn = strings.TrimSuffix(r.Fn, ".conda") + ".tar.bz2"
+			r.URL = strings.TrimSuffix(r.URL, ".conda") + ".tar.bz2"
+			p := filepath.Join(src, "linux-64", r.Fn)
+			sum, md, err := fileSums(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, _ := os.Stat(p)
+			r.SHA256, r.MD5, r.Size = sum, md, fi.Size()
+			return true
+		})
+		pl := l.Platforms[0]
+		pk := pl.Packages[0]
+		spec := strings.TrimSuffix(pk.URL, "/"+fileName(pk)) + "::zlib==1.2.11=" + pk.Build
+		pl.Requested, pk.Requested = []string{spec}, spec
+		data, err := l.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		explicit := filepath.Join(dir, "explicit.txt")
+		os.WriteFile(explicit, []byte("@EXPLICIT\n"+pk.URL+"#"+pk.MD5+"\n"), 0o644)
+		prefix := filepath.Join(dir, "envs", "same")
+		c.Run(t, "create", "-q", "-y", "-p", prefix, "--offline", "--file", explicit)
+		byConda := prefix + ".conda"
+		if err := os.Rename(prefix, byConda); err != nil {
+			t.Fatal(err)
+		}
+		envlockInstall(t, dir, l, data, prefix)
+		compareCondaMeta(t, byConda, prefix, 1)
+	})
+}
+
+func fileName(pk *lockfile.Package) string { return pk.URL[strings.LastIndexByte(pk.URL, '/')+1:] }
+
+func fileSums(p string) (sha, md string, err error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", "", err
+	}
+	s, m := sha256.Sum256(b), md5.Sum(b)
+	return hex.EncodeToString(s[:]), hex.EncodeToString(m[:]), nil
+}
+
+// compareCondaMeta compares conda-meta of the same packages installed at
+// the same path by conda (moved to byConda) and by envlock (at prefix).
+func compareCondaMeta(t *testing.T, byConda, prefix string, records int) {
+	t.Helper()
 
 	list := func(dir string) []string {
 		ents, err := os.ReadDir(filepath.Join(dir, "conda-meta"))
@@ -466,7 +534,8 @@ func TestCondaMetaLikeConda(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(keyOrder(t, cb), keyOrder(t, eb)); diff != "" {
+		condaKeys := slices.DeleteFunc(keyOrder(t, cb), func(k string) bool { return k == "arch" || k == "platform" || k == "license_family" })
+		if diff := cmp.Diff(condaKeys, keyOrder(t, eb)); diff != "" {
 			t.Errorf("%s: keys in another order (-conda +envlock):\n%s", n, diff)
 		}
 		var cr, er map[string]any
@@ -475,6 +544,10 @@ func TestCondaMetaLikeConda(t *testing.T) {
 		}
 		if err := json.Unmarshal(eb, &er); err != nil {
 			t.Fatal(err)
+		}
+		// Fields of old repodata the lock does not carry.
+		for _, k := range []string{"arch", "platform", "license_family"} {
+			delete(cr, k)
 		}
 		for _, r := range []map[string]any{cr, er} {
 			delete(r, "package_tarball_full_path")
@@ -504,8 +577,8 @@ func TestCondaMetaLikeConda(t *testing.T) {
 		}
 		compared++
 	}
-	if compared != 4 {
-		t.Errorf("compared %d records, want 4", compared)
+	if compared != records {
+		t.Errorf("compared %d records, want %d", compared, records)
 	}
 
 	history := func(dir string) []string {
