@@ -9,6 +9,27 @@
 // finished or rolled back by the next run: the target is never left
 // half-written.
 //
+// conda-meta is written as conda 26 writes it (condameta.go), so that
+// conda, conda-pack, mamba and rattler/pixi read an envlock environment as
+// one of their own: a record per package, conda-meta/<name>-<version>-<build>.json,
+// with absolute URLs, requested_spec(s), package_type, paths_data v1
+// (noarch python paths package-relative, entry points as
+// unix_python_entry_point), link {source, type}; conda-meta/history in
+// conda's format (specs as a Python list) and conda-meta/created_at.
+// TestCondaMetaLikeConda diffs them against real conda's, and lists the
+// differences allowed.
+//
+// envlock's own files sit where no conda tool reads them as records:
+//
+//	conda-meta/envlock/envlock.json   the marker (Marker): which lock, when, which signature
+//	conda-meta/envlock/env.lock       the exact bytes of the lock installed
+//	conda-meta/envlock/env.lock.sig   its signature, when signed
+//
+// Environments installed before kept the marker and the lock copy in
+// conda-meta itself (envlock.json, envlock.lock); ReadMarker and
+// verify.InstalledLock still read them there, and the next install moves
+// them.
+//
 // No repodata is read: the lock holds everything. Post-link scripts are
 // not run unless asked (AllowScripts); the ones skipped are reported.
 package install

@@ -23,14 +23,25 @@ import (
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
-// MarkerFile is the file in conda-meta that marks an envlock prefix and
-// records which lock it holds.
-const MarkerFile = "envlock.json"
+// MarkerFile, relative to conda-meta, marks an envlock prefix and
+// records which lock it holds. It sits in a directory of its own because
+// conda, conda-pack and rattler read every conda-meta/*.json as a package
+// record.
+const MarkerFile = "envlock/envlock.json"
 
-// LockCopyFile, in conda-meta, holds the bytes of the lock installed.
-const LockCopyFile = "envlock.lock"
+// LockCopyFile, relative to conda-meta, holds the bytes of the lock
+// installed; its signature, when signed, is beside it with ".sig" added.
+const LockCopyFile = "envlock/env.lock"
 
-// Marker is the content of conda-meta/envlock.json.
+// LegacyMarkerFile and LegacyLockCopyFile are where envlock before 0.x
+// kept the marker and the lock copy (conda-meta/envlock.json, which conda
+// mistook for a package record); they are still read.
+const (
+	LegacyMarkerFile   = "envlock.json"
+	LegacyLockCopyFile = "envlock.lock"
+)
+
+// Marker is the content of conda-meta/envlock/envlock.json.
 type Marker struct {
 	Lock      string    `json:"lock"`        // path of the lock installed
 	LockHash  string    `json:"lock_sha256"` // sha256 of its bytes
@@ -47,6 +58,9 @@ type Marker struct {
 	// Kernel is the lock's Jupyter kernel, nil for none; "envlock kernel
 	// install" uses it for the kernel's defaults.
 	Kernel *lockfile.Kernel `json:"kernel,omitempty"`
+	// Foreign marks a marker OpenMarker made up for a conda environment
+	// envlock did not install: no lock, no signature, no variables.
+	Foreign bool `json:"-"`
 }
 
 // Options adjust Apply.
@@ -118,28 +132,54 @@ type Result struct {
 // by envlock.
 var ErrNotEnvlockPrefix = errors.New("the target exists and is not an envlock environment")
 
-// ReadMarker reads conda-meta/envlock.json of a prefix.
+// ReadMarker reads the marker of a prefix (conda-meta/envlock/envlock.json,
+// or conda-meta/envlock.json where an older envlock installed it).
 func ReadMarker(prefix string) (*Marker, error) {
-	data, err := os.ReadFile(filepath.Join(prefix, "conda-meta", MarkerFile))
+	p := filepath.Join(prefix, "conda-meta", MarkerFile)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		p = filepath.Join(prefix, "conda-meta", LegacyMarkerFile)
+		if d, lerr := os.ReadFile(p); lerr == nil {
+			data, err = d, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	var m Marker
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(prefix, "conda-meta", MarkerFile), err)
+		return nil, fmt.Errorf("%s: %v", p, err)
 	}
 	return &m, nil
 }
 
-// OpenMarker is ReadMarker for commands that need an envlock
-// environment: a prefix without a marker gets an error that says so and
-// how to make one.
+// OpenMarker is ReadMarker for commands that work on any conda
+// environment (kernel, module): for a conda environment envlock did not
+// install (conda-meta without a marker) it returns a marker made from
+// what the prefix holds, with Foreign set, the directory's name as Name
+// and its conda-meta records as Packages; a directory that is no conda
+// environment gets an error that says so and how to make one.
 func OpenMarker(prefix string) (*Marker, error) {
 	m, err := ReadMarker(prefix)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not an envlock environment (no conda-meta/%s); install it with 'envlock install -p %s'", prefix, MarkerFile, prefix)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return m, err
 	}
-	return m, err
+	meta := filepath.Join(prefix, "conda-meta")
+	if fi, serr := os.Stat(meta); serr != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a conda environment (no conda-meta/); make one with 'envlock install -p %s'", prefix, prefix)
+	}
+	recs, err := filepath.Glob(filepath.Join(meta, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	m = &Marker{Name: filepath.Base(prefix), Foreign: true}
+	for _, r := range recs {
+		if b := filepath.Base(r); b != LegacyMarkerFile {
+			m.Packages = append(m.Packages, strings.TrimSuffix(b, ".json"))
+		}
+	}
+	sort.Strings(m.Packages)
+	return m, nil
 }
 
 // Apply installs the lock's platform into the prefix.
@@ -168,7 +208,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		case err == nil && m.LockHash == lockHash && m.Platform == o.Platform && !o.Reinstall:
 			return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
 		case err != nil && !o.Force && !isEmptyDir(prefix):
-			return nil, fmt.Errorf("%s: %w (no conda-meta/envlock.json); pass --force to replace it", prefix, ErrNotEnvlockPrefix)
+			return nil, fmt.Errorf("%s: %w (no conda-meta/%s); pass --force to replace it", prefix, ErrNotEnvlockPrefix, MarkerFile)
 		}
 	}
 
@@ -232,7 +272,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 						return
 					}
 					o.trace("fetched", pk.Name)
-					d, err := extracted(ctx, o.Fetcher.Cache, p, pk, o.Reinstall, o.Log)
+					d, err := extracted(ctx, o.Fetcher.Cache, p, pk, o.Fetcher.BaseDir, o.Reinstall, o.Log)
 					if err != nil {
 						errs[i] = err
 						cancel()
@@ -312,7 +352,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 				}
 			}
 		}
-		if err := writeCondaMeta(meta, pk, paths[i], dirs[i], lr); err != nil {
+		if err := writeCondaMeta(meta, &PackageRecord{Package: pk, BaseDir: o.Fetcher.BaseDir, Archive: paths[i], Extracted: dirs[i], Info: info, Files: lr.Files, Copy: o.Link == link.Copy}); err != nil {
 			return nil, err
 		}
 	}
@@ -328,7 +368,13 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		// same for every file of a cache and a prefix.
 		o.Log(fmt.Sprintf("reflinks were not possible (%v); %d files were copied instead", reflinkErr, reflinkFailed))
 	}
-	if err := writeHistory(meta, pl, o.Now()); err != nil {
+	if err := os.WriteFile(filepath.Join(meta, "history"), History(pl, o.Fetcher.BaseDir, o.Now(), "envlock install"), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(meta, "created_at"), CreatedAt(o.Now()), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(meta, filepath.Dir(MarkerFile)), 0o755); err != nil {
 		return nil, err
 	}
 	var names []string
@@ -426,7 +472,7 @@ func fileName(pk *lockfile.Package) string {
 // extracted returns the package's extracted tree in the cache, making it
 // under the entry's lock when missing. The tree holds
 // info/repodata_record.json, as conda's does.
-func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, validate bool, log func(string)) (string, error) {
+func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, baseDir string, validate bool, log func(string)) (string, error) {
 	name := pk.Name + "-" + pk.Version + "-" + pk.Build
 	ok := func(dir string) bool {
 		if !extractedOK(dir, pk) {
@@ -463,7 +509,10 @@ func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile
 	for _, w := range res.Warnings {
 		log(fmt.Sprintf("%s: %s: %s", name, w.Entry, w.Reason))
 	}
-	rec := recordJSON(pk, fileName(pk))
+	rec, err := RepodataRecord(pk, baseDir)
+	if err != nil {
+		return "", err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "info", "repodata_record.json"), rec, 0o644); err != nil {
 		return "", err
 	}
@@ -522,95 +571,13 @@ func extractedOK(dir string, pk *lockfile.Package) bool {
 	return json.Unmarshal(data, &r) == nil && strings.EqualFold(r.SHA256, pk.SHA256)
 }
 
-// recordJSON is the package's repodata record as conda writes it in
-// info/repodata_record.json and conda-meta.
-func recordJSON(pk *lockfile.Package, fn string) []byte {
-	m := recordMap(pk, fn)
-	b, _ := json.MarshalIndent(m, "", "  ")
-	return append(b, '\n')
-}
-
-func recordMap(pk *lockfile.Package, fn string) map[string]any {
-	m := map[string]any{
-		"name": pk.Name, "version": pk.Version, "build": pk.Build, "build_number": pk.BuildNumber,
-		"channel": pk.Channel, "subdir": pk.Subdir, "url": pk.URL, "fn": fn,
-		"md5": pk.MD5, "sha256": pk.SHA256, "size": pk.Size, "depends": pk.Depends,
-		"constrains": nonNil(pk.Constrains), "license": pk.License, "timestamp": pk.Timestamp,
-	}
-	if pk.Noarch != "" {
-		m["noarch"] = pk.Noarch
-	}
-	if len(pk.TrackFeatures) > 0 {
-		m["track_features"] = strings.Join(pk.TrackFeatures, " ")
-	}
-	return m
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 // writeCondaMeta writes conda-meta/<name>-<version>-<build>.json.
-func writeCondaMeta(meta string, pk *lockfile.Package, archive, dir string, lr *link.Result) error {
-	m := recordMap(pk, fileName(pk))
-	files := make([]string, len(lr.Files))
-	for i, f := range lr.Files {
-		files[i] = f.Path
-	}
-	m["files"] = files
-	m["paths_data"] = map[string]any{"paths_version": 1, "paths": lr.Files}
-	if pk.Requested != "" {
-		m["requested_spec"] = pk.Requested
-	} else {
-		m["requested_spec"] = ""
-	}
-	m["link"] = map[string]any{"source": dir, "type": lr.LinkType}
-	m["extracted_package_dir"] = dir
-	m["package_tarball_full_path"] = archive
-	b, err := json.MarshalIndent(m, "", "  ")
+func writeCondaMeta(meta string, r *PackageRecord) error {
+	b, err := r.JSON()
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(meta, pk.Name+"-"+pk.Version+"-"+pk.Build+".json"), append(b, '\n'), 0o644)
-}
-
-// writeHistory writes conda-meta/history as conda does for a new
-// environment.
-func writeHistory(meta string, pl *lockfile.Platform, now time.Time) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "==> %s <==\n", now.Format("2006-01-02 15:04:05"))
-	b.WriteString("# cmd: envlock install\n")
-	var lines []string
-	for _, pk := range pl.Packages {
-		lines = append(lines, "+"+channelName(pk.Channel)+"::"+pk.Name+"-"+pk.Version+"-"+pk.Build)
-	}
-	sort.Strings(lines)
-	for _, l := range lines {
-		b.WriteString(l + "\n")
-	}
-	if len(pl.Requested) > 0 {
-		fmt.Fprintf(&b, "# update specs: %s\n", specList(pl.Requested))
-	}
-	return os.WriteFile(filepath.Join(meta, "history"), []byte(b.String()), 0o644)
-}
-
-func specList(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = "'" + s + "'"
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
-func channelName(c string) string {
-	c = strings.TrimRight(c, "/")
-	if strings.HasPrefix(c, "https://conda.anaconda.org/") {
-		return strings.TrimPrefix(c, "https://conda.anaconda.org/")
-	}
-	return c
+	return os.WriteFile(filepath.Join(meta, RecordFile(r.Package)), b, 0o644)
 }
 
 // pythonOf returns the python version ("3.12") and site-packages of the

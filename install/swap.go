@@ -84,7 +84,7 @@ func Remove(prefix string) error {
 	}
 	if _, err := ReadMarker(prefix); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: %w (no conda-meta/envlock.json); not removing it", prefix, ErrNotEnvlockPrefix)
+			return fmt.Errorf("%s: %w (no conda-meta/%s); not removing it", prefix, ErrNotEnvlockPrefix, MarkerFile)
 		}
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 var ErrLockGone = errors.New("cannot be read")
 
 // InstalledLock finds the lock the prefix was installed from: the file
-// its conda-meta/envlock.json names, else the copy install keeps in
+// its marker (conda-meta/envlock/envlock.json) names, else the copy install keeps in
 // conda-meta (the file moved, changed into something else, or was an
 // offline bundle). A prefix envlock did not install gives a nil lock and
 // no error.
@@ -32,9 +32,11 @@ func InstalledLock(prefix string) (l *lockfile.Lock, data []byte, path string, e
 			return l, data, m.Lock, nil
 		}
 	}
-	copyPath := filepath.Join(prefix, "conda-meta", install.LockCopyFile)
-	if l, data, err := lockfile.Read(copyPath); err == nil {
-		return l, data, copyPath, nil
+	for _, c := range []string{install.LockCopyFile, install.LegacyLockCopyFile} {
+		copyPath := filepath.Join(prefix, "conda-meta", c)
+		if l, data, err := lockfile.Read(copyPath); err == nil {
+			return l, data, copyPath, nil
+		}
 	}
 	if m.Lock != "" {
 		return nil, nil, "", fmt.Errorf("the lock this environment was installed from, %s, %w", m.Lock, ErrLockGone)

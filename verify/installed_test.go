@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/envlock/envlock/install"
 )
 
 func TestInstalledLock(t *testing.T) {
@@ -17,8 +19,21 @@ func TestInstalledLock(t *testing.T) {
 	// copy in conda-meta stands in, with the same bytes.
 	os.WriteFile(e.lockPath, []byte("not json"), 0o644)
 	_, data, p, err := InstalledLock(e.prefix)
-	if err != nil || filepath.Base(p) != "envlock.lock" || string(data) != string(e.data) {
-		t.Fatalf("InstalledLock = %q, %v; want the copy in conda-meta", p, err)
+	if want := filepath.Join(e.prefix, "conda-meta", install.LockCopyFile); err != nil || p != want || string(data) != string(e.data) {
+		t.Fatalf("InstalledLock = %q, %v; want the copy in conda-meta, %s", p, err, want)
+	}
+	// A prefix installed by an envlock that kept the marker and the copy
+	// in conda-meta itself (conda-meta/envlock.json, envlock.lock).
+	meta := filepath.Join(e.prefix, "conda-meta")
+	if err := os.Rename(filepath.Join(meta, install.MarkerFile), filepath.Join(meta, install.LegacyMarkerFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p, filepath.Join(meta, install.LegacyLockCopyFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, data, p, err = InstalledLock(e.prefix)
+	if want := filepath.Join(meta, install.LegacyLockCopyFile); err != nil || p != want || string(data) != string(e.data) {
+		t.Fatalf("old layout: InstalledLock = %q, %v; want %s", p, err, want)
 	}
 	os.Remove(p)
 	if _, _, _, err := InstalledLock(e.prefix); !errors.Is(err, ErrLockGone) {

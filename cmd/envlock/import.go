@@ -20,12 +20,13 @@ var importFlags struct {
 	force       bool
 	policy      string
 	environment string
+	prefix      string
 }
 
 var cmdImport = &Command{
 	Name:  "import",
-	Usage: "import FILE [-o env.cue] [--name N] [--environment E] [--force] [--policy FILE]",
-	Short: "turn an environment.yml, explicit file, conda-lock.yml or pixi.lock into env.cue (and env.lock)",
+	Usage: "import FILE | -p PATH [-o env.cue] [--name N] [--environment E] [--force] [--policy FILE]",
+	Short: "turn an environment.yml, explicit file, conda-lock.yml, pixi.lock or existing conda environment into env.cue (and env.lock)",
 	Long: `
 Import reads a conda environment file and writes the env.cue that asks for
 the same environment (-o, default env.cue in the current directory; "-"
@@ -39,12 +40,18 @@ reads standard input, "-o -" writes to standard output):
     every package pinned to its exact version and build;
   - spec lists (conda create --file): one MatchSpec a line;
   - lock files: conda-lock.yml (versions 1-3) and pixi.lock (versions
-    4-6; the environment --environment names, "default" by default).
+    4-7; the environment --environment names, "default" by default).
     Besides env.cue, these write env.lock beside it, pinning exactly the
     packages the source pinned, with no solve: "envlock install" then
     installs the same packages, and "envlock lock --check" says the lock
     is up to date. env.cue asks for the packages nothing else in the lock
     depends on, pinned to their versions.
+  - an existing conda environment (-p PATH, made by conda, mamba, pixi or
+    envlock): like a lock file, env.cue and env.lock pin exactly what its
+    conda-meta records say is installed, with the URLs and hashes conda
+    recorded. This is the way to bring environments you already have
+    under envlock. PyPI packages pip installed into it are named, not
+    imported.
 
 What env.cue has no place for (prefix, "nodefaults", --find-links, editable
 installs of local code) is dropped with a note on stderr. The result is
@@ -55,19 +62,35 @@ Example:
 	envlock import environment.yml
 	conda list --explicit --md5 | envlock import - -o env.cue
 	envlock import pixi.lock --environment cuda
+	envlock import -p ~/miniconda3/envs/analysis -o analysis/env.cue
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		importFlags.name, importFlags.force = "", false
+		importFlags.name, importFlags.force, importFlags.prefix = "", false, ""
 		fs.StringVar(&importFlags.output, "o", spec.ManifestFile, "write to `FILE` (- for standard output)")
 		fs.StringVar(&importFlags.name, "name", "", "environment `NAME` (default: the file's own, else the file name)")
 		fs.BoolVar(&importFlags.force, "force", false, "overwrite an existing output file")
 		fs.StringVar(&importFlags.policy, "policy", "", "site policy `FILE` to check the result against (default $ENVLOCK_POLICY)")
 		fs.StringVar(&importFlags.environment, "environment", "", "`NAME` of the pixi.lock environment to import (default \"default\")")
+		fs.StringVar(&importFlags.prefix, "p", "", "import the conda environment at `PATH` (what it has installed)")
 	},
 	Run: runImport,
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {
+	if importFlags.prefix != "" {
+		if len(args) != 0 || importFlags.environment != "" {
+			return usagef("-p PATH imports an environment; give no file and no --environment with it")
+		}
+		prefix := userPath(env, importFlags.prefix)
+		f, notes, err := foreign.FromPrefix(prefix)
+		for _, n := range notes {
+			fmt.Fprintf(env.Stderr, "note: %s\n", n)
+		}
+		if err != nil {
+			return err
+		}
+		return importFile(env, f, spec.NameFromPath(prefix), prefix)
+	}
 	if len(args) != 1 {
 		return usagef("want one environment file, got %d arguments", len(args))
 	}
@@ -129,14 +152,23 @@ func importLock(env *Env, name, base string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	envName := importFlags.name
-	if envName == "" {
-		if dir, err := filepath.Abs(base); err == nil {
-			envName = spec.NameFromPath(dir)
-		}
-		if f.Environment != "default" {
-			envName = spec.NameFromPath(f.Environment)
-		}
+	envName := ""
+	if dir, err := filepath.Abs(base); err == nil {
+		envName = spec.NameFromPath(dir)
+	}
+	if f.Environment != "default" {
+		envName = spec.NameFromPath(f.Environment)
+	}
+	return importFile(env, f, envName, name)
+}
+
+// importFile writes env.cue and env.lock for a parsed lock file or
+// environment; envName is the name unless --name gives one, source what
+// it came from (for the summary line).
+func importFile(env *Env, f *foreign.File, envName, source string) error {
+	name := source
+	if importFlags.name != "" {
+		envName = importFlags.name
 	}
 	d, notes := f.Draft(envName)
 	for _, n := range notes {
@@ -207,6 +239,10 @@ func importLock(env *Env, name, base string, data []byte) error {
 	n := 0
 	for _, p := range l.Platforms {
 		n += len(p.Packages) + len(p.PyPI)
+	}
+	if f.Format == foreign.Prefix {
+		fmt.Fprintf(env.Stderr, "wrote %s: %s pinned as installed in %s, no solve\n", lockPath, plural(n, "package", "packages"), name)
+		return nil
 	}
 	fmt.Fprintf(env.Stderr, "wrote %s: %s pinned from %s (%s format %d), no solve\n", lockPath,
 		plural(n, "package", "packages"), filepath.Base(name), f.Format, f.Version)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/envlock/envlock/install"
@@ -67,13 +66,11 @@ Example:
 		prefix := abs(env, moduleFlags.prefix)
 		name := moduleFlags.name
 		if name == "" {
-			m, err := install.ReadMarker(prefix)
-			if err != nil && !os.IsNotExist(err) {
+			m, err := install.OpenMarker(prefix)
+			if err != nil {
 				return err
 			}
-			if m != nil {
-				name = m.Name
-			}
+			name = m.Name
 		}
 		mf, err := module.For(prefix, name, moduleFlags.version, f)
 		if err != nil {

@@ -1,17 +1,20 @@
 // Package activate computes what using an environment means: its bin/ on
 // PATH, CONDA_PREFIX, the manifest's variables (recorded by the installer
-// in conda-meta/envlock.json) and the environment's own
+// in the envlock marker, conda-meta/envlock/envlock.json) and the environment's own
 // etc/conda/activate.d scripts. "envlock run" applies it to a command;
 // shell hooks print it for bash, zsh, fish and tcsh.
 package activate
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/envlock/envlock/install"
 )
 
 // An Activation is the change to the environment of a process.
@@ -31,16 +34,14 @@ func For(prefix string) (*Activation, error) {
 	}
 	a := &Activation{Prefix: prefix}
 	vars := map[string]string{"CONDA_PREFIX": prefix, "CONDA_DEFAULT_ENV": prefix}
-	if data, err := os.ReadFile(filepath.Join(prefix, "conda-meta", "envlock.json")); err == nil {
-		var m struct {
-			Env map[string]string `json:"env"`
-		}
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("%s: %v", filepath.Join(prefix, "conda-meta", "envlock.json"), err)
-		}
+	// The manifest's variables, for an environment envlock installed;
+	// any other conda environment activates without them.
+	if m, err := install.ReadMarker(prefix); err == nil {
 		for k, v := range m.Env {
 			vars[k] = v
 		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	var names []string
 	for k := range vars {

@@ -55,8 +55,8 @@ type Kernel struct {
 
 var validName = regexp.MustCompile(`^[a-z0-9._-]+$`)
 
-// For makes the kernel of the envlock environment at prefix from its
-// conda-meta/envlock.json and the packages it holds.
+// For makes the kernel of the conda environment at prefix from its
+// envlock marker, when envlock installed it, and the packages it holds.
 func For(prefix string, o Options) (*Kernel, error) {
 	prefix, err := filepath.Abs(prefix)
 	if err != nil {
@@ -138,6 +138,9 @@ func For(prefix string, o Options) (*Kernel, error) {
 		return nil, fmt.Errorf("%s has %s but no %s to run it; reinstall the environment with 'envlock install -p %s'", prefix, Languages[lang], k.Spec.Argv[0], prefix)
 	}
 	sort.Strings(k.Logos)
+	if m.Foreign {
+		k.Notes = append(k.Notes, prefix+" was not installed by envlock: the kernel records no lock")
+	}
 	if s, _ := filepath.Glob(filepath.Join(prefix, "etc", "conda", "activate.d", "*")); len(s) > 0 {
 		k.Notes = append(k.Notes, fmt.Sprintf("the kernel does not run the environment's %d etc/conda/activate.d script(s); variables they set are missing in the kernel unless env.cue's kernel.env sets them", len(s)))
 	}

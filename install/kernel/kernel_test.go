@@ -211,7 +211,7 @@ func TestFor(t *testing.T) {
 func TestForNotEnvlock(t *testing.T) {
 	dir := t.TempDir()
 	_, err := For(dir, Options{})
-	if err == nil || !strings.Contains(err.Error(), "is not an envlock environment (no conda-meta/envlock.json); install it with 'envlock install -p") {
+	if err == nil || !strings.Contains(err.Error(), "is not a conda environment (no conda-meta/); make one with 'envlock install -p") {
 		t.Errorf("error %v", err)
 	}
 	mkEnv(t, dir, env{})
@@ -407,4 +407,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip (-first +second):\n%s", diff)
 		}
 	})
+}
+
+// TestForForeignEnv: a conda environment envlock did not install (no
+// marker) gets a kernel named after its directory, found by its
+// conda-meta records, with a note that it names no lock.
+func TestForForeignEnv(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "envs", "analysis")
+	mkEnv(t, prefix, env{packages: []string{ipykernel}})
+	if err := os.Remove(filepath.Join(prefix, "conda-meta", "envlock.json")); err != nil {
+		t.Fatal(err)
+	}
+	k, err := For(prefix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Name != "analysis" || k.Spec.Language != "python" || k.Spec.Metadata.Envlock.Lock != "" || k.Spec.Env["GREETING"] != "" {
+		t.Errorf("kernel %+v, spec %+v", k, k.Spec)
+	}
+	if len(k.Notes) != 1 || k.Notes[0] != prefix+" was not installed by envlock: the kernel records no lock" {
+		t.Errorf("notes %q", k.Notes)
+	}
 }

@@ -338,6 +338,15 @@ func fixShebang(data []byte) []byte {
 	return append([]byte(newLine), data[nl:]...)
 }
 
+// pythonExe is the interpreter an entry point runs: bin/pythonX.Y, as
+// conda writes it (get_python_short_path), when the version is known.
+func pythonExe(opts Options) string {
+	if opts.PythonVersion != "" {
+		return "python" + opts.PythonVersion
+	}
+	return "python"
+}
+
 // entryPoint writes a console script for "name = module:func".
 func entryPoint(ep string, opts Options) (*File, error) {
 	name, target, ok := strings.Cut(ep, "=")
@@ -351,7 +360,7 @@ func entryPoint(ep string, opts Options) (*File, error) {
 	}
 	fn = strings.Fields(fn)[0] // drop "[extras]"
 	attr, _, _ := strings.Cut(fn, ".")
-	script := fmt.Sprintf(`#!%s/bin/python
+	script := fmt.Sprintf(`#!%s
 # -*- coding: utf-8 -*-
 import re
 import sys
@@ -361,7 +370,7 @@ from %s import %s
 if __name__ == '__main__':
     sys.argv[0] = re.sub(r'(-script\.pyw?|\.exe)?$', '', sys.argv[0])
     sys.exit(%s())
-`, opts.Prefix, mod, attr, fn)
+`, opts.Prefix+"/bin/"+pythonExe(opts), mod, attr, fn)
 	data := fixShebang([]byte(script))
 	rel := "bin/" + name
 	if err := os.MkdirAll(filepath.Join(opts.Stage, "bin"), 0o755); err != nil {

@@ -51,7 +51,8 @@ type File struct {
 
 var validWord = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._+-]*$`)
 
-// For renders the modulefile of the envlock environment at prefix.
+// For renders the modulefile of the conda environment at prefix; one
+// envlock did not install gets a note saying so.
 func For(prefix, name, version string, f Format) (*File, error) {
 	prefix, err := filepath.Abs(prefix)
 	if err != nil {
@@ -81,6 +82,9 @@ func For(prefix, name, version string, f Format) (*File, error) {
 	}
 	if f == Lua {
 		out.Path += ".lua"
+	}
+	if m.Foreign {
+		out.Notes = append(out.Notes, prefix+" was not installed by envlock: the modulefile names no lock, and 'envlock verify' can check it against its conda-meta only")
 	}
 	if len(a.Scripts) > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("the modulefile does not run the environment's %d etc/conda/activate.d script(s); use 'envlock run' where what they set matters", len(a.Scripts)))
@@ -117,15 +121,18 @@ func (d Desc) help() string {
 		names = append(names, kv[0])
 	}
 	sort.Strings(names)
+	origin := fmt.Sprintf("installed by envlock from the lock %s\n(sha256 %s)", d.Lock, d.LockSHA256)
+	if d.Lock == "" && d.LockSHA256 == "" {
+		origin = "not installed by envlock (no lock is known)"
+	}
 	return fmt.Sprintf(`The conda environment %q at %s,
-installed by envlock from the lock %s
-(sha256 %s).
+%s.
 
 Loading this module puts %s first on PATH
 and sets %s.
 Only one environment of the family %q can be loaded at a time.
 Without modules: envlock run -p %s -- COMMAND`,
-		d.Env, d.Prefix, d.Lock, d.LockSHA256, filepath.Join(d.Prefix, "bin"), strings.Join(names, ", "), Family, shellWord(d.Prefix))
+		d.Env, d.Prefix, origin, filepath.Join(d.Prefix, "bin"), strings.Join(names, ", "), Family, shellWord(d.Prefix))
 }
 
 func (d Desc) whatis() []string {
@@ -133,9 +140,11 @@ func (d Desc) whatis() []string {
 	if d.Version != "" {
 		w = append(w, "Version: "+d.Version)
 	}
-	return append(w,
-		fmt.Sprintf("Description: conda environment %s at %s", d.Env, d.Prefix),
-		fmt.Sprintf("Lock: %s (sha256 %s)", d.Lock, d.LockSHA256))
+	w = append(w, fmt.Sprintf("Description: conda environment %s at %s", d.Env, d.Prefix))
+	if d.Lock == "" && d.LockSHA256 == "" {
+		return append(w, "Lock: none (not installed by envlock)")
+	}
+	return append(w, fmt.Sprintf("Lock: %s (sha256 %s)", d.Lock, d.LockSHA256))
 }
 
 func renderLua(d Desc) []byte {

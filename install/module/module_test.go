@@ -60,6 +60,7 @@ func mkEnv(t testing.TB, prefix, name string, env map[string]string) {
 	}
 	m := install.Marker{Lock: "/projects/" + name + "/env.lock", LockHash: strings.Repeat("cd", 32), Name: name, Platform: "linux-64", Env: env}
 	data, _ := json.MarshalIndent(m, "", "  ")
+	os.MkdirAll(filepath.Dir(filepath.Join(prefix, "conda-meta", install.MarkerFile)), 0o755)
 	os.WriteFile(filepath.Join(prefix, "conda-meta", install.MarkerFile), data, 0o644)
 	os.MkdirAll(filepath.Join(prefix, "bin"), 0o755)
 	os.WriteFile(filepath.Join(prefix, "bin", "greet"), []byte("#!/bin/sh\necho hello from "+name+"\n"), 0o755)
@@ -105,7 +106,7 @@ func TestFor(t *testing.T) {
 	}
 
 	_, err := For(t.TempDir(), "demo", "", Lua)
-	if err == nil || !strings.Contains(err.Error(), "is not an envlock environment (no conda-meta/envlock.json); install it with 'envlock install -p") {
+	if err == nil || !strings.Contains(err.Error(), "is not a conda environment (no conda-meta/); make one with 'envlock install -p") {
 		t.Errorf("not an environment: %v", err)
 	}
 	os.MkdirAll(filepath.Join(prefix, "etc", "conda", "activate.d"), 0o755)

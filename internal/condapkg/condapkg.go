@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
@@ -219,11 +220,18 @@ func (p *Package) Bytes(ext string) ([]byte, error) {
 			{"pkg-" + stem + ".tar.zst", enc.EncodeAll(pt, nil)},
 			{"info-" + stem + ".tar.zst", enc.EncodeAll(it, nil)},
 		} {
-			w, err := zw.CreateHeader(&zip.FileHeader{Name: part.name, Method: zip.Store})
+			// Sizes and CRC in the local header, no data descriptor:
+			// rattler reads a .conda's members by the local header alone
+			// (conda writes them so too).
+			n := uint64(len(part.data))
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: part.name, Method: zip.Store,
+				CRC32: crc32.ChecksumIEEE(part.data), CompressedSize64: n, UncompressedSize64: n})
 			if err != nil {
 				return nil, err
 			}
-			w.Write(part.data)
+			if _, err := w.Write(part.data); err != nil {
+				return nil, err
+			}
 		}
 		if err := zw.Close(); err != nil {
 			return nil, err

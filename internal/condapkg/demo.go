@@ -14,10 +14,16 @@ func Demo() []*Package {
 	return []*Package{
 		{
 			Name: "python", Version: "3.11.2", Build: "h0_0_cpython", Timestamp: 1700000000000,
-			Files: []File{{
-				Path: "bin/python", Exec: true, Placeholder: "text",
-				Data: []byte("#!/bin/sh\n# A stand-in for python: the system's python3 with this prefix's site-packages.\nPYTHONPATH=\"" + TextPlaceholder + "/lib/python3.11/site-packages${PYTHONPATH:+:$PYTHONPATH}\" exec python3 \"$@\"\n"),
-			}},
+			// Laid out as the real python is: bin/python3.11 and links
+			// to it; conda writes entry points for bin/python3.11.
+			Files: []File{
+				{
+					Path: "bin/python3.11", Exec: true, Placeholder: "text",
+					Data: []byte("#!/bin/sh\n# A stand-in for python: the system's python3 with this prefix's site-packages.\nPYTHONPATH=\"" + TextPlaceholder + "/lib/python3.11/site-packages${PYTHONPATH:+:$PYTHONPATH}\" exec python3 \"$@\"\n"),
+				},
+				{Path: "bin/python", Symlink: "python3.11"},
+				{Path: "bin/python3", Symlink: "python3.11"},
+			},
 		},
 		{
 			Name: "libgreet", Version: "1.0.0", Build: "h1234567_0", Depends: []string{"__glibc >=2.17"}, Timestamp: 1700000000000,

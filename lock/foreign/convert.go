@@ -140,8 +140,12 @@ func (f *File) Draft(name string) (d *spec.Draft, notes []string) {
 		}
 		d.PyPI = append(d.PyPI, spec.DraftRequirement{Name: display[n], Spec: "==" + v})
 	}
+	from := fmt.Sprintf("%s (%s format %d, environment %q)", f.Name, f.Format, f.Version, f.Environment)
+	if f.Format == Prefix {
+		from = "the conda environment at " + f.Name
+	}
 	d.Header = []string{
-		fmt.Sprintf("Imported from %s (%s format %d, environment %q) by \"envlock import\".", f.Name, f.Format, f.Version, f.Environment),
+		fmt.Sprintf("Imported from %s by \"envlock import\".", from),
 		"The dependencies are the packages nothing else in that lock depends on,",
 		"pinned to their locked versions; env.lock pins every package exactly as",
 		"the source did, so \"envlock install\" moves none of them.",

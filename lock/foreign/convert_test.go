@@ -100,7 +100,7 @@ func TestImportShared(t *testing.T) {
 // TestImportPixi reads hand-written pixi.lock files of versions 5 and 6
 // (rattler_lock's models) with conda and PyPI packages.
 func TestImportPixi(t *testing.T) {
-	for _, file := range []string{"pixi-v5.lock", "pixi-v6.lock"} {
+	for _, file := range []string{"pixi-v5.lock", "pixi-v6.lock", "pixi-v7.lock"} {
 		t.Run(file, func(t *testing.T) {
 			f, m, l := importFile(t, filepath.Join("testdata", file), "")
 			if f.Channels[0] != "https://conda.anaconda.org/conda-forge" || m.Channels[0] != "conda-forge" {
@@ -139,7 +139,10 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, data, env, want string
 	}{
-		{"v7", "version: 7\nenvironments: {}\npackages: []\n", "", "x.lock:1: lock file version 7: unsupported lock file version; envlock reads conda-lock.yml versions 1–3 and pixi.lock versions 4–6"},
+		{"v8", "version: 8\nenvironments: {}\npackages: []\n", "", "x.lock:1: lock file version 8: unsupported lock file version; envlock reads conda-lock.yml versions 1–3 and pixi.lock versions 4–7"},
+		{"v7 without platforms", "version: 7\nenvironments: {default: {channels: [], packages: {}}}\npackages: []\n", "", `x.lock:1: version 7 file without a "platforms" list: not a pixi.lock`},
+		{"v7 unknown platform", "version: 7\nplatforms: [{name: linux-64}]\nenvironments: {default: {channels: [], packages: {gpu: []}}}\npackages: []\n", "", `x.lock:3: environment "default": platform "gpu" is not in the file's platforms list`},
+		{"v7 same subdir twice", "version: 7\nplatforms: [{name: linux-64}, {name: cuda, subdir: linux-64}]\nenvironments: {default: {channels: [], packages: {}}}\npackages: []\n", "", `x.lock:2: platforms "linux-64" and "cuda" are both linux-64`},
 		{"v0", "version: 0\nmetadata: {}\npackage: []\n", "", "x.lock:1: lock file version 0: unsupported"},
 		{"no version", "metadata: {}\npackage: []\n", "", `x.lock:1: no "version" field`},
 		{"bad version", "version: six\n", "", `x.lock:1: version "six" is not a number`},

@@ -15,6 +15,10 @@
 //     tag records with "kind: conda|pypi" and a "url"; version 6 keys them
 //     by "conda:" or "pypi:" location and lets name, version, build,
 //     subdir and channel be derived from the archive's URL.
+//   - 7: pixi.lock as current rattler writes it: a top-level "platforms"
+//     list (name, subdir, virtual packages) whose names key each
+//     environment's packages; archives of a local channel are written as
+//     absolute paths, read as file:// URLs.
 //
 // Anything else is an error naming the version. Fields a format leaves out
 // are derived from the archive's URL as rattler_lock derives them, the

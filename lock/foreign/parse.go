@@ -111,7 +111,7 @@ func Parse(filename string, data []byte, environment string) (*File, error) {
 	top := doc.Content[0]
 	vnode := field(top, "version")
 	if vnode == nil {
-		return nil, &Error{File: filename, Line: 1, Msg: "no \"version\" field: envlock reads conda-lock.yml (versions 1–3) and pixi.lock (versions 4–6), which say their version"}
+		return nil, &Error{File: filename, Line: 1, Msg: "no \"version\" field: envlock reads conda-lock.yml (versions 1–3) and pixi.lock (versions 4–7), which say their version"}
 	}
 	v, err := strconv.Atoi(vnode.Value)
 	if err != nil || vnode.Kind != yaml.ScalarNode {
@@ -126,10 +126,10 @@ func Parse(filename string, data []byte, environment string) (*File, error) {
 			return nil, &Error{File: filename, Msg: fmt.Sprintf("no environment %q: a conda-lock.yml holds one environment, \"default\"", environment)}
 		}
 		return parseCondaLock(filename, top, v)
-	case v >= 4 && v <= 6:
+	case v >= 4 && v <= 7:
 		return parsePixi(filename, top, v, environment)
 	}
-	return nil, &Error{File: filename, Line: vnode.Line, Msg: fmt.Sprintf("lock file version %d: %v; envlock reads conda-lock.yml versions 1–3 and pixi.lock versions 4–6 (write an older version, or import the pixi.toml / environment.yml instead)", v, ErrUnsupported)}
+	return nil, &Error{File: filename, Line: vnode.Line, Msg: fmt.Sprintf("lock file version %d: %v; envlock reads conda-lock.yml versions 1–3 and pixi.lock versions 4–7 (write an older version, or import the pixi.toml / environment.yml instead)", v, ErrUnsupported)}
 }
 
 // field returns the value of key k in mapping node m, or nil.

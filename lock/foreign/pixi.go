@@ -2,6 +2,7 @@ package foreign
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -84,16 +85,53 @@ func parsePixi(filename string, top *yaml.Node, version int, environment string)
 		index[r.kind+" "+r.location] = append(index[r.kind+" "+r.location], r)
 	}
 
+	// Version 7 names platforms in a top-level list, each with its
+	// subdir (the name when absent); the environment's packages are keyed
+	// by those names.
+	subdirOf := map[string]string{}
+	if version >= 7 {
+		plats := field(top, "platforms")
+		if plats == nil || plats.Kind != yaml.SequenceNode {
+			return nil, &Error{File: filename, Line: 1, Msg: "version 7 file without a \"platforms\" list: not a pixi.lock"}
+		}
+		seen := map[string]string{}
+		for _, p := range plats.Content {
+			var lp struct {
+				Name   string `yaml:"name"`
+				Subdir string `yaml:"subdir"`
+			}
+			if err := decode(filename, p, "platform", &lp); err != nil {
+				return nil, err
+			}
+			if lp.Name == "" {
+				return nil, &Error{File: filename, Line: p.Line, Msg: "a platform without a name"}
+			}
+			sub := cmpOr(lp.Subdir, lp.Name)
+			if other, dup := seen[sub]; dup {
+				return nil, &Error{File: filename, Line: p.Line, Msg: fmt.Sprintf("platforms %q and %q are both %s; an env.lock holds one package set a platform", other, lp.Name, sub)}
+			}
+			seen[sub] = lp.Name
+			subdirOf[lp.Name] = sub
+		}
+	}
+
 	pkgs := field(env, "packages")
 	if pkgs == nil || pkgs.Kind != yaml.MappingNode {
 		return nil, &Error{File: filename, Line: env.Line, Msg: fmt.Sprintf("environment %q has no packages map", environment)}
 	}
 	for i := 0; i+1 < len(pkgs.Content); i += 2 {
 		key, refs := pkgs.Content[i], pkgs.Content[i+1]
-		if _, err := platform.Parse(key.Value); err != nil {
+		sub := key.Value
+		if version >= 7 {
+			var ok bool
+			if sub, ok = subdirOf[key.Value]; !ok {
+				return nil, &Error{File: filename, Line: key.Line, Msg: fmt.Sprintf("environment %q: platform %q is not in the file's platforms list", environment, key.Value)}
+			}
+		}
+		if _, err := platform.Parse(sub); err != nil {
 			return nil, &Error{File: filename, Line: key.Line, Msg: fmt.Sprintf("environment %q: %v", environment, err)}
 		}
-		pl := f.platformOf(key.Value)
+		pl := f.platformOf(sub)
 		if refs.Kind != yaml.SequenceNode {
 			return nil, &Error{File: filename, Line: refs.Line, Msg: fmt.Sprintf("environment %q, %s: want a list of conda: and pypi: references", environment, key.Value)}
 		}
@@ -135,7 +173,7 @@ func addPixiConda(filename string, pl *Platform, cands []pixiRecord, version int
 		if err := decode(filename, r.node, "package", &c); err != nil {
 			return err
 		}
-		c.URL = r.location
+		c.URL = locationURL(r.location)
 		if c.Subdir == "" {
 			if a, ok := parseArchiveURL(c.URL); ok {
 				c.Subdir = a.subdir
@@ -173,4 +211,14 @@ func addPixiWheel(filename string, pl *Platform, r pixiRecord) error {
 		}
 	}
 	return nil
+}
+
+// locationURL is a record's location as a URL: rattler writes the
+// archives of a local channel as absolute paths ("/srv/channel/noarch/x.conda"),
+// which become file:// URLs.
+func locationURL(loc string) string {
+	if strings.HasPrefix(loc, "/") {
+		return (&url.URL{Scheme: "file", Path: loc}).String()
+	}
+	return loc
 }

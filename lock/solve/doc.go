@@ -19,13 +19,16 @@
 //
 // # Preferences
 //
-// Each decision takes the requirement with the fewest candidates left
-// (ties to the one met first: the request's specs in the order given,
-// then installed records' depends) and picks its most preferred candidate
-// that is still possible:
+// Each decision takes the first of the request's specs not yet met, in
+// the order given (as conda and rattler honour it), and once they all are,
+// the requirement with the fewest candidates left (ties to the one met
+// first), and picks its most preferred candidate that is still possible:
 // fewer track_features first, then higher version, higher build number,
 // newer timestamp, and finally channel priority, subdir and file name so
-// the answer is the same on every machine. Records locked earlier (the
+// the answer is the same on every machine. conda's legacy "features"
+// count among builds of one version: while a package that tracks feature
+// X is installed (or about to be, for an open requirement), builds with
+// feature X come first, and builds with a feature nobody tracks last. Records locked earlier (the
 // Locked field) are preferred to all others, which keeps re-locks stable.
 // Every record in the result is the most preferred one its requirement
 // could take given the decisions before it, which is what mamba and pixi

@@ -82,9 +82,13 @@ type cand struct {
 	name     string
 	ver      version.Version
 	prio     int // channel priority index, 0 highest
-	features int // track_features plus legacy features: fewer is preferred
-	locked   bool
-	virtual  bool
+	features int // track_features: fewer is preferred
+	// legacy are the record's legacy "features" (conda's
+	// PackageRecord.features): builds preferred when a package that
+	// tracks them is installed.
+	legacy  []string
+	locked  bool
+	virtual bool
 }
 
 type activeReq struct {
@@ -252,6 +256,7 @@ func (s *solver) search() error {
 // requirement is met.
 func (s *solver) decide() int32 {
 	var best int32
+	var bestCands []int32
 	bestCount := -1
 	for _, a := range s.active {
 		cands := s.reqCands[a.clause]
@@ -275,8 +280,84 @@ func (s *solver) decide() int32 {
 		if met || pick == 0 {
 			continue
 		}
+		// The request's own specs are decided first, in the order given
+		// (as rattler and conda honour it: "sqlite zlib" gets the newest
+		// sqlite, "zlib sqlite" the newest zlib); the fewest-candidates
+		// rule orders the rest.
+		if s.clauses[a.clause].kind == clauseRoot {
+			best, bestCands = pick, cands
+			break
+		}
 		if bestCount < 0 || n < bestCount {
-			best, bestCount = pick, n
+			best, bestCount, bestCands = pick, n, cands
+		}
+	}
+	if best != 0 && s.anyLegacy(bestCands) {
+		best = s.featured(best, bestCands)
+	}
+	return best
+}
+
+func (s *solver) anyLegacy(cands []int32) bool {
+	for _, v := range cands {
+		if len(s.cands[v].legacy) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// featured applies conda's legacy features to a decision (conda's
+// resolve.py: a record with features X needs a package that tracks X,
+// and while one is installed the builds with X are preferred, "numpy=1.6
+// python=2.7.3 accelerate" picking the _p builds). Among the still
+// possible candidates of pick's version, it prefers those whose features
+// are all tracked, then those with the most tracked features, in
+// preference order otherwise. Tracked are the features of the installed
+// records and of the records the other open requirements would take
+// next, so a request's tracker counts before it is decided.
+func (s *solver) featured(pick int32, cands []int32) int32 {
+	tracked := map[string]bool{}
+	for _, l := range s.trail {
+		if l > 0 {
+			for _, f := range s.cands[l].rec.TrackFeatures {
+				tracked[f] = true
+			}
+		}
+	}
+	for _, a := range s.active {
+		for _, v := range s.reqCands[a.clause] {
+			if s.vals[v] == 1 {
+				break
+			}
+			if s.vals[v] == 0 {
+				for _, f := range s.cands[v].rec.TrackFeatures {
+					tracked[f] = true
+				}
+				break
+			}
+		}
+	}
+	score := func(v int32) (untracked, have int) {
+		for _, f := range s.cands[v].legacy {
+			if tracked[f] {
+				have++
+			} else {
+				untracked++
+			}
+		}
+		return
+	}
+	best := pick
+	bu, bh := score(pick)
+	ver := s.cands[pick].ver
+	for _, v := range cands {
+		if s.vals[v] != 0 || v == pick || s.cands[v].ver.Compare(ver) != 0 {
+			continue
+		}
+		u, h := score(v)
+		if u < bu || u == bu && h > bh {
+			best, bu, bh = v, u, h
 		}
 	}
 	return best
@@ -452,7 +533,8 @@ func (s *solver) candidates(name string) []int32 {
 			name:     name,
 			ver:      r.ParsedVersion(),
 			prio:     prio(r),
-			features: len(r.TrackFeatures) + len(strings.Fields(r.Features)),
+			features: len(r.TrackFeatures),
+			legacy:   strings.Fields(strings.ReplaceAll(r.Features, ",", " ")),
 			locked:   locked != nil && sameRecord(locked, r),
 			virtual:  virtual,
 		}

@@ -1,0 +1,398 @@
+package install
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/envlock/envlock/install/link"
+	"github.com/envlock/envlock/install/pkginfo"
+	"github.com/envlock/envlock/lock/export"
+	"github.com/envlock/envlock/lock/lockfile"
+)
+
+// This file builds conda-meta as conda 26 writes it, as values and bytes
+// (the caller writes them): the package records
+// conda-meta/<name>-<version>-<build>.json, info/repodata_record.json of
+// an extracted package, conda-meta/history and conda-meta/created_at.
+// TestCondaMetaLikeConda compares the records with real conda's,
+// record by record; its allowed differences are the documented ones.
+
+// PackageRecord is what a conda-meta package record is built from: one
+// locked package and how it was linked.
+type PackageRecord struct {
+	Package *lockfile.Package
+	// BaseDir resolves the lock's relative URLs ("./channel/…") into
+	// absolute file:// ones: conda and rattler refuse relative URLs.
+	BaseDir string
+	// Archive and Extracted are the package's archive and extracted tree
+	// in the cache (package_tarball_full_path, extracted_package_dir,
+	// link.source).
+	Archive, Extracted string
+	// Info is the package's info/ as read; Files what link.Package put in
+	// the prefix, in its order.
+	Info  *pkginfo.Info
+	Files []link.File
+	// Copy says the install asked for copies (--link copy): link.type 3.
+	// Otherwise conda records 1 (hard link), even where a file had to be
+	// copied because the cache is on another file system.
+	Copy bool
+}
+
+// field is one key of a JSON object written in conda's key order.
+type field struct {
+	key string
+	val any
+}
+
+// object is a JSON object whose keys keep their order.
+type object []field
+
+func (o object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.key)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := marshalPlain(f.val)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.key, err)
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// marshalPlain is json.Marshal without HTML escaping: conda (Python's
+// json) writes "<" and ">" as they are, and so must a record to diff
+// equal.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+func indent(o object) ([]byte, error) {
+	raw, err := marshalPlain(o)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// absURL returns u with a relative URL ("./channel/linux-64/x.conda", as
+// a lock of a project's local channel holds) made a file:// URL under
+// base (lock/export's rule); other URLs are returned as they are.
+func absURL(u, base string) string {
+	if base == "" {
+		base = "."
+	}
+	if a, err := filepath.Abs(base); err == nil {
+		base = a
+	}
+	if v, err := export.AbsURL(u, base); err == nil {
+		return v
+	}
+	return u
+}
+
+// recordFields are the repodata fields of a record, in conda's order,
+// with the URL and channel absolute.
+func recordFields(pk *lockfile.Package, base string) object {
+	u := absURL(pk.URL, base)
+	fn := fileName(pk)
+	ch := strings.TrimSuffix(strings.TrimSuffix(u, fn), "/")
+	if ch == u || ch == "" {
+		ch = strings.TrimRight(absURL(pk.Channel, base), "/") + "/" + pk.Subdir
+	}
+	o := object{
+		{"name", pk.Name}, {"version", pk.Version}, {"build", pk.Build}, {"build_number", pk.BuildNumber},
+		{"channel", ch}, {"subdir", pk.Subdir}, {"fn", fn},
+	}
+	if pk.MD5 != "" {
+		o = append(o, field{"md5", pk.MD5})
+	}
+	o = append(o, field{"url", u})
+	if pk.SHA256 != "" {
+		o = append(o, field{"sha256", pk.SHA256})
+	}
+	o = append(o, field{"depends", nonNil(pk.Depends)}, field{"constrains", nonNil(pk.Constrains)})
+	if pk.Noarch != "" {
+		o = append(o, field{"noarch", pk.Noarch})
+	}
+	if len(pk.TrackFeatures) > 0 {
+		o = append(o, field{"track_features", strings.Join(pk.TrackFeatures, " ")})
+	}
+	if pk.License != "" {
+		o = append(o, field{"license", pk.License})
+	}
+	if pk.Noarch != "" {
+		o = append(o, field{"package_type", "noarch_" + pk.Noarch})
+	}
+	if pk.Timestamp != 0 {
+		o = append(o, field{"timestamp", pk.Timestamp})
+	}
+	if pk.Size != 0 {
+		o = append(o, field{"size", pk.Size})
+	}
+	return o
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// RepodataRecord returns info/repodata_record.json for a package
+// extracted into the cache: its repodata record with absolute URLs.
+func RepodataRecord(pk *lockfile.Package, base string) ([]byte, error) {
+	b, err := indent(recordFields(pk, base))
+	if err != nil {
+		return nil, fmt.Errorf("repodata record of %s: %w", pk.Name, err)
+	}
+	return append(b, '\n'), nil
+}
+
+// metaPath is one paths_data entry in conda's key order.
+func metaPath(p string, typ pkginfo.PathType, src *pkginfo.Path, inPrefix string, size *int64) object {
+	o := object{{"_path", p}}
+	if src != nil && src.Placeholder != "" {
+		o = append(o, field{"prefix_placeholder", src.Placeholder})
+		mode := src.Mode
+		if mode == "" {
+			mode = pkginfo.Text
+		}
+		o = append(o, field{"file_mode", mode})
+	}
+	o = append(o, field{"path_type", typ})
+	if src != nil && src.SHA256 != "" {
+		o = append(o, field{"sha256", src.SHA256})
+	}
+	if size != nil {
+		o = append(o, field{"size_in_bytes", *size})
+	}
+	if inPrefix != "" {
+		o = append(o, field{"sha256_in_prefix", inPrefix})
+	}
+	return o
+}
+
+// EntryPointType is conda's path_type for a console script written for a
+// noarch python package's entry point.
+const EntryPointType = "unix_python_entry_point"
+
+// pathsData pairs the files linked with the package's paths.json
+// entries: paths_data as conda writes it (noarch python paths
+// package-relative, as in the package, "site-packages/…"; entry points
+// last) and the prefix-relative files list.
+func (r *PackageRecord) pathsData() (files []string, paths []object) {
+	j := 0
+	for i := range r.Info.Paths {
+		src := &r.Info.Paths[i]
+		if j >= len(r.Files) {
+			break
+		}
+		f := r.Files[j]
+		if !samePath(f.Path, src.Path, r.Info.Noarch == "python") {
+			continue // not linked (a broken symlink the archive lacks)
+		}
+		j++
+		files = append(files, f.Path)
+		p := src.Path
+		if r.Info.Noarch != "python" {
+			p = f.Path
+		}
+		switch f.Type {
+		case pkginfo.SoftLink:
+			size := src.Size
+			paths = append(paths, metaPath(p, pkginfo.SoftLink, src, "", &size))
+		case pkginfo.Directory:
+			paths = append(paths, metaPath(p, pkginfo.Directory, nil, "", nil))
+		default:
+			inPrefix := f.SHA256InPrefix
+			if inPrefix == "" {
+				inPrefix = src.SHA256
+			}
+			var size *int64
+			if src.Size != 0 || src.SHA256 != "" {
+				s := src.Size
+				size = &s
+			}
+			paths = append(paths, metaPath(p, pkginfo.HardLink, src, inPrefix, size))
+		}
+	}
+	// What follows the package's own paths are its entry points.
+	for _, f := range r.Files[j:] {
+		files = append(files, f.Path)
+		size := f.Size
+		paths = append(paths, object{{"_path", f.Path}, {"path_type", EntryPointType}, {"size_in_bytes", size}})
+	}
+	return files, paths
+}
+
+// samePath says whether dest, a path in the prefix, is where the
+// package's path src went.
+func samePath(dest, src string, noarchPython bool) bool {
+	if dest == src {
+		return true
+	}
+	if !noarchPython {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(src, "site-packages/"):
+		return strings.HasSuffix(dest, "/"+src)
+	case strings.HasPrefix(src, "python-scripts/"):
+		return dest == "bin/"+strings.TrimPrefix(src, "python-scripts/")
+	}
+	return false
+}
+
+// JSON returns conda-meta/<name>-<version>-<build>.json as conda 26
+// writes it: the repodata record, requested_spec(s), where the package
+// came from, files, paths_data (version 1) and link.
+func (r *PackageRecord) JSON() ([]byte, error) {
+	pk := r.Package
+	o := recordFields(pk, r.BaseDir)
+	// conda 26 writes requested_spec and, last, requested_specs for a
+	// package asked for, and an empty _requested_specs for the others
+	// (conda/models/records.py, PrefixRecord.dump).
+	if pk.Requested != "" {
+		o = append(o, field{"requested_spec", pk.Requested})
+	} else {
+		o = append(o, field{"_requested_specs", []string{}})
+	}
+	o = append(o, field{"package_tarball_full_path", r.Archive}, field{"extracted_package_dir", r.Extracted})
+	files, paths := r.pathsData()
+	o = append(o, field{"files", nonNil(files)})
+	if paths == nil {
+		paths = []object{}
+	}
+	o = append(o, field{"paths_data", object{{"paths_version", 1}, {"paths", paths}}})
+	linkType := 1
+	if r.Copy {
+		linkType = 3
+	}
+	o = append(o, field{"link", object{{"source", r.Extracted}, {"type", linkType}}})
+	if pk.Requested != "" {
+		o = append(o, field{"requested_specs", []string{pk.Requested}})
+	}
+	b, err := indent(o)
+	if err != nil {
+		return nil, fmt.Errorf("conda-meta record of %s: %w", pk.Name, err)
+	}
+	return b, nil
+}
+
+// RecordFile is the name of a package's record in conda-meta.
+func RecordFile(pk *lockfile.Package) string {
+	return pk.Name + "-" + pk.Version + "-" + pk.Build + ".json"
+}
+
+// History returns conda-meta/history for a new environment, in conda's
+// format (conda/history.py): a head with the time and command, a "+" line
+// per package as channel/subdir::name-version-build, sorted, and the
+// specs asked for as a Python list (repr), which conda parses back with
+// ast.literal_eval.
+func History(pl *lockfile.Platform, base string, now time.Time, cmd string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "==> %s <==\n", now.Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(&b, "# cmd: %s\n", cmd)
+	var lines []string
+	for _, pk := range pl.Packages {
+		lines = append(lines, "+"+canonicalChannel(absURL(pk.Channel, base))+"/"+pk.Subdir+"::"+pk.Name+"-"+pk.Version+"-"+pk.Build)
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	if len(pl.Requested) > 0 {
+		fmt.Fprintf(&b, "# update specs: %s\n", PyList(pl.Requested))
+	}
+	return []byte(b.String())
+}
+
+// canonicalChannel is conda's canonical name of a channel: the name
+// alone for anaconda.org channels and defaults' pkgs/*, else the URL.
+func canonicalChannel(c string) string {
+	c = strings.TrimRight(c, "/")
+	for _, p := range []string{"https://conda.anaconda.org/", "https://repo.anaconda.com/"} {
+		if strings.HasPrefix(c, p) {
+			return strings.TrimPrefix(c, p)
+		}
+	}
+	return c
+}
+
+// PyList returns ss as Python's repr of a list of str.
+func PyList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = PyRepr(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// PyRepr returns Python's repr of the string s: single quotes unless s
+// holds a single quote and no double quote, backslash escapes for the
+// quote, backslashes and unprintable characters.
+func PyRepr(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == rune(q) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// CreatedAt returns conda-meta/created_at: the creation time as seconds
+// since the epoch, as conda 26 writes it (str of a Python float), for
+// file systems without a birth time.
+func CreatedAt(now time.Time) []byte {
+	s := strconv.FormatFloat(float64(now.UnixMicro())/1e6, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return []byte(s)
+}
