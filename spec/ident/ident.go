@@ -20,12 +20,12 @@ package ident
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/envlock/envlock/spec/pep440"
 	"github.com/envlock/envlock/spec/pep508"
-	"github.com/envlock/envlock/spec/wheeltag"
 )
 
 // MaxFileName is the longest file name a package may have: one directory
@@ -281,22 +281,26 @@ func WheelFileName(name, version, fn string) error {
 	if len(fn) > MaxFileName {
 		return fail(kind, fn, "longer than 255 bytes")
 	}
-	f, err := wheeltag.ParseFilename(fn)
-	if err != nil {
+	// PEP 427's shape; spec/wheeltag parses the tags (it cannot be
+	// imported here: it sits above spec/repodata, which imports this).
+	stem, ok := strings.CutSuffix(fn, ".whl")
+	parts := strings.Split(stem, "-")
+	if !ok || len(parts) != 5 && len(parts) != 6 || slices.Contains(parts, "") || len(parts) == 6 && (parts[2][0] < '0' || parts[2][0] > '9') {
 		return fail(kind, fn, "PEP 427: NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl")
 	}
+	fname, fversion := parts[0], parts[1]
 	for i := 0; i < len(fn); i++ {
 		if c := fn[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' && c != '+' && c != '!' {
 			return fail(kind, fn, "PEP 427: letters, digits, \".\", \"_\", \"-\", \"+\" and \"!\" only")
 		}
 	}
-	if pep508.Normalize(f.Name) != pep508.Normalize(name) {
-		return fail(kind, fn, fmt.Sprintf("it is a wheel of %s, not of %s", f.Name, name))
+	if pep508.Normalize(fname) != pep508.Normalize(name) {
+		return fail(kind, fn, fmt.Sprintf("it is a wheel of %s, not of %s", fname, name))
 	}
-	fv, err1 := pep440.Parse(f.Version)
+	fv, err1 := pep440.Parse(fversion)
 	v, err2 := pep440.Parse(version)
 	if err1 != nil || err2 != nil || fv.Compare(v) != 0 {
-		return fail(kind, fn, fmt.Sprintf("it is version %s, not %s", f.Version, version))
+		return fail(kind, fn, fmt.Sprintf("it is version %s, not %s", fversion, version))
 	}
 	return nil
 }
