@@ -83,6 +83,7 @@ type loader struct {
 	fileOrder    map[string]int  // display name → rank, for sorting errors
 	project      map[string]bool // display names of the project's files
 	policyFile   string
+	policySrc    []byte // the policy's source, nil for none
 	defaults     []span // schema source ranges of default values
 	errs         Errors
 
@@ -164,6 +165,9 @@ func (l *loader) load() (*Manifest, error) {
 	if cueFailed && len(l.errs) == 0 {
 		// Every CUE error was filtered as noise; show them as they are.
 		l.errs = append(l.errs, &Error{Pos: Position{Filename: l.manifestFile}, Msg: cueerrors.Details(l.val.Validate(cue.Concrete(true)), nil)})
+	}
+	if len(l.errs) == 0 {
+		l.policyTargets()
 	}
 	if len(l.errs) > 0 {
 		return nil, l.done()
@@ -279,13 +283,8 @@ func (l *loader) readPolicy() (*ast.File, error) {
 		l.addCUE(err)
 		return nil, nil
 	}
-	for _, d := range f.Decls {
-		if p, ok := d.(*ast.Package); ok {
-			p.Name = ast.NewIdent("env")
-			return f, nil
-		}
-	}
-	f.Decls = append([]ast.Decl{&ast.Package{Name: ast.NewIdent("env")}}, f.Decls...)
+	l.policySrc = src
+	setPackage(f)
 	return f, nil
 }
 

@@ -478,7 +478,7 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 		listed[f.Path] = f
 	}
 	seen := map[string]bool{}
-	stored := map[string]bool{} // artifacts of platform read into the cache
+	stored := map[string]bool{}        // artifacts of platform read into the cache
 	var want map[string]cache.Artifact // artifacts of platform, by entry path
 	for {
 		if err := ctx.Err(); err != nil {
