@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -51,6 +53,12 @@ type LoadOptions struct {
 	// replace the files on disk, or add files that are not there. init and
 	// import use it to check an env.cue before writing it.
 	Overlay map[string][]byte
+
+	// Timeout and MaxMemory bound the evaluation (see LoadContext):
+	// DefaultTimeout and DefaultMaxMemory when zero, no bound when
+	// negative.
+	Timeout   time.Duration
+	MaxMemory int64
 }
 
 // Load reads the manifest in dir: env.cue and the other .cue files of
@@ -63,11 +71,15 @@ type LoadOptions struct {
 // file, line and column, the field and what was expected; file names are
 // dir joined with the file's name, so a relative dir gives relative names.
 // A directory without env.cue gives an error wrapping ErrNoManifest.
+//
+// Evaluation is bounded in time and memory; LoadContext can also be
+// abandoned.
 func Load(dir string, opts *LoadOptions) (*Manifest, error) {
-	l := &loader{dir: dir, fileOrder: map[string]int{}, project: map[string]bool{}}
-	if opts != nil {
-		l.opts = *opts
-	}
+	return LoadContext(context.Background(), dir, opts)
+}
+
+// loadHost fills in the host platform and loads.
+func (l *loader) loadHost() (*Manifest, error) {
 	if l.opts.Host == "" {
 		l.opts.Host = platform.Host()
 	}

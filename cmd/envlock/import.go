@@ -198,6 +198,11 @@ func importLock(env *Env, name, base string, data []byte) error {
 	if err := lock.Check(m, l); err != nil {
 		return fmt.Errorf("the imported lock would not match env.cue (please report this):\n%v", err)
 	}
+	// Encode first: a lock the writer refuses (outside its schema) must
+	// leave no env.cue behind either.
+	if _, err := l.Encode(); err != nil {
+		return err
+	}
 	if err := writeManifest(env, d, out, true, importFlags.policy); err != nil {
 		return err
 	}
