@@ -266,7 +266,8 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run 'envlock help <command>' for more about a command.
-Exit codes: 0 success, 1 the command failed, 2 the command line was wrong;
-commands that report a verdict document further codes in their help.
+Exit codes: 0 success, 1 the command failed, 2 the command line was wrong,
+130 and 143 stopped by SIGINT and SIGTERM; commands that report a verdict
+document further codes in their help.
 `)
 }
