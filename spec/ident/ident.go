@@ -211,12 +211,21 @@ func hex(s string, n int) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+		if !isHex[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// isHex holds the lower-case hex digits: one load a byte, no branches on
+// ranges (repodata has two digests a record).
+var isHex = func() (t [256]bool) {
+	for _, c := range "0123456789abcdef" {
+		t[c] = true
+	}
+	return t
+}()
 
 // SitePackagesPath checks CEP-17's python_site_packages_path: a relative
 // slash-separated path that stays inside the prefix ("lib/python3.13t/

@@ -54,14 +54,14 @@ func (r *Record) Check() error {
 			return fail("channel", err)
 		}
 	}
-	if r.SHA256 != "" {
-		r.SHA256 = lowerHex(r.SHA256)
+	if r.SHA256 != "" && ident.SHA256(r.SHA256) != nil {
+		r.SHA256 = strings.ToLower(r.SHA256) // the same digest
 		if err := ident.SHA256(r.SHA256); err != nil {
 			return fail("sha256", err)
 		}
 	}
-	if r.MD5 != "" {
-		r.MD5 = lowerHex(r.MD5)
+	if r.MD5 != "" && ident.MD5(r.MD5) != nil {
+		r.MD5 = strings.ToLower(r.MD5)
 		if err := ident.MD5(r.MD5); err != nil {
 			return fail("md5", err)
 		}
@@ -97,15 +97,4 @@ func (r *Record) checkIn(subdir string) error {
 		return &RecordError{Fn: r.Fn, Field: "subdir", Err: fmt.Errorf("%s, in the repodata of %s", r.Subdir, subdir)}
 	}
 	return nil
-}
-
-// lowerHex lower-cases s only when it has upper-case letters, so the
-// common case allocates nothing.
-func lowerHex(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return strings.ToLower(s)
-		}
-	}
-	return s
 }
