@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -227,7 +228,7 @@ func (c *checker) wheel(f string, w *Wheel) {
 	}
 	if w.URL == "" || !text(w.URL) {
 		c.failf(f+".url", "%q is not a URL", w.URL)
-	} else if err := ident.WheelFileName(w.Name, w.Version, w.FileName()); err != nil {
+	} else if err := ident.WheelFileName(w.Name, w.Version, urlBase(w.URL)); err != nil {
 		c.fail(f+".url", err)
 	}
 	if err := ident.SHA256(w.SHA256); err != nil {
@@ -273,13 +274,19 @@ func (c *checker) env(f string, env map[string]string) {
 	}
 }
 
-// urlBase is the last element of a URL's path, without query or fragment.
+// urlBase is the last element of a URL's path, without query or
+// fragment, percent-decoded ("torch-2.0.0%2Bcu118-….whl" is the wheel
+// torch-2.0.0+cu118-….whl); an element that does not decode is returned
+// as it is, which no file name check accepts.
 func urlBase(u string) string {
 	if j := strings.IndexAny(u, "?#"); j >= 0 {
 		u = u[:j]
 	}
 	if i := strings.LastIndexByte(u, '/'); i >= 0 {
 		u = u[i+1:]
+	}
+	if d, err := url.PathUnescape(u); err == nil {
+		return d
 	}
 	return u
 }

@@ -104,6 +104,8 @@ var checkCases = []struct {
 	{"platforms.0.pypi.0.version", `"2.5.3/../../x"`, `platforms[0].pypi[0].version: "2.5.3/../../x" is not a valid wheel version`, true},
 	{"platforms.0.pypi.0.url", `"https://x/evil-2.5.3-py3-none-any.whl"`, `platforms[0].pypi[0].url: "evil-2.5.3-py3-none-any.whl" is not a valid wheel file name (it is a wheel of evil, not of torch-geometric)`, false},
 	{"platforms.0.pypi.0.url", `"https://x/torch_geometric-2.5.3.tar.gz"`, `platforms[0].pypi[0].url: "torch_geometric-2.5.3.tar.gz" is not a valid wheel file name`, true},
+	{"platforms.0.pypi.0.url", `"https://x/torch_geometric-2.5.3-py3-none-any%2F..%2F..%2Fx.whl"`, `platforms[0].pypi[0].url: "torch_geometric-2.5.3-py3-none-any/../../x.whl" is not a valid wheel file name`, false},
+	{"platforms.0.packages.1.url", `"https://x/linux-64/numpy-1.26.4-py311h%2F..%2Fx.conda"`, `platforms[0].packages[1].url: "numpy-1.26.4-py311h/../x.conda" is not a valid file name`, false},
 	{"platforms.0.pypi.0.sha256", `""`, `platforms[0].pypi[0].sha256: "" is not a valid sha256`, true},
 	{"platforms.0.platform", `"../linux-64"`, `platforms[0].platform: "../linux-64" is not a valid subdir`, true},
 	{"platforms.1.platform", `"linux-64"`, `platforms[1].platform: linux-64 appears twice`, false},
@@ -172,6 +174,13 @@ func TestWriteRefuses(t *testing.T) {
 		if err := Write(t.TempDir()+"/env.lock", l); err == nil {
 			t.Errorf("Write accepted a lock with %s", tc.msg)
 		}
+	}
+	// A percent-encoded "+" in a URL is the file name's "+".
+	l0 := sample(0)
+	l0.Platform("linux-64").PyPI = []*Wheel{{Name: "torch", Version: "2.0.0+cu118", SHA256: strings.Repeat("c", 64),
+		URL: "https://download.pytorch.org/whl/cu118/torch-2.0.0%2Bcu118-cp311-cp311-linux_x86_64.whl"}}
+	if _, err := l0.Encode(); err != nil {
+		t.Errorf("an escaped wheel URL: %v", err)
 	}
 	// Upper-case hex is the same digest: written in lower case.
 	l := sample(0)
