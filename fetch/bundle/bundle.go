@@ -462,6 +462,9 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 	}
 	found := false
 	for _, p := range out.Manifest.Platforms {
+		if err := ident.Subdir(p); err != nil {
+			return nil, &Error{Entry: ManifestName, Msg: "platforms: " + err.Error() + "; the bundle was altered"}
+		}
 		found = found || p == platform
 	}
 	if !found {

@@ -180,7 +180,9 @@ func readInto(t *testing.T, b []byte, c *cache.Cache) (*Contents, error) {
 }
 
 // FuzzRead feeds altered bundles to Read: it never panics, and whatever
-// it reads, nothing appears beside the cache.
+// it reads, nothing appears beside the cache. Run it with
+// -fuzzminimizetime 0: minimizing a bundle-sized input takes minutes of
+// executions the fuzzer does not count.
 func FuzzRead(f *testing.F) {
 	_, _, b := demo(f)
 	f.Add(b)
