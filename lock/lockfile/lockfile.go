@@ -9,6 +9,13 @@
 // sorted by name, and a trailing newline. Write always produces that
 // form; Read rejects unknown fields and newer format versions with a
 // message saying what to do.
+//
+// A lock is outside input (it comes from pull requests, bundles, other
+// machines): Parse checks every field against the schema and every
+// identity against conda's grammar (Check, spec/ident) before anything
+// uses it, and the writer refuses what the reader would, so a null, a
+// build string that is a path or a negative size is an error naming the
+// field ("platforms[0].packages[3].build: …"), never a panic.
 package lockfile
 
 import (
