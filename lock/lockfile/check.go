@@ -9,9 +9,8 @@ import (
 	"github.com/envlock/envlock/spec/ident"
 )
 
-// MaxInt is the largest integer a lock holds (2^53-1): JSON readers that
-// parse numbers as doubles (JavaScript, jq) read larger ones wrong.
-const MaxInt = 1<<53 - 1
+// MaxInt is the largest integer a lock holds (ident.MaxInt, 2^53-1).
+const MaxInt = ident.MaxInt
 
 // A FieldError says which field of a lock is wrong, by its JSON path
 // ("platforms[0].packages[3].build"), and why.

@@ -32,6 +32,11 @@ import (
 // entry on every file system envlock installs onto.
 const MaxFileName = 255
 
+// MaxInt is the largest count, size or time an identity record holds
+// (2^53-1): JSON readers that parse numbers as doubles (JavaScript, jq)
+// read larger ones wrong, and no real package comes near it.
+const MaxInt = 1<<53 - 1
+
 // maxIdent bounds a name, version or build string on its own.
 const maxIdent = 200
 

@@ -76,13 +76,16 @@ func (r *Record) Check() error {
 	default:
 		return fail("noarch", fmt.Errorf("%q is neither \"generic\" nor \"python\"", r.Noarch))
 	}
-	switch {
-	case r.BuildNumber < 0:
-		return fail("build_number", fmt.Errorf("%d is negative", r.BuildNumber))
-	case r.Size < 0:
-		return fail("size", fmt.Errorf("%d is negative", r.Size))
-	case r.Timestamp < 0:
-		return fail("timestamp", fmt.Errorf("%d is negative", r.Timestamp))
+	for _, n := range []struct {
+		field string
+		v     int64
+	}{{"build_number", r.BuildNumber}, {"size", r.Size}, {"timestamp", r.Timestamp}} {
+		if n.v < 0 {
+			return fail(n.field, fmt.Errorf("%d is negative", n.v))
+		}
+		if n.v > ident.MaxInt {
+			return fail(n.field, fmt.Errorf("%d is larger than %d", n.v, int64(ident.MaxInt)))
+		}
 	}
 	return nil
 }

@@ -41,7 +41,9 @@ var hostile = `{
     "o-1.0-0.conda": {"name": "o", "version": "1.0", "build": "0", "subdir": "osx-64"},
     "n-1.0-0.conda": {"name": "n", "version": "1.0", "build": "0", "noarch": "weird"},
     "b-1.0-0.conda": {"name": "b", "version": "1.0", "build": "0", "build_number": -1},
-    "c-1.0-0.conda": {"name": "c", "version": "1.0", "build": "0", "size": -1}
+    "c-1.0-0.conda": {"name": "c", "version": "1.0", "build": "0", "size": -1},
+    "d-1.0-0.conda": {"name": "d", "version": "1.0", "build": "0", "size": 1e30},
+    "e-1.0-0.conda": {"name": "e", "version": "1.0", "build": "0", "build_number": 9007199254740993}
   }
 }`
 
@@ -71,6 +73,8 @@ func TestHostileRecords(t *testing.T) {
 		`record "n-1.0-0.conda": noarch: "weird" is neither "generic" nor "python"`,
 		`record "b-1.0-0.conda": build_number: -1 is negative`,
 		`record "c-1.0-0.conda": size: -1 is negative`,
+		`record "d-1.0-0.conda": size: `, // out of range: negative on amd64, saturated on arm64
+		`record "e-1.0-0.conda": build_number: 9007199254740993 is larger than 9007199254740991`,
 	}
 	if len(rd.Invalid) != len(want) {
 		t.Errorf("%d invalid records, want %d: %v", len(rd.Invalid), len(want), rd.Invalid)
