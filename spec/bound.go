@@ -13,6 +13,8 @@ import (
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/parser"
+
+	"github.com/envlock/envlock/spec/platform"
 )
 
 // Default bounds of one manifest evaluation. A real env.cue evaluates in
@@ -73,6 +75,11 @@ func LoadContext(ctx context.Context, dir string, opts *LoadOptions) (*Manifest,
 	if maxMem == 0 {
 		maxMem = DefaultMaxMemory
 	}
+	if l.opts.Host == "" {
+		l.opts.Host = platform.Host()
+	}
+	opts = &LoadOptions{}
+	*opts = l.opts // the goroutine owns l from here on
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -82,7 +89,7 @@ func LoadContext(ctx context.Context, dir string, opts *LoadOptions) (*Manifest,
 	}
 	done := make(chan result, 1)
 	go func() {
-		m, err := l.loadHost()
+		m, err := l.load()
 		done <- result{m, err}
 	}()
 	var deadline <-chan time.Time
@@ -101,10 +108,10 @@ func LoadContext(ctx context.Context, dir string, opts *LoadOptions) (*Manifest,
 		case <-ctx.Done():
 			return nil, fmt.Errorf("evaluating %s: %w", manifestName(dir), ctx.Err())
 		case <-deadline:
-			return nil, budgetError(dir, l.opts, timeout.String())
+			return nil, budgetError(dir, *opts, timeout.String())
 		case <-tick.C:
 			if maxMem > 0 && heapBytes()-base > maxMem {
-				return nil, budgetError(dir, l.opts, formatBytes(maxMem))
+				return nil, budgetError(dir, *opts, formatBytes(maxMem))
 			}
 		}
 	}

@@ -78,13 +78,6 @@ func Load(dir string, opts *LoadOptions) (*Manifest, error) {
 	return LoadContext(context.Background(), dir, opts)
 }
 
-// loadHost fills in the host platform and loads.
-func (l *loader) loadHost() (*Manifest, error) {
-	if l.opts.Host == "" {
-		l.opts.Host = platform.Host()
-	}
-	return l.load()
-}
 
 type loader struct {
 	dir  string
