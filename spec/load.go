@@ -78,7 +78,6 @@ func Load(dir string, opts *LoadOptions) (*Manifest, error) {
 	return LoadContext(context.Background(), dir, opts)
 }
 
-
 type loader struct {
 	dir  string
 	opts LoadOptions
