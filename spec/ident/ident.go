@@ -235,7 +235,7 @@ var isHex = func() (t [256]bool) {
 // SitePackagesPath checks CEP-17's python_site_packages_path: a relative
 // slash-separated path that stays inside the prefix ("lib/python3.13t/
 // site-packages"): no "..", ".", empty elements, backslashes, colons or
-// control characters, at most 1024 bytes.
+// control characters, elements of at most 255 bytes, at most 1024 bytes.
 func SitePackagesPath(s string) error {
 	const kind = "python_site_packages_path"
 	if s == "" || len(s) > 1024 || !utf8.ValidString(s) {
@@ -252,6 +252,9 @@ func SitePackagesPath(s string) error {
 	for elem := range strings.SplitSeq(s, "/") {
 		if elem == "" || elem == "." || elem == ".." {
 			return fail(kind, s, `a clean path with no "", "." or ".." elements`)
+		}
+		if len(elem) > MaxFileName {
+			return fail(kind, s, "an element longer than 255 bytes")
 		}
 	}
 	return nil
