@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/spec/version"
 	"github.com/envlock/envlock/spec/virtual"
+	"github.com/envlock/envlock/verify/elfscan"
 	"github.com/envlock/envlock/verify/host"
 )
 
@@ -23,6 +25,9 @@ type Check struct {
 	Packages []string `json:"packages,omitempty"`
 	// Fix says what to do when the check fails.
 	Fix string `json:"fix,omitempty"`
+	// BelowFloor marks a check that passes here but fails on the glibc
+	// floor the lock promises (an ELF file needing a newer GLIBC_).
+	BelowFloor bool `json:"below_floor,omitempty"`
 }
 
 // Diagnosis is the outcome of Doctor.
@@ -31,6 +36,94 @@ type Diagnosis struct {
 	OK       bool       `json:"ok"`
 	Checks   []Check    `json:"checks"`
 	Host     *host.Host `json:"host"`
+	// BelowFloor is set when everything runs here but some ELF file of
+	// the environment (DoctorPrefix) needs a newer glibc than the lock's
+	// floor.
+	BelowFloor bool `json:"below_floor,omitempty"`
+}
+
+// DoctorPrefix adds to d the ELF files of the environment at o.Prefix
+// (installed from o.Lock): one check per file and kind of problem, its
+// needs against this host and against the lock's glibc floor, naming the
+// package or wheel that owns it. Files are compared by size and mtime
+// only (verify's --quick); drift is verify's business, not doctor's.
+func DoctorPrefix(ctx context.Context, d *Diagnosis, o Options) error {
+	o.Quick, o.Host = true, d.Host
+	if o.Platform == "" {
+		o.Platform = d.Platform
+	}
+	r, err := Prefix(ctx, o)
+	if err != nil {
+		return err
+	}
+	if r.ELF == nil {
+		return nil
+	}
+	floor := r.lockFloor()
+	type key struct{ file, kind, lib string }
+	at := map[key]int{}
+	var checks []Check
+	for _, p := range r.ELF.Problems {
+		k := key{p.File, p.Kind, p.Library}
+		switch p.Kind {
+		case elfscan.KindMissingLibrary:
+			k.lib = p.Need
+		case elfscan.KindGlibc, elfscan.KindFloor:
+			k.lib = "" // libc.so.6, libm.so.6…: all glibc
+		}
+		if i, ok := at[k]; ok {
+			if !strings.Contains(", "+checks[i].Need+", ", ", "+p.Need+", ") {
+				checks[i].Need += ", " + p.Need
+			}
+			continue
+		}
+		c := Check{Name: "elf " + p.File, Need: p.Need, Have: p.Have}
+		if p.Package != "" {
+			c.Packages = []string{p.Package}
+		}
+		switch p.Kind {
+		case elfscan.KindFloor:
+			c.OK, c.BelowFloor = true, true
+			c.Have = describeLibc(d.Host) + "; the lock's floor is glibc " + floor
+			c.Fix = fmt.Sprintf("runs here, but not on glibc %s nodes: raise system: glibc in env.cue to at least the version needed and re-lock, or lock another build or version of %s", floor, orPackage(p.Package))
+		case elfscan.KindGlibc:
+			c.Fix = fmt.Sprintf("run on a node with a newer glibc, or lock another build or version of %s", orPackage(p.Package))
+		case elfscan.KindSymbolVersion:
+			c.Need = p.Need + " from " + p.Library
+			c.Fix = fmt.Sprintf("%s needs a newer %s than the environment or the host provides: lock a newer package providing it", p.File, p.Library)
+		default:
+			c.Fix = fmt.Sprintf("%s is found nowhere: lock the package that provides it, or install the host library", p.Need)
+		}
+		at[k] = len(checks)
+		checks = append(checks, c)
+	}
+	for _, c := range checks {
+		d.Checks = append(d.Checks, c)
+		if !c.OK {
+			d.OK = false
+		}
+		if c.BelowFloor {
+			d.BelowFloor = true
+		}
+	}
+	if len(checks) == 0 {
+		d.Checks = append(d.Checks, Check{Name: "elf", OK: true, Need: fmt.Sprintf("what its %d ELF files need", r.ELF.ELF), Have: "all of it, here and on the lock's floor glibc " + orDash(floor)})
+	}
+	return nil
+}
+
+func orPackage(p string) string {
+	if p == "" {
+		return "the package that owns it"
+	}
+	return p
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // Doctor decides whether the lock's platform plat (the host's when "")

@@ -48,6 +48,9 @@ type Options struct {
 	// unsigned lock) is checked against them.
 	Trusted   [][]byte
 	Signature []byte
+	// Trust, when set, says who may sign instead of Trusted: keys and
+	// keyless identities (lock/sign.Policy).
+	Trust *sign.Policy
 	// Workers bounds parallel hashing; 0 means GOMAXPROCS.
 	Workers int
 }
@@ -103,7 +106,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		if pl == nil {
 			return nil, fmt.Errorf("the lock has no platform %s (it has %s)", plat, lockPlatforms(o.Lock))
 		}
-		r.Lock = &LockInfo{Path: o.LockPath, SHA256: lockfile.Hash(o.LockData), Name: o.Lock.Name, Platform: plat}
+		r.Lock = &LockInfo{Path: o.LockPath, SHA256: lockfile.Hash(o.LockData), Name: o.Lock.Name, Platform: plat, GlibcFloor: GlibcFloor(pl)}
 		if marker != nil {
 			r.Lock.InstalledSHA256 = marker.LockHash
 			if marker.LockHash != "" && marker.LockHash != r.Lock.SHA256 {
@@ -244,7 +247,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 
 	if o.Host != nil {
 		res, err := elfscan.Scan(ctx, elfscan.Options{
-			Prefix: prefix, Files: regular, Libc: o.Host.Libc, Glibc: o.Host.Glibc, LibDirs: o.Host.LibDirs,
+			Prefix: prefix, Files: regular, Libc: o.Host.Libc, Glibc: o.Host.Glibc, LibDirs: o.Host.LibDirs, Floor: r.lockFloor(),
 			Owner: func(p string) string {
 				if w := own[p]; w != nil {
 					return w.owner
@@ -255,10 +258,10 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.ELF = &ELFReport{Result: res, HostGlibc: o.Host.Glibc, HostLibc: o.Host.Libc}
+		r.ELF = &ELFReport{Result: res, HostGlibc: o.Host.Glibc, HostLibc: o.Host.Libc, Floor: r.lockFloor()}
 	}
 
-	if o.Trusted != nil {
+	if o.Trusted != nil || !o.Trust.IsEmpty() {
 		r.Signature = checkSignature(o)
 	}
 	r.setStatus()
@@ -479,10 +482,15 @@ func kindOf(fi fs.FileInfo) string {
 
 func checkSignature(o Options) *Signature {
 	s := &Signature{}
-	for _, k := range o.Trusted {
+	p := o.Trust
+	if p == nil {
+		p = &sign.Policy{Keys: o.Trusted}
+	}
+	for _, k := range p.Keys {
 		s.Keys = append(s.Keys, sign.Fingerprint(k))
 	}
-	err := sign.VerifyTrusted(o.Trusted, o.Signature, o.LockData)
+	signer, err := p.Verify(o.Signature, o.LockData)
+	s.Signer = signer
 	switch {
 	case err == nil:
 		s.Status = "verified"

@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/sign"
+	"github.com/envlock/envlock/spec/virtual"
 	"github.com/envlock/envlock/verify/elfscan"
 	"github.com/envlock/envlock/verify/host"
 )
@@ -14,12 +17,17 @@ const (
 	StatusSignature = "signature"         // the lock's signature failed
 	StatusDrift     = "drift"             // the prefix is not what was locked
 	StatusHost      = "host-incompatible" // the prefix is as locked, but will not run here
-	StatusClean     = "clean"
+	// StatusFloor: the prefix is as locked and runs here, but some ELF
+	// file needs a newer glibc than the floor the lock promises (its
+	// system: glibc), so it will not run on the oldest nodes.
+	StatusFloor = "floor-incompatible"
+	StatusClean = "clean"
 )
 
 // ExitCode maps a status to the exit code "envlock verify" documents:
-// 0 clean, 1 drift, 2 host incompatible, 3 signature problem (4 is a
-// usage or input error, decided before any report exists).
+// 0 clean, 1 drift, 2 host incompatible, 3 signature problem, 5 below
+// the lock's glibc floor (4 is a usage or input error, decided before any
+// report exists).
 func ExitCode(status string) int {
 	switch status {
 	case StatusClean:
@@ -30,6 +38,8 @@ func ExitCode(status string) int {
 		return 2
 	case StatusSignature:
 		return 3
+	case StatusFloor:
+		return 5
 	}
 	return 4
 }
@@ -64,6 +74,21 @@ type LockInfo struct {
 	// InstalledSHA256 is the hash conda-meta/envlock.json recorded at
 	// install time ("" when the prefix has no marker).
 	InstalledSHA256 string `json:"installed_sha256,omitempty"`
+	// GlibcFloor is the glibc the lock promises to run on (see
+	// GlibcFloor); "" when it promises none.
+	GlibcFloor string `json:"glibc_floor,omitempty"`
+}
+
+// GlibcFloor is the oldest glibc a locked platform promises to run on:
+// the __glibc virtual package its solve assumed (env.cue's system:
+// glibc), else the newest __glibc its packages depend on.
+func GlibcFloor(pl *lockfile.Platform) string {
+	for _, v := range pl.Virtual {
+		if v.Name == virtual.Glibc && v.Version != "" {
+			return v.Version
+		}
+	}
+	return pl.GlibcFloor
 }
 
 // Package identifies a conda package.
@@ -142,6 +167,21 @@ type ELFReport struct {
 	*elfscan.Result
 	HostGlibc string `json:"host_glibc,omitempty"`
 	HostLibc  string `json:"host_libc,omitempty"`
+	// Floor is the lock's glibc floor the files were compared with.
+	Floor string `json:"glibc_floor,omitempty"`
+}
+
+// hostProblems counts the problems that stop a file loading here (all
+// but the floor's).
+func (e *ELFReport) hostProblems() (host, floor int) {
+	for _, p := range e.Problems {
+		if p.Kind == elfscan.KindFloor {
+			floor++
+		} else {
+			host++
+		}
+	}
+	return host, floor
 }
 
 // Signature is the outcome of checking the lock's signature.
@@ -151,6 +191,8 @@ type Signature struct {
 	Message string `json:"message,omitempty"`
 	// Keys are the fingerprints of the trusted keys tried.
 	Keys []string `json:"keys,omitempty"`
+	// Signer says who signed the lock, when the signature verified.
+	Signer *sign.Signer `json:"signer,omitempty"`
 }
 
 // drifted reports whether anything about the prefix differs from what
@@ -168,7 +210,11 @@ func (r *Report) setStatus() {
 	case r.drifted():
 		r.Status = StatusDrift
 	case r.ELF != nil && len(r.ELF.Problems) > 0:
-		r.Status = StatusHost
+		if host, _ := r.ELF.hostProblems(); host > 0 {
+			r.Status = StatusHost
+		} else {
+			r.Status = StatusFloor
+		}
 	default:
 		r.Status = StatusClean
 	}
@@ -192,4 +238,12 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// lockFloor is the lock's glibc floor, "" without a lock.
+func (r *Report) lockFloor() string {
+	if r.Lock == nil {
+		return ""
+	}
+	return r.Lock.GlibcFloor
 }

@@ -31,7 +31,8 @@ var installFlags struct {
 	link     string
 	force    bool
 	offline  bool
-	keys     stringList
+	trust    trustFlags
+	policy   string
 	scripts  bool
 	compile  bool
 	bundle   string
@@ -65,8 +66,16 @@ the home quota; a group-writable or setgid cache is shared with the group
 --link chooses how files get from the cache into PATH: hard links when
 they share a file system (default, falling back to copies), reflinks
 (copy-on-write clones, on one XFS or btrfs file system; otherwise copies,
-with a note), or copies. --key (or $ENVLOCK_TRUSTED_KEYS) requires a valid env.lock.sig by
-one of the keys. PATH must not exist, be empty, or be an envlock
+with a note), or copies.
+
+Who may sign the lock: --key PUB (or $ENVLOCK_TRUSTED_KEYS), keyless
+signers given by --certificate-identity[-regexp] and
+--certificate-oidc-issuer[-regexp] (checked offline against
+--trusted-root), and the trust section of the site policy (--policy FILE
+or $ENVLOCK_POLICY); when none of these names anyone, the trust section
+of the env.cue beside the lock. When any is given, the lock must carry a valid
+signature by one of them (env.lock.sigstore.json or env.lock.sig, see
+'envlock verify-lock'), checked before anything is fetched. PATH must not exist, be empty, or be an envlock
 environment; --force replaces anything else. Installing a lock the
 environment already holds does nothing, unless --force: then everything
 is installed again, and each cached package is checked against its
@@ -98,7 +107,8 @@ Example:
 		fs.StringVar(&installFlags.link, "link", "", "hardlink, reflink or copy (default: hardlink, else copy)")
 		fs.BoolVar(&installFlags.force, "force", false, "replace a PATH that is not an envlock environment; reinstall an up-to-date one, re-checking the cache")
 		fs.BoolVar(&installFlags.offline, "offline", false, "use only the package cache")
-		listVar(fs, &installFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
+		installFlags.trust.set(fs)
+		fs.StringVar(&installFlags.policy, "policy", "", "site policy `FILE` whose trust section says who may sign the lock (default $ENVLOCK_POLICY)")
 		fs.BoolVar(&installFlags.scripts, "allow-scripts", false, "run packages' post-link scripts")
 		fs.BoolVar(&installFlags.noHostCheck, "no-host-check", false, "install even if this host cannot run the lock (for other nodes)")
 		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile noarch python packages with the environment's python")
@@ -127,7 +137,11 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 			return usagef("%v", err)
 		}
 	}
-	keys, err := trustedKeys(env, installFlags.keys)
+	projectDir := ""
+	if installFlags.bundle == "" {
+		projectDir = filepath.Dir(abs(env, installFlags.lock))
+	}
+	trust, err := trustPolicy(env, &installFlags.trust, sitePolicyPath(env, installFlags.policy), projectDir)
 	if err != nil {
 		return err
 	}
@@ -136,12 +150,14 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	checkSig := func(where string, sig, data []byte) error {
-		if len(keys) == 0 {
+		if trust.IsEmpty() {
 			return nil
 		}
-		if err := sign.VerifyTrusted(keys, sig, data); err != nil {
+		signer, err := trust.Verify(sig, data)
+		if err != nil {
 			return &exitError{code: exitSignature, msg: fmt.Sprintf("%s: %v; nothing was installed", where, err)}
 		}
+		fmt.Fprintf(env.Stderr, "signature OK, signed by %s\n", signer)
 		return nil
 	}
 	var (
@@ -186,7 +202,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	sigStatus := "not checked"
-	if len(keys) > 0 {
+	if !trust.IsEmpty() {
 		sigStatus = "verified"
 	}
 	pl := l.Platform(string(p))
@@ -246,7 +262,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		return installLockKernel(env, prefix, l)
 	}
 	if res.UpToDate {
-		fmt.Fprintf(env.Stderr, "%s is up to date with %s (%d packages)\n", prefix, filepath.Base(lockPath), res.Packages)
+		fmt.Fprintf(env.Stderr, "%s is up to date with %s (%s)\n", prefix, filepath.Base(lockPath), packageCount(res.Packages, len(pl.PyPI)))
 		return writeKernel()
 	}
 	rep.Finish()
@@ -262,7 +278,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if res.Messages != "" {
 		fmt.Fprint(env.Stderr, res.Messages)
 	}
-	fmt.Fprintf(env.Stderr, "installed %d packages (%d files) into %s\n", res.Packages, res.Files, prefix)
+	fmt.Fprintf(env.Stderr, "installed %s (%s files) into %s\n", packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
 	return writeKernel()
 }
 
@@ -317,4 +333,34 @@ Example:
 		fmt.Fprintf(env.Stderr, "removed %s\n", prefix)
 		return nil
 	},
+}
+
+// packageCount says how many conda packages and wheels: "4 packages",
+// "1 conda package and 32 wheels".
+func packageCount(pkgs, wheels int) string {
+	if wheels == 0 {
+		return count(pkgs, "package")
+	}
+	return count(pkgs, "conda package") + " and " + count(wheels, "wheel")
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return thousands(n) + " " + what + "s"
+}
+
+// thousands formats n with a comma between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }

@@ -29,11 +29,12 @@ var lockFlags struct {
 	dryRun    bool
 	sign      string
 	offline   bool
+	scan      bool
 }
 
 var cmdLock = &Command{
 	Name:  "lock",
-	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--dry-run] [--sign KEY] [--policy FILE] [--offline]",
+	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--scan] [--dry-run] [--sign KEY] [--policy FILE] [--offline]",
 	Short: "resolve env.cue into env.lock",
 	Long: `
 Lock loads env.cue (with the site policy from --policy or $ENVLOCK_POLICY),
@@ -51,11 +52,21 @@ complete for every platform, 1 with the reasons otherwise (CI runs this).
 --dry-run resolves and prints what would change, without writing.
 --sign KEY signs the new lock (env.lock.sig), as 'envlock sign' does.
 
+--scan then fetches every locked package and wheel of the Linux platforms
+into the package cache and reads their ELF files' GLIBC_x.y needs straight
+from the archives, before anything is installed: a file needing a newer
+glibc than the floor the lock promises (system: glibc in env.cue) is
+printed, one line per file with its package or wheel, and the exit code
+is 5. With --check, the existing lock is scanned (CI: 'lock --check
+--scan' refuses a lock whose wheels will not run on the oldest nodes);
+with --dry-run, the lock that would be written.
+
 Example:
 
 	envlock lock
 	envlock lock --update numpy
 	envlock lock --check
+	envlock lock --check --scan
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&lockFlags.dir, "C", ".", "project directory")
@@ -67,6 +78,7 @@ Example:
 		fs.BoolVar(&lockFlags.dryRun, "dry-run", false, "print what would change; write nothing")
 		fs.StringVar(&lockFlags.sign, "sign", "", "sign the lock with this private key")
 		fs.BoolVar(&lockFlags.offline, "offline", false, "use only cached repodata")
+		fs.BoolVar(&lockFlags.scan, "scan", false, "fetch the locked artifacts and check their ELF files against the glibc floor (exit 5 when one needs more)")
 	},
 	Run: runLock,
 }
@@ -96,6 +108,9 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 			return &exitError{code: exitFail, msg: fmt.Sprintf("%v\nRun 'envlock lock' to update it.", err)}
 		}
 		fmt.Fprintf(env.Stdout, "%s is up to date (%d platforms)\n", lockfile.FileName, len(prev.Platforms))
+		if lockFlags.scan {
+			return scanLock(ctx, env, prev, lockPath, lockFlags.offline)
+		}
 		return nil
 	}
 	var platforms []platform.Platform
@@ -133,7 +148,10 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		return explainLockError(env, err)
 	}
 	if lockFlags.dryRun {
-		return lock.WriteDiff(env.Stdout, lock.Diff(prev, l))
+		if err := lock.WriteDiff(env.Stdout, lock.Diff(prev, l)); err != nil || !lockFlags.scan {
+			return err
+		}
+		return scanLock(ctx, env, l, lockPath, lockFlags.offline)
 	}
 	if err := lockfile.Write(lockPath, l); err != nil {
 		return err
@@ -141,7 +159,12 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 	changes := lock.Diff(prev, l)
 	fmt.Fprintf(env.Stderr, "wrote %s: %d platforms, %d changes\n", lockfile.FileName, len(l.Platforms), len(changes))
 	if lockFlags.sign != "" {
-		return signLock(env, abs(env, lockFlags.sign), lockPath)
+		if err := signLock(env, abs(env, lockFlags.sign), lockPath); err != nil {
+			return err
+		}
+	}
+	if lockFlags.scan {
+		return scanLock(ctx, env, l, lockPath, lockFlags.offline)
 	}
 	return nil
 }

@@ -52,6 +52,7 @@ var commands = []*Command{
 	cmdKeygen,
 	cmdSign,
 	cmdVerifyLock,
+	cmdTrustedRoot,
 	cmdHost,
 	cmdDoctor,
 	cmdVerify,

@@ -42,12 +42,13 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Condition: toolCondition,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withRealpython(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"serve":     serveCmd,
 			"mkchannel": mkchannelCmd,
 			"mkwheels":  mkwheelsCmd,
 			"vetjson":   vetjsonCmd,
-		},
+			"sigstore":  sigstoreCmd,
+		}),
 	})
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/envlock/envlock/internal/atomicfile"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
+	"github.com/envlock/envlock/spec"
+	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
 // exitSignature is the exit status for a missing or bad signature, shared
@@ -78,27 +80,40 @@ Example:
 	},
 }
 
-var signFlags struct{ key string }
+var signFlags struct {
+	key    string
+	bundle bool
+}
 
 var cmdSign = &Command{
 	Name:  "sign",
-	Usage: "sign [--key KEY] [LOCK]",
+	Usage: "sign [--key KEY] [--bundle] [LOCK]",
 	Short: "sign a lock file",
 	Long: `
-Sign writes LOCK.sig (default env.lock.sig), a base64 ECDSA signature over
-the exact bytes of LOCK made with the private key KEY (default
-$ENVLOCK_KEY, else envlock.key). It verifies with 'envlock verify-lock' and
-with 'cosign verify-blob --key KEY.pub --signature LOCK.sig LOCK'.
+Sign signs the exact bytes of LOCK (default env.lock) with the private key
+KEY (default $ENVLOCK_KEY, else envlock.key). It writes LOCK.sig, cosign's
+base64 signature, or with --bundle LOCK.sigstore.json, a Sigstore bundle
+(v0.3, what cosign v3 writes by default); the other file, if any, is
+removed so that the two cannot disagree. Both verify with
+'envlock verify-lock' and with cosign, offline:
+
+	cosign verify-blob --key KEY.pub --signature LOCK.sig --insecure-ignore-tlog=true LOCK
+	cosign verify-blob --key KEY.pub --bundle LOCK.sigstore.json --insecure-ignore-tlog=true LOCK
+
+Keyless signatures (a CI job's identity through Fulcio and Rekor) are
+made with cosign itself: 'cosign sign-blob --bundle LOCK.sigstore.json
+LOCK' (see the README's CI recipe).
 
 The key's password comes from $ENVLOCK_PASSWORD (or $COSIGN_PASSWORD),
 else the terminal.
 
 Example:
 
-	envlock sign --key lab.key env.lock
+	envlock sign --key lab.key --bundle env.lock
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&signFlags.key, "key", "", "private key (default $ENVLOCK_KEY or envlock.key)")
+		fs.BoolVar(&signFlags.bundle, "bundle", false, "write a Sigstore bundle LOCK.sigstore.json instead of LOCK.sig")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		lockPath, err := lockArg(env, args)
@@ -112,12 +127,20 @@ Example:
 		if key == "" {
 			key = "envlock.key"
 		}
-		return signLock(env, abs(env, key), lockPath)
+		return signLockAs(env, abs(env, key), lockPath, signFlags.bundle)
 	},
 }
 
-// signLock signs the lock at lockPath with the key at keyPath.
+// signLock signs the lock at lockPath with the key at keyPath, in the
+// format already beside it ('lock --sign' re-signs a bundle as a bundle).
 func signLock(env *Env, keyPath, lockPath string) error {
+	_, err := os.Stat(lockPath + sign.BundleFileSuffix)
+	return signLockAs(env, keyPath, lockPath, err == nil)
+}
+
+// signLockAs signs the lock at lockPath with the key at keyPath, as a
+// bundle or a legacy signature.
+func signLockAs(env *Env, keyPath, lockPath string, asBundle bool) error {
 	priv, err := os.ReadFile(keyPath)
 	if err != nil {
 		return withHint(err, "make a key pair with 'envlock keygen', or pass --key")
@@ -133,74 +156,314 @@ func signLock(env *Env, keyPath, lockPath string) error {
 	if err != nil {
 		return err
 	}
-	sig, err := sign.Sign(priv, pw, data)
+	out, other := lockPath+sign.SigFileSuffix, lockPath+sign.BundleFileSuffix
+	var sig []byte
+	if asBundle {
+		out, other = other, out
+		sig, err = sign.SignBundle(priv, pw, data)
+	} else {
+		sig, err = sign.Sign(priv, pw, data)
+	}
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(lockPath+sign.SigFileSuffix, append(sig, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(out, append(sig, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "signed %s → %s\n", filepath.Base(lockPath), filepath.Base(lockPath)+sign.SigFileSuffix)
+	if err := os.Remove(other); err == nil {
+		fmt.Fprintf(env.Stderr, "removed the old %s\n", filepath.Base(other))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "signed %s → %s\n", filepath.Base(lockPath), filepath.Base(out))
 	return nil
 }
 
+// trustFlags are the flags that say who may sign a lock, shared by
+// verify-lock, install and verify.
+type trustFlags struct {
+	keys           stringList
+	identity       string
+	identityRegexp string
+	issuer         string
+	issuerRegexp   string
+	trustedRoot    string
+}
+
+func (t *trustFlags) set(fs *flag.FlagSet) {
+	listVar(fs, &t.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
+	fs.StringVar(&t.identity, "certificate-identity", "", "trusted keyless signer: the certificate's subject (an email or a CI workflow URI)")
+	fs.StringVar(&t.identityRegexp, "certificate-identity-regexp", "", "trusted keyless signer: a regular expression for the subject")
+	fs.StringVar(&t.issuer, "certificate-oidc-issuer", "", "the OIDC issuer of the trusted keyless signer, e.g. https://token.actions.githubusercontent.com")
+	fs.StringVar(&t.issuerRegexp, "certificate-oidc-issuer-regexp", "", "a regular expression for the OIDC issuer")
+	fs.StringVar(&t.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json for keyless signatures (default $ENVLOCK_TRUSTED_ROOT, the cached one, else the public-good root built in)")
+}
+
+// trustPolicy builds who may sign from the flags, else $ENVLOCK_TRUSTED_KEYS,
+// and the trust section of sitePolicy (a CUE file; "" for none). When
+// none of them names anyone, the trust section of the env.cue in
+// projectDir ("" for none) applies: the project's own word on who signs
+// its locks.
+func trustPolicy(env *Env, t *trustFlags, sitePolicy string, projectDir ...string) (*sign.Policy, error) {
+	keys, err := trustedKeys(env, t.keys)
+	if err != nil {
+		return nil, err
+	}
+	p := &sign.Policy{Keys: keys}
+	if t.identity != "" || t.identityRegexp != "" || t.issuer != "" || t.issuerRegexp != "" {
+		id := sign.Identity{Subject: t.identity, SubjectRegexp: t.identityRegexp, Issuer: t.issuer, IssuerRegexp: t.issuerRegexp}
+		if err := id.Check(); err != nil {
+			return nil, usagef("%v", err)
+		}
+		p.Identities = append(p.Identities, id)
+	}
+	rootPath := t.trustedRoot
+	if sitePolicy != "" {
+		tr, err := spec.ReadTrust(sitePolicy)
+		if err != nil {
+			return nil, err
+		}
+		if tr != nil {
+			p.Keys = append(p.Keys, tr.Keys...)
+			for _, id := range tr.Identities {
+				p.Identities = append(p.Identities, sign.Identity(id))
+			}
+			if rootPath == "" {
+				rootPath = tr.TrustedRoot
+			}
+		}
+	}
+	if p.IsEmpty() && len(projectDir) > 0 && projectDir[0] != "" {
+		manifest := filepath.Join(projectDir[0], spec.ManifestFile)
+		if _, err := os.Stat(manifest); err == nil {
+			tr, err := spec.ReadTrust(manifest)
+			if err != nil {
+				return nil, err
+			}
+			if tr != nil {
+				p.Keys = tr.Keys
+				for _, id := range tr.Identities {
+					p.Identities = append(p.Identities, sign.Identity(id))
+				}
+				if rootPath == "" {
+					rootPath = tr.TrustedRoot
+				}
+			}
+		}
+	}
+	if len(p.Identities) > 0 {
+		if p.TrustedRoot, err = loadTrustedRoot(env, rootPath); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// loadTrustedRoot reads the Sigstore trusted root: path, else
+// $ENVLOCK_TRUSTED_ROOT, else the one 'envlock trusted-root' cached,
+// else the public-good root built into envlock.
+func loadTrustedRoot(env *Env, path string) (root.TrustedMaterial, error) {
+	if path == "" {
+		path = env.Getenv("ENVLOCK_TRUSTED_ROOT")
+	}
+	if path == "" {
+		cached := filepath.Join(sigstoreCacheDir(env), sign.TrustedRootFile)
+		if _, err := os.Stat(cached); err == nil {
+			path = cached
+		}
+	}
+	if path == "" {
+		return sign.PublicGood()
+	}
+	tr, err := sign.LoadTrustedRoot(abs(env, path))
+	if err != nil {
+		return nil, withHint(err, "pass a trusted_root.json with --trusted-root (for the public-good instance, 'envlock trusted-root' fetches it)")
+	}
+	return tr, nil
+}
+
+// sigstoreCacheDir is where the trusted root and its TUF metadata are
+// cached: $XDG_CACHE_HOME/envlock/sigstore.
+func sigstoreCacheDir(env *Env) string {
+	dir := env.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		if home := env.Getenv("HOME"); home != "" {
+			dir = filepath.Join(home, ".cache")
+		} else {
+			dir, _ = os.UserCacheDir()
+		}
+	}
+	return filepath.Join(dir, "envlock", "sigstore")
+}
+
 var verifyLockFlags struct {
-	keys stringList
-	sig  string
+	trust  trustFlags
+	sig    string
+	policy string
+	json   bool
 }
 
 var cmdVerifyLock = &Command{
 	Name:  "verify-lock",
-	Usage: "verify-lock [--key PUB]… [--signature SIG] [LOCK]",
-	Short: "check a lock's signature",
+	Usage: "verify-lock [--key PUB]… [--certificate-identity ID --certificate-oidc-issuer URL] [--trusted-root FILE] [--policy FILE] [--signature SIG] [--json] [LOCK]",
+	Short: "check a lock's signature and say who signed it",
 	Long: `
 Verify-lock checks that LOCK (default env.lock) carries a valid signature
-(LOCK.sig, or --signature) by one of the public keys given with --key, or
-else listed in $ENVLOCK_TRUSTED_KEYS (paths separated by ':').
+by someone trusted, and says who signed it. The signature is
+--signature FILE, else LOCK.sigstore.json, else LOCK.sig; it is cosign's
+base64 signature or a Sigstore bundle (v0.1 to v0.3: what
+'cosign sign-blob --bundle' writes), signed with a key or keyless.
 
-Exit status: 0 when the signature is good, 3 when it is missing or does
-not match (the lock changed after signing, or another key signed it),
-1 for other errors.
+Who is trusted:
+  --key PUB (repeatable; else $ENVLOCK_TRUSTED_KEYS, paths separated by
+  ':') trusts public keys. --certificate-identity (or
+  --certificate-identity-regexp) with --certificate-oidc-issuer (or
+  --certificate-oidc-issuer-regexp), named as in cosign, trusts a keyless
+  signer, such as a GitHub Actions workflow on a branch. The site policy
+  (--policy FILE or $ENVLOCK_POLICY) adds its trust section. When none of
+  these names anyone, the trust section of the env.cue beside LOCK does.
 
-Example:
+Keyless bundles are checked offline: the certificate against the trusted
+root's certificate authorities at the time the transparency log (its
+inclusion proof and signed entry timestamp, carried in the bundle) or a
+timestamp authority vouches for, then the identity. The trusted root is
+--trusted-root FILE, else $ENVLOCK_TRUSTED_ROOT, else the one
+'envlock trusted-root' fetched, else Sigstore's public-good root built
+into envlock.
+
+Exit status: 0 when the signature is good, 3 when it is missing, does not
+match (the lock changed after signing, or another key signed it) or is
+not by a trusted signer, 1 for other errors.
+
+Examples:
 
 	envlock verify-lock --key lab.pub env.lock
+	envlock verify-lock --certificate-oidc-issuer https://token.actions.githubusercontent.com \
+	    --certificate-identity-regexp '^https://github\.com/our-lab/project/\.github/workflows/lock\.yml@refs/heads/main$'
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		listVar(fs, &verifyLockFlags.keys, "key", "trusted public key (repeatable)")
-		fs.StringVar(&verifyLockFlags.sig, "signature", "", "signature file (default LOCK.sig)")
+		verifyLockFlags.trust.set(fs)
+		fs.StringVar(&verifyLockFlags.sig, "signature", "", "signature or bundle file (default LOCK.sigstore.json, else LOCK.sig)")
+		fs.StringVar(&verifyLockFlags.policy, "policy", "", "site policy `FILE` whose trust section says who may sign (default $ENVLOCK_POLICY)")
+		fs.BoolVar(&verifyLockFlags.json, "json", false, "print the result as JSON")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		lockPath, err := lockArg(env, args)
 		if err != nil {
 			return err
 		}
-		keys, err := trustedKeys(env, verifyLockFlags.keys)
+		policy, err := trustPolicy(env, &verifyLockFlags.trust, sitePolicyPath(env, verifyLockFlags.policy), filepath.Dir(lockPath))
 		if err != nil {
 			return err
 		}
-		if len(keys) == 0 {
-			return usagef("no public key: pass --key PUB or set $ENVLOCK_TRUSTED_KEYS")
+		if policy.IsEmpty() {
+			return usagef("nobody is trusted: pass --key PUB or --certificate-identity and --certificate-oidc-issuer, set $ENVLOCK_TRUSTED_KEYS, or give a site policy with a trust section")
 		}
 		data, err := os.ReadFile(lockPath)
 		if err != nil {
 			return err
 		}
-		sigPath := verifyLockFlags.sig
-		if sigPath == "" {
-			sigPath = lockPath + sign.SigFileSuffix
-		}
-		sig, err := os.ReadFile(abs(env, sigPath))
-		if errors.Is(err, os.ErrNotExist) {
-			sig, err = nil, nil
+		var sig []byte
+		if verifyLockFlags.sig != "" {
+			sig, err = os.ReadFile(abs(env, verifyLockFlags.sig))
+			if errors.Is(err, os.ErrNotExist) {
+				sig, err = nil, nil
+			}
+		} else {
+			sig, err = sign.ReadSignature(lockPath)
 		}
 		if err != nil {
 			return err
 		}
-		if err := sign.VerifyTrusted(keys, sig, data); err != nil {
+		signer, err := policy.Verify(sig, data)
+		if err != nil {
+			if verifyLockFlags.json {
+				writeJSON(env.Stdout, map[string]any{"lock": filepath.Base(lockPath), "status": "invalid", "message": err.Error()})
+			}
 			return &exitError{code: exitSignature, msg: fmt.Sprintf("%s: %v", lockPath, err)}
 		}
-		fmt.Fprintf(env.Stdout, "%s: signature OK (%s)\n", filepath.Base(lockPath), lockfile.Hash(data)[:16])
+		if verifyLockFlags.json {
+			return writeJSON(env.Stdout, map[string]any{"lock": filepath.Base(lockPath), "status": "verified", "sha256": lockfile.Hash(data), "signer": signer})
+		}
+		fmt.Fprintf(env.Stdout, "%s: signature OK (%s), signed by %s\n", filepath.Base(lockPath), lockfile.Hash(data)[:16], signer)
+		return nil
+	},
+}
+
+// sitePolicyPath is --policy, else $ENVLOCK_POLICY, made absolute.
+func sitePolicyPath(env *Env, flagValue string) string {
+	p := flagValue
+	if p == "" {
+		p = env.Getenv(spec.PolicyEnv)
+	}
+	if p == "" {
+		return ""
+	}
+	return userPath(env, p)
+}
+
+var trustedRootFlags struct {
+	out     string
+	builtin bool
+}
+
+var cmdTrustedRoot = &Command{
+	Name:  "trusted-root",
+	Usage: "trusted-root [--out FILE] [--builtin]",
+	Short: "fetch Sigstore's current public-good trusted root",
+	Long: `
+Trusted-root fetches the Sigstore public-good instance's current trusted
+root (its Fulcio certificate authorities, Rekor logs and timestamp
+authorities) through Sigstore's TUF repository, checked against the TUF
+root built into envlock, and writes it to FILE (default
+$XDG_CACHE_HOME/envlock/sigstore/trusted_root.json, where verify-lock and
+install look when --trusted-root is not given). It needs the network;
+copy the file to clusters without it and pass --trusted-root, or set
+$ENVLOCK_TRUSTED_ROOT.
+
+--builtin writes the snapshot built into envlock instead, with no
+network (what verification uses when no other root is given).
+
+Example:
+
+	envlock trusted-root --out /apps/envlock/trusted_root.json
+`,
+	SetFlags: func(fs *flag.FlagSet) {
+		fs.StringVar(&trustedRootFlags.out, "out", "", "where to write trusted_root.json")
+		fs.BoolVar(&trustedRootFlags.builtin, "builtin", false, "write the root built into envlock (no network)")
+	},
+	Run: func(ctx context.Context, env *Env, args []string) error {
+		if len(args) != 0 {
+			return usagef("unexpected arguments %q", args)
+		}
+		dir := sigstoreCacheDir(env)
+		out := filepath.Join(dir, sign.TrustedRootFile)
+		if trustedRootFlags.out != "" {
+			out = abs(env, trustedRootFlags.out)
+		}
+		var data []byte
+		if trustedRootFlags.builtin {
+			data = sign.PublicGoodJSON()
+		} else {
+			if err := os.MkdirAll(filepath.Join(dir, "tuf"), 0o755); err != nil {
+				return err
+			}
+			var err error
+			if data, err = sign.FetchPublicGood(ctx, filepath.Join(dir, "tuf")); err != nil {
+				return withHint(err, "this needs the network; on an offline cluster pass --trusted-root FILE with a root fetched elsewhere, or use --builtin")
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(out, data, 0o644); err != nil {
+			return err
+		}
+		what := "the public-good trusted root"
+		if trustedRootFlags.builtin {
+			what = "the public-good trusted root built into envlock"
+		}
+		fmt.Fprintf(env.Stderr, "wrote %s to %s\n", what, out)
 		return nil
 	},
 }

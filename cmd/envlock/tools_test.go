@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -54,5 +53,5 @@ func toolCondition(cond string) (bool, error) {
 	case "modulecmd":
 		return modulecmdTcl() != "", nil
 	}
-	return false, fmt.Errorf("unknown condition %q", cond)
+	return realpythonCondition(cond)
 }

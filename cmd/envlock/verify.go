@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,6 +25,7 @@ const (
 	exitDrift = 1
 	exitHost  = 2
 	exitInput = 4
+	exitFloor = 5
 )
 
 var hostFlags struct{ json bool }
@@ -140,13 +143,14 @@ func writeJSON(w io.Writer, v any) error {
 
 var doctorFlags struct {
 	lock     string
+	prefix   string
 	platform string
 	json     bool
 }
 
 var cmdDoctor = &Command{
 	Name:  "doctor",
-	Usage: "doctor [--lock env.lock] [--platform P] [--json]",
+	Usage: "doctor [--lock env.lock] [-p PATH] [--platform P] [--json]",
 	Short: "check whether a lock can run on this host",
 	Long: `
 Doctor answers "can this lock run here?" before anything is installed:
@@ -156,15 +160,27 @@ other virtual package a locked package depends on (__cuda for GPU builds,
 __linux, __archspec, …) is provided by this host. Each failed check says
 what is needed, what the host has, and how to fix it.
 
-Exit codes: 0 the lock can run here, 2 it cannot, 4 usage or input error.
+With -p PATH it also checks what is installed there: every ELF file's
+GLIBC_x.y needs against this host and against the glibc floor the lock
+promises (system: glibc in env.cue), and its libraries, one line per file
+naming its package or wheel. A file that loads here but needs a newer
+glibc than the floor is reported apart: the environment runs here, not
+on the oldest nodes the lock was made for. The lock is then the one the
+environment was installed from, unless --lock says otherwise.
+
+Exit codes: 0 the lock can run here, 2 it cannot, 5 it runs here but
+something installed needs a newer glibc than the lock's floor, 4 usage
+or input error.
 
 Example:
 
 	envlock doctor --lock env.lock
 	CONDA_OVERRIDE_GLIBC=2.12 envlock doctor   # as an old node would see it
+	envlock doctor -p /blue/mylab/envs/proj     # and what is installed there
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.StringVar(&doctorFlags.lock, "lock", lockfile.FileName, "lock file")
+		fs.StringVar(&doctorFlags.lock, "lock", "", "lock file (default: env.lock, or with -p the one the environment was installed from)")
+		fs.StringVar(&doctorFlags.prefix, "p", "", "also check the ELF files of the environment at this path")
 		fs.StringVar(&doctorFlags.platform, "platform", "", "the lock's platform to check (default: this host's)")
 		fs.BoolVar(&doctorFlags.json, "json", false, "print JSON")
 	},
@@ -177,7 +193,25 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 0 {
 		return usagef("unexpected arguments %q", args)
 	}
-	l, _, err := lockfile.Read(abs(env, doctorFlags.lock))
+	lockPath := doctorFlags.lock
+	var (
+		l    *lockfile.Lock
+		data []byte
+		err  error
+	)
+	switch {
+	case lockPath == "" && doctorFlags.prefix != "":
+		l, data, lockPath, err = verify.InstalledLock(abs(env, doctorFlags.prefix))
+		if errors.Is(err, verify.ErrLockGone) {
+			return withHint(err, "pass --lock FILE")
+		}
+	default:
+		if lockPath == "" {
+			lockPath = lockfile.FileName
+		}
+		lockPath = abs(env, lockPath)
+		l, data, err = lockfile.Read(lockPath)
+	}
 	if err != nil {
 		return err
 	}
@@ -186,6 +220,12 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	d := verify.Doctor(l, doctorFlags.platform, h)
+	if doctorFlags.prefix != "" && d.OK {
+		err := verify.DoctorPrefix(ctx, d, verify.Options{Prefix: abs(env, doctorFlags.prefix), Lock: l, LockData: data, LockPath: lockPath, Platform: doctorFlags.platform})
+		if err != nil {
+			return err
+		}
+	}
 	if doctorFlags.json {
 		if err := writeJSON(env.Stdout, d); err != nil {
 			return err
@@ -196,9 +236,16 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 	if !d.OK {
 		msg := ""
 		if !doctorFlags.json {
-			msg = fmt.Sprintf("%s cannot run on this host", doctorFlags.lock)
+			msg = fmt.Sprintf("%s cannot run on this host", filepath.Base(lockPath))
 		}
 		return &exitError{code: exitHost, msg: msg}
+	}
+	if d.BelowFloor {
+		msg := ""
+		if !doctorFlags.json {
+			msg = fmt.Sprintf("%s runs here, but not on the glibc floor %s promises", doctorFlags.prefix, filepath.Base(lockPath))
+		}
+		return &exitError{code: exitFloor, msg: msg}
 	}
 	return nil
 }
@@ -206,11 +253,14 @@ func runDoctor(ctx context.Context, env *Env, args []string) error {
 func printChecks(w io.Writer, checks []verify.Check) {
 	for _, c := range checks {
 		mark := "ok  "
-		if !c.OK {
+		switch {
+		case !c.OK:
 			mark = "FAIL"
+		case c.BelowFloor:
+			mark = "FLOOR"
 		}
-		fmt.Fprintf(w, "%s  %-10s needs %s; host has %s\n", mark, c.Name, c.Need, c.Have)
-		if !c.OK {
+		fmt.Fprintf(w, "%-4s  %-10s needs %s; host has %s\n", mark, c.Name, c.Need, c.Have)
+		if !c.OK || c.BelowFloor {
 			if len(c.Packages) > 0 {
 				fmt.Fprintf(w, "      needed by %s\n", strings.Join(c.Packages, ", "))
 			}
@@ -225,7 +275,7 @@ var verifyFlags struct {
 	platform string
 	quick    bool
 	noELF    bool
-	keys     stringList
+	trust    trustFlags
 	json     bool
 }
 
@@ -243,9 +293,13 @@ Verify checks the environment at PATH:
     rewritten hash for files whose prefix was replaced), and files nobody
     recorded in the packages' directories;
   - every ELF file: the GLIBC_x.y versions it needs against this host's
-    glibc, and its DT_NEEDED libraries resolved through RPATH/RUNPATH, the
-    environment's lib/ and the host's library directories;
-  - with --key (or $ENVLOCK_TRUSTED_KEYS), the lock's signature.
+    glibc and against the glibc floor the lock promises, and its DT_NEEDED
+    libraries resolved through RPATH/RUNPATH, the environment's lib/ and
+    the host's library directories;
+  - with --key (or $ENVLOCK_TRUSTED_KEYS), keyless identities
+    (--certificate-identity[-regexp] with --certificate-oidc-issuer) or a
+    site policy's trust section ($ENVLOCK_POLICY), the lock's signature,
+    and who made it (see 'envlock verify-lock').
 
 The lock is --lock, else the one recorded in conda-meta/envlock.json at
 install. A prefix without envlock's marker (any conda environment) is
@@ -253,10 +307,11 @@ checked against its own conda-meta records. --quick compares sizes and
 modification times instead of hashing.
 
 Exit codes: 0 clean, 1 drift (the environment differs from what was
-installed), 2 it is as installed but will not run on this host, 3 the
-lock's signature is missing or wrong, 4 usage or input error. When several
-apply, 3 wins, then 1, then 2. --json prints the report described by
-schemas/verify.cue.
+installed), 2 it is as installed but will not run on this host, 5 it runs
+here but some ELF file needs a newer glibc than the lock's floor (system:
+glibc in env.cue) promises, 3 the lock's signature is missing or wrong,
+4 usage or input error. When several apply, 3 wins, then 1, then 2, then
+5. --json prints the report described by schemas/verify.cue.
 
 Example:
 
@@ -269,7 +324,7 @@ Example:
 		fs.StringVar(&verifyFlags.platform, "platform", "", "the lock's platform (default: the installed one)")
 		fs.BoolVar(&verifyFlags.quick, "quick", false, "compare sizes and modification times, not hashes")
 		fs.BoolVar(&verifyFlags.noELF, "no-elf", false, "skip the ELF scan")
-		listVar(fs, &verifyFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
+		verifyFlags.trust.set(fs)
 		fs.BoolVar(&verifyFlags.json, "json", false, "print the report as JSON")
 	},
 	Run:       runVerify,
@@ -305,11 +360,11 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		}
 		o.Lock, o.LockData, o.LockPath = l, data, lockPath
 	}
-	keys, err := trustedKeys(env, verifyFlags.keys)
+	trust, err := trustPolicy(env, &verifyFlags.trust, sitePolicyPath(env, ""))
 	if err != nil {
 		return err
 	}
-	if len(keys) > 0 {
+	if !trust.IsEmpty() {
 		if o.Lock == nil {
 			return usagef("--key needs a lock to check (--lock FILE)")
 		}
@@ -317,7 +372,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		o.Trusted, o.Signature = keys, sig
+		o.Trust, o.Signature = trust, sig
 	}
 	if !verifyFlags.noELF {
 		if o.Host, err = probe(ctx, env); err != nil {
@@ -415,7 +470,11 @@ func printReport(w io.Writer, r *verify.Report) {
 		if e.GlibcFile != "" {
 			fmt.Fprintf(w, " (%s)", e.GlibcFile)
 		}
-		fmt.Fprintf(w, "; host %s\n", libcSummary(e))
+		fmt.Fprintf(w, "; host %s", libcSummary(e))
+		if e.Floor != "" {
+			fmt.Fprintf(w, "; lock's floor glibc %s", e.Floor)
+		}
+		fmt.Fprintln(w)
 		printELFProblems(w, e.Problems)
 		for _, u := range e.Unreadable {
 			fmt.Fprintf(w, "  unreadable %s\n", u)
@@ -423,6 +482,9 @@ func printReport(w io.Writer, r *verify.Report) {
 	}
 	if s := r.Signature; s != nil {
 		fmt.Fprintf(w, "\nsignature: %s", s.Status)
+		if s.Signer != nil {
+			fmt.Fprintf(w, ", signed by %s", s.Signer)
+		}
 		if s.Message != "" {
 			fmt.Fprintf(w, ": %s", s.Message)
 		}
@@ -441,14 +503,43 @@ func libcSummary(e *verify.ELFReport) string {
 	return "libc unknown"
 }
 
+// printELFProblems prints the problems by package, one line per file and
+// kind of problem, all the versions it needs together.
 func printELFProblems(w io.Writer, ps []elfscan.Problem) {
 	pkgs, byPkg := byPackage(ps, func(p elfscan.Problem) string { return p.Package })
 	for _, k := range pkgs {
 		fmt.Fprintf(w, "  %s:\n", k)
-		for _, p := range byPkg[k] {
+		for _, p := range mergeNeeds(byPkg[k]) {
 			fmt.Fprintf(w, "    %s\n", p)
 		}
 	}
+}
+
+// mergeNeeds joins the problems of one file that differ only in the
+// version needed ("GLIBC_2.33, GLIBC_2.34"), keeping the first one's
+// place.
+func mergeNeeds(ps []elfscan.Problem) []elfscan.Problem {
+	type key struct{ file, kind, lib, have string }
+	at := map[key]int{}
+	var out []elfscan.Problem
+	for _, p := range ps {
+		k := key{p.File, p.Kind, p.Library, p.Have}
+		switch p.Kind {
+		case elfscan.KindMissingLibrary:
+			k.lib = p.Need
+		case elfscan.KindGlibc, elfscan.KindFloor:
+			k.lib = "" // libc.so.6, libm.so.6…: all glibc
+		}
+		if i, ok := at[k]; ok && p.Kind != elfscan.KindMissingLibrary {
+			if !slices.Contains(strings.Split(out[i].Need, ", "), p.Need) {
+				out[i].Need += ", " + p.Need
+			}
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, p)
+	}
+	return out
 }
 
 // byPackage groups findings by the package they belong to, packages
@@ -487,6 +578,12 @@ func verdict(r *verify.Report) string {
 		return "drift: the environment is not what was installed; " + fix
 	case verify.StatusHost:
 		return "host incompatible: the environment is as installed but some of its programs will not load on this host; run 'envlock doctor' and see the fixes there"
+	case verify.StatusFloor:
+		floor := "the lock's glibc floor"
+		if r.Lock != nil && r.Lock.GlibcFloor != "" {
+			floor = "glibc " + r.Lock.GlibcFloor
+		}
+		return "floor incompatible: the environment runs here, but not on " + floor + ", the oldest nodes the lock promises; raise system: glibc in env.cue and re-lock, or lock builds of the packages above that need no newer glibc"
 	}
 	return r.Status
 }

@@ -49,7 +49,7 @@ func (f *Fetcher) Fetch(ctx context.Context, arts []cache.Artifact) ([]string, e
 	for i, a := range arts {
 		if p, ok := f.Cache.Find(a); ok {
 			paths[i] = p
-			f.progress().Add(a.Size)
+			progress.Cached(f.progress(), a.Size)
 			continue
 		}
 		g.Go(func() error {
@@ -67,7 +67,7 @@ func (f *Fetcher) Fetch(ctx context.Context, arts []cache.Artifact) ([]string, e
 // FetchOne makes sure one artifact is in the cache and returns its path.
 func (f *Fetcher) FetchOne(ctx context.Context, a cache.Artifact) (string, error) {
 	if p, ok := f.Cache.Find(a); ok {
-		f.progress().Add(a.Size)
+		progress.Cached(f.progress(), a.Size)
 		return p, nil
 	}
 	return f.fetchOne(ctx, a)
@@ -89,7 +89,7 @@ func (f *Fetcher) fetchOne(ctx context.Context, a cache.Artifact) (string, error
 		return "", err
 	}
 	if w == nil {
-		f.progress().Add(a.Size)
+		progress.Cached(f.progress(), a.Size)
 		return existing, nil
 	}
 	if err := f.copyInto(ctx, w, a); err != nil {

@@ -19,6 +19,35 @@ type Reporter interface {
 	Finish()
 }
 
+// A CacheReporter is also told about bytes that were already in the
+// cache: they count towards the total, not towards what was fetched.
+type CacheReporter interface {
+	Cached(n int64)
+}
+
+// Cached tells r about n bytes found in the cache: through Cached when r
+// is a CacheReporter, else as progress.
+func Cached(r Reporter, n int64) {
+	if c, ok := r.(CacheReporter); ok {
+		c.Cached(n)
+		return
+	}
+	r.Add(n)
+}
+
+// summary is the line Finish prints: the bytes fetched and the time, with
+// what was already cached; nothing when nothing was fetched.
+func summary(w io.Writer, what string, fetched, cached int64, start time.Time) {
+	if fetched == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s: %s in %s", what, Bytes(fetched), time.Since(start).Round(time.Millisecond))
+	if cached > 0 {
+		fmt.Fprintf(w, " (%s already cached)", Bytes(cached))
+	}
+	fmt.Fprintln(w)
+}
+
 // New returns a reporter for total bytes (0 when unknown) writing to w:
 // a bar when tty, else a line at most every interval.
 func New(w io.Writer, what string, total int64, tty bool, interval time.Duration) Reporter {
@@ -38,12 +67,19 @@ func New(w io.Writer, what string, total int64, tty bool, interval time.Duration
 }
 
 type barReporter struct {
-	bar   *progressbar.ProgressBar
-	w     io.Writer
-	what  string
-	start time.Time
-	n     int64
-	mu    sync.Mutex
+	bar       *progressbar.ProgressBar
+	w         io.Writer
+	what      string
+	start     time.Time
+	n, cached int64
+	mu        sync.Mutex
+}
+
+func (b *barReporter) Cached(n int64) {
+	b.mu.Lock()
+	b.cached += n
+	b.mu.Unlock()
+	b.bar.Add64(n)
 }
 
 func (b *barReporter) Add(n int64) {
@@ -55,17 +91,25 @@ func (b *barReporter) Add(n int64) {
 
 func (b *barReporter) Finish() {
 	b.bar.Finish()
-	fmt.Fprintf(b.w, "%s: %s in %s\n", b.what, Bytes(b.n), time.Since(b.start).Round(time.Millisecond))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	summary(b.w, b.what, b.n, b.cached, b.start)
 }
 
 type lineReporter struct {
-	mu       sync.Mutex
-	w        io.Writer
-	what     string
-	total, n int64
-	interval time.Duration
-	start    time.Time
-	last     time.Time
+	mu               sync.Mutex
+	w                io.Writer
+	what             string
+	total, n, cached int64
+	interval         time.Duration
+	start            time.Time
+	last             time.Time
+}
+
+func (l *lineReporter) Cached(n int64) {
+	l.mu.Lock()
+	l.cached += n
+	l.mu.Unlock()
 }
 
 func (l *lineReporter) Add(n int64) {
@@ -74,14 +118,14 @@ func (l *lineReporter) Add(n int64) {
 	l.n += n
 	if now := time.Now(); now.Sub(l.last) >= l.interval {
 		l.last = now
-		fmt.Fprintf(l.w, "%s: %s of %s\n", l.what, Bytes(l.n), Bytes(l.total))
+		fmt.Fprintf(l.w, "%s: %s of %s\n", l.what, Bytes(l.n+l.cached), Bytes(l.total))
 	}
 }
 
 func (l *lineReporter) Finish() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, "%s: %s in %s\n", l.what, Bytes(l.n), time.Since(l.start).Round(time.Millisecond))
+	summary(l.w, l.what, l.n, l.cached, l.start)
 }
 
 // Bytes formats a byte count for people.

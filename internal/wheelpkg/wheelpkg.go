@@ -193,11 +193,6 @@ type IndexOptions struct {
 // simple/index.html, and simple/NAME/index.html and index.json (NAME
 // normalized, PEP 503).
 func WriteIndex(dir string, wheels []*Wheel, o IndexOptions) error {
-	type entry struct {
-		fn, sha, requiresPython string
-		size                    int
-		meta                    []byte
-	}
 	projects := map[string][]entry{}
 	for _, w := range wheels {
 		data, err := w.Bytes()
@@ -224,6 +219,18 @@ func WriteIndex(dir string, wheels []*Wheel, o IndexOptions) error {
 		key := Normalize(x.Project)
 		projects[key] = append(projects[key], entry{fn: x.Filename, sha: hexsum(x.Data), size: len(x.Data)})
 	}
+	return writePages(dir, projects)
+}
+
+// An entry is one file of a project page.
+type entry struct {
+	fn, sha, requiresPython string
+	size                    int
+	meta                    []byte
+}
+
+// writePages writes the project pages and the root page.
+func writePages(dir string, projects map[string][]entry) error {
 	var names []string
 	for name, entries := range projects {
 		names = append(names, name)

@@ -1,19 +1,33 @@
-// Package sign signs and verifies env.lock files with sigstore keys, in
-// the format cosign uses for blobs: an ECDSA P-256 signature over the
-// SHA-256 of the exact file bytes, ASN.1 DER, base64-encoded. A lock
-// signed here verifies with
+// Package sign signs env.lock files and checks who signed them, in
+// cosign's formats so that cosign and envlock check each other's files:
 //
-//	cosign verify-blob --key env.pub --signature env.lock.sig env.lock
+//   - the legacy blob signature (env.lock.sig): ECDSA P-256 over the
+//     SHA-256 of the exact file bytes, ASN.1 DER, base64;
+//   - a Sigstore bundle (env.lock.sigstore.json, v0.1 to v0.3, what
+//     'cosign sign-blob --bundle' writes), signed with a key or keyless:
+//     a short-lived Fulcio certificate for an OIDC identity (a CI
+//     workflow), with the transparency log's inclusion proof and signed
+//     entry timestamp, or an RFC 3161 timestamp.
 //
-// and keys are PEM files like cosign's: the private key encrypted with a
-// password ("ENCRYPTED SIGSTORE PRIVATE KEY"), the public key as
-// "PUBLIC KEY".
+// A Policy says who may sign: public keys and keyless Identities (issuer
+// and subject, as cosign's --certificate-oidc-issuer and
+// --certificate-identity). Policy.Verify checks everything offline with
+// sigstore-go's verifier against a trusted root (trusted_root.json; the
+// public-good one is built in, FetchPublicGood updates it), and says why
+// it refuses: each reason is a sentinel error (ErrIdentity, ErrTlog, …)
+// and the message names the signer found. Keys are PEM files like
+// cosign's: the private key encrypted with a password ("ENCRYPTED
+// SIGSTORE PRIVATE KEY"), the public key as "PUBLIC KEY".
+//
+// lock/sign/sigstoretest is a private Sigstore for tests; TestCosign and
+// TestCosignKeyless check both formats against real cosign.
 package sign
 
 import (
 	"bytes"
 	"crypto"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -40,16 +54,9 @@ func GenerateKeyPair(password []byte) (privPEM, pubPEM []byte, err error) {
 // Sign signs data with the encrypted private key and returns the base64
 // signature (the content of env.lock.sig).
 func Sign(privPEM, password, data []byte) ([]byte, error) {
-	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(privPEM, cryptoutils.StaticPasswordFunc(password))
+	sv, _, err := loadSigner(privPEM, password)
 	if err != nil {
-		if strings.Contains(err.Error(), "decrypt") {
-			return nil, fmt.Errorf("cannot decrypt the private key: wrong password? (%v)", err)
-		}
-		return nil, fmt.Errorf("reading the private key: %v", err)
-	}
-	sv, err := signature.LoadSignerVerifier(priv, crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("loading the private key: %v", err)
+		return nil, err
 	}
 	sig, err := sv.SignMessage(bytes.NewReader(data))
 	if err != nil {
@@ -58,24 +65,49 @@ func Sign(privPEM, password, data []byte) ([]byte, error) {
 	return []byte(base64.StdEncoding.EncodeToString(sig)), nil
 }
 
-// Verify checks a base64 signature over data with a PEM public key.
+// loadSigner decrypts a cosign-style private key.
+func loadSigner(privPEM, password []byte) (signature.SignerVerifier, crypto.PublicKey, error) {
+	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(privPEM, cryptoutils.StaticPasswordFunc(password))
+	if err != nil {
+		if strings.Contains(err.Error(), "decrypt") {
+			return nil, nil, fmt.Errorf("cannot decrypt the private key: wrong password? (%v)", err)
+		}
+		return nil, nil, fmt.Errorf("reading the private key: %v", err)
+	}
+	sv, err := signature.LoadSignerVerifier(priv, crypto.SHA256)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading the private key: %v", err)
+	}
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	return sv, pub, nil
+}
+
+// keyHint names a public key in a bundle's verification material: the
+// base64 SHA-256 of its DER, as Sigstore's clients write it.
+func keyHint(pub crypto.PublicKey) (string, error) {
+	der, err := cryptoutils.MarshalPublicKeyToDER(pub)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(der)
+	return base64.StdEncoding.EncodeToString(sum[:]), nil
+}
+
+// Verify checks a signature (cosign's base64 signature or a Sigstore
+// bundle signed with a key) over data with a PEM public key.
 func Verify(pubPEM, sig, data []byte) error {
-	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
-	if err != nil {
-		return fmt.Errorf("reading the public key: %v", err)
+	if _, err := loadVerifier(pubPEM); err != nil {
+		return err
 	}
-	v, err := signature.LoadVerifier(pub, crypto.SHA256)
-	if err != nil {
-		return fmt.Errorf("loading the public key: %v", err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(sig)))
-	if err != nil {
-		return fmt.Errorf("%w: the signature is not base64 (%v)", ErrBadSignature, err)
-	}
-	if err := v.VerifySignature(bytes.NewReader(raw), bytes.NewReader(data)); err != nil {
+	_, err := (&Policy{Keys: [][]byte{pubPEM}}).Verify(sig, data)
+	var te *TrustError
+	if errors.As(err, &te) && errors.Is(err, ErrBadSignature) {
 		return fmt.Errorf("%w: the file was changed after signing, or signed with another key", ErrBadSignature)
 	}
-	return nil
+	return err
 }
 
 // Fingerprint returns a short identifier of a public key (the first 16
@@ -92,40 +124,24 @@ func Fingerprint(pubPEM []byte) string {
 	return fmt.Sprintf("%x", id)[:16]
 }
 
-// A TrustError says a lock is not signed by any trusted key.
-type TrustError struct {
-	Keys   []string // fingerprints of the trusted keys
-	Reason string
-}
-
-func (e *TrustError) Error() string {
-	return fmt.Sprintf("%s; expected a signature by one of the trusted keys %s", e.Reason, strings.Join(e.Keys, ", "))
-}
-
 // VerifyTrusted checks that sig (nil when the lock is unsigned) is a
 // valid signature of data by one of the trusted public keys.
 func VerifyTrusted(trusted [][]byte, sig, data []byte) error {
-	var fps []string
-	for _, k := range trusted {
-		fps = append(fps, Fingerprint(k))
-	}
-	if sig == nil {
-		return &TrustError{Keys: fps, Reason: "the lock is not signed (no .sig file)"}
-	}
-	for _, k := range trusted {
-		if Verify(k, sig, data) == nil {
-			return nil
-		}
-	}
-	return &TrustError{Keys: fps, Reason: "the lock's signature does not match any trusted key (the lock changed after signing, or another key signed it)"}
+	_, err := (&Policy{Keys: trusted}).Verify(sig, data)
+	return err
 }
 
-// ReadSignature reads the signature beside a lock (LOCK.sig); a lock with
-// no signature file gives nil and no error.
+// ReadSignature reads the signature beside a lock: LOCK.sigstore.json
+// (a Sigstore bundle) if it exists, else LOCK.sig (a cosign signature,
+// or a bundle: the content says which). A lock with neither gives nil
+// and no error.
 func ReadSignature(lockPath string) ([]byte, error) {
-	sig, err := os.ReadFile(lockPath + SigFileSuffix)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+	for _, suffix := range []string{BundleFileSuffix, SigFileSuffix} {
+		sig, err := os.ReadFile(lockPath + suffix)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		return sig, err
 	}
-	return sig, err
+	return nil, nil
 }

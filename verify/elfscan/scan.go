@@ -22,6 +22,10 @@ const (
 	KindGlibc          = "glibc"           // needs a newer GLIBC_x.y than the host's glibc
 	KindSymbolVersion  = "symbol-version"  // needs a version its library does not define
 	KindMissingLibrary = "missing-library" // a DT_NEEDED library resolves nowhere
+	// KindFloor: loads here, but needs a newer GLIBC_x.y than the glibc
+	// floor the lock promises (its system: glibc), so it will not load
+	// on the oldest nodes the lock was made for.
+	KindFloor = "glibc-floor"
 )
 
 // Problem is one reason an ELF file of the prefix will not load here.
@@ -40,6 +44,8 @@ func (p Problem) String() string {
 		return fmt.Sprintf("%s needs %s; the host has %s", p.File, p.Need, p.Have)
 	case KindSymbolVersion:
 		return fmt.Sprintf("%s needs %s from %s, which has only up to %s", p.File, p.Need, p.Library, p.Have)
+	case KindFloor:
+		return fmt.Sprintf("%s needs %s, above the lock's floor %s", p.File, p.Need, p.Have)
 	default:
 		return fmt.Sprintf("%s needs %s, found neither in its RPATH/RUNPATH, the prefix's lib/ nor the host's library directories", p.File, p.Need)
 	}
@@ -56,6 +62,10 @@ type Options struct {
 	// and Glibc its version; GLIBC_ needs are checked against it.
 	Libc  string
 	Glibc string
+	// Floor is the glibc version the lock promises to run on (its
+	// system floor); GLIBC_ needs above it that the host meets are
+	// KindFloor problems. "" skips the comparison.
+	Floor string
 	// LibDirs are the host's library directories in search order.
 	LibDirs []string
 	// Owner names the package that owns a file (relative path); may be nil.
@@ -228,12 +238,16 @@ func check(s scanned, o Options, rs *resolver) []Problem {
 	for _, n := range s.info.Needs {
 		for _, v := range n.Versions {
 			if ver, ok := strings.CutPrefix(v, "GLIBC_"); ok && IsGlibcLibrary(n.Library) {
-				if o.Libc == "" {
-					continue // unknown host C library: nothing to compare with
-				}
 				pv, err := version.Parse(ver)
 				if err != nil {
 					continue // GLIBC_PRIVATE
+				}
+				if p, ok := floorProblem(s.rel, n.Library, v, pv, o); ok {
+					out = append(out, p)
+					continue
+				}
+				if o.Libc == "" {
+					continue // unknown host C library: nothing to compare with
 				}
 				if o.Libc != "glibc" {
 					out = append(out, Problem{Kind: KindGlibc, File: s.rel, Library: n.Library, Need: v, Have: o.Libc + " (no glibc)"})
@@ -257,6 +271,28 @@ func check(s scanned, o Options, rs *resolver) []Problem {
 		}
 	}
 	return out
+}
+
+// floorProblem reports a GLIBC_ need above o.Floor that the host meets
+// (or that no host is known for); a need the host does not meet is a
+// KindGlibc problem instead, the more serious one.
+func floorProblem(file, lib, need string, pv version.Version, o Options) (Problem, bool) {
+	if o.Floor == "" {
+		return Problem{}, false
+	}
+	fv, err := version.Parse(o.Floor)
+	if err != nil || pv.Compare(fv) <= 0 {
+		return Problem{}, false
+	}
+	if o.Libc != "" {
+		if o.Libc != "glibc" || o.Glibc == "" {
+			return Problem{}, false
+		}
+		if hv, err := version.Parse(o.Glibc); err != nil || pv.Compare(hv) > 0 {
+			return Problem{}, false
+		}
+	}
+	return Problem{Kind: KindFloor, File: file, Library: lib, Need: need, Have: "glibc " + o.Floor}, true
 }
 
 func contains(ss []string, s string) bool {
