@@ -12,10 +12,18 @@
 // they do not. Draft writes a new env.cue (envlock init); Import turns
 // conda's environment files into a Draft (envlock import).
 //
+// The site policy constrains what each platform finally asks for: the
+// top-level requirements and, evaluated again per platform, the same with
+// that platform's target overrides applied (policy.go). CUE evaluation
+// cannot be stopped from outside, so LoadContext runs it where it can be
+// abandoned (ctx done) and bounds it in time and memory (BudgetError).
+//
 //   - spec/version: conda versions and their VersionOrder.
 //   - spec/versionspec: version constraints ("1.2.*", ">=1,<2|3.*").
 //   - spec/matchspec: MatchSpecs ("conda-forge::numpy >=1.26 py311*").
 //   - spec/repodata: package records and repodata.json.
+//   - spec/ident: the grammar of the identities read from outside (names,
+//     versions, builds, file names, digests, site-packages paths, wheels).
 //   - spec/platform: platforms and subdirs ("linux-64", "noarch").
 //   - spec/virtual: virtual packages (__glibc, __cuda, …).
 //   - spec/envfile: conda's environment files (environment.yml,

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -51,6 +53,12 @@ type LoadOptions struct {
 	// replace the files on disk, or add files that are not there. init and
 	// import use it to check an env.cue before writing it.
 	Overlay map[string][]byte
+
+	// Timeout and MaxMemory bound the evaluation (see LoadContext):
+	// DefaultTimeout and DefaultMaxMemory when zero, no bound when
+	// negative.
+	Timeout   time.Duration
+	MaxMemory int64
 }
 
 // Load reads the manifest in dir: env.cue and the other .cue files of
@@ -63,15 +71,11 @@ type LoadOptions struct {
 // file, line and column, the field and what was expected; file names are
 // dir joined with the file's name, so a relative dir gives relative names.
 // A directory without env.cue gives an error wrapping ErrNoManifest.
+//
+// Evaluation is bounded in time and memory; LoadContext can also be
+// abandoned.
 func Load(dir string, opts *LoadOptions) (*Manifest, error) {
-	l := &loader{dir: dir, fileOrder: map[string]int{}, project: map[string]bool{}}
-	if opts != nil {
-		l.opts = *opts
-	}
-	if l.opts.Host == "" {
-		l.opts.Host = platform.Host()
-	}
-	return l.load()
+	return LoadContext(context.Background(), dir, opts)
 }
 
 type loader struct {
@@ -83,6 +87,7 @@ type loader struct {
 	fileOrder    map[string]int  // display name → rank, for sorting errors
 	project      map[string]bool // display names of the project's files
 	policyFile   string
+	policySrc    []byte // the policy's source, nil for none
 	defaults     []span // schema source ranges of default values
 	errs         Errors
 
@@ -164,6 +169,9 @@ func (l *loader) load() (*Manifest, error) {
 	if cueFailed && len(l.errs) == 0 {
 		// Every CUE error was filtered as noise; show them as they are.
 		l.errs = append(l.errs, &Error{Pos: Position{Filename: l.manifestFile}, Msg: cueerrors.Details(l.val.Validate(cue.Concrete(true)), nil)})
+	}
+	if len(l.errs) == 0 {
+		l.policyTargets()
 	}
 	if len(l.errs) > 0 {
 		return nil, l.done()
@@ -279,13 +287,8 @@ func (l *loader) readPolicy() (*ast.File, error) {
 		l.addCUE(err)
 		return nil, nil
 	}
-	for _, d := range f.Decls {
-		if p, ok := d.(*ast.Package); ok {
-			p.Name = ast.NewIdent("env")
-			return f, nil
-		}
-	}
-	f.Decls = append([]ast.Decl{&ast.Package{Name: ast.NewIdent("env")}}, f.Decls...)
+	l.policySrc = src
+	setPackage(f)
 	return f, nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/envlock/envlock/schemas"
 	"github.com/envlock/envlock/spec"
@@ -60,7 +62,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprint(env.Stdout, schemas.Env)
 		return nil
 	}
-	m, err := loadManifest(env, checkFlags.dir, checkFlags.policy)
+	m, err := loadManifest(ctx, env, checkFlags.dir, checkFlags.policy)
 	if err != nil {
 		return manifestError(env, err)
 	}
@@ -90,14 +92,57 @@ func plural(n int, one, many string) string {
 // loadManifest loads the manifest in dir with the site policy (--policy,
 // else $ENVLOCK_POLICY). Paths stay as the user typed them, so errors
 // name files the way the user knows them.
-func loadManifest(env *Env, dir, policy string) (*spec.Manifest, error) {
+// Evaluation stops when ctx is done (SIGINT, SIGTERM) and is bounded in
+// time and memory (spec.LoadContext).
+func loadManifest(ctx context.Context, env *Env, dir, policy string) (*spec.Manifest, error) {
 	if policy == "" {
 		policy = env.Getenv(spec.PolicyEnv)
 	}
 	if policy != "" {
 		policy = userPath(env, policy)
 	}
-	return spec.Load(userPath(env, dir), &spec.LoadOptions{Policy: policy})
+	opts := &spec.LoadOptions{Policy: policy}
+	if v := env.Getenv(evalTimeoutEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: want a duration such as 30s", evalTimeoutEnv, v)
+		}
+		opts.Timeout = d
+	}
+	if v := env.Getenv(evalMemoryEnv); v != "" {
+		n, err := parseBytes(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: want a size such as 512MiB or 4GiB", evalMemoryEnv, v)
+		}
+		opts.MaxMemory = n
+	}
+	return spec.LoadContext(ctx, userPath(env, dir), opts)
+}
+
+// The bounds of manifest evaluation, for sites whose manifests need more
+// than spec's defaults (10s, 2 GiB); a negative value means no bound.
+const (
+	evalTimeoutEnv = "ENVLOCK_EVAL_TIMEOUT"
+	evalMemoryEnv  = "ENVLOCK_EVAL_MEMORY"
+)
+
+// parseBytes reads "512MiB", "4GiB", "1048576".
+func parseBytes(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if t, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = t, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	return n * mult, nil
 }
 
 // userPath resolves p against the command's directory, leaving it

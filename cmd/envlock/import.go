@@ -112,7 +112,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if _, ok := foreign.Detect(data); ok {
-		return importLock(env, name, base, data)
+		return importLock(ctx, env, name, base, data)
 	}
 	if importFlags.environment != "" {
 		return usagef("--environment is for pixi.lock files; %s is not one", name)
@@ -141,13 +141,13 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		_, err = env.Stdout.Write(src)
 		return err
 	}
-	return writeManifest(env, d, userPath(env, importFlags.output), importFlags.force, importFlags.policy)
+	return writeManifest(ctx, env, d, userPath(env, importFlags.output), importFlags.force, importFlags.policy)
 }
 
 // importLock imports a conda-lock.yml or pixi.lock: env.cue and, beside
 // it, the env.lock pinning what the file pinned. Both are made and
 // checked before either is written.
-func importLock(env *Env, name, base string, data []byte) error {
+func importLock(ctx context.Context, env *Env, name, base string, data []byte) error {
 	f, err := foreign.Parse(filepath.Base(name), data, importFlags.environment)
 	if err != nil {
 		return err
@@ -207,10 +207,10 @@ func importFile(env *Env, f *foreign.File, envName, source string) error {
 	if policy != "" {
 		policy = userPath(env, policy)
 	}
-	m, err := spec.Load(dir, &spec.LoadOptions{Policy: policy, Overlay: map[string][]byte{spec.ManifestFile: src}})
+	m, err := spec.LoadContext(ctx, dir, &spec.LoadOptions{Policy: policy, Overlay: map[string][]byte{spec.ManifestFile: src}})
 	if err != nil && policy != "" {
 		// writeManifest below reports the policy's complaints.
-		m, err = spec.Load(dir, &spec.LoadOptions{Overlay: map[string][]byte{spec.ManifestFile: src}})
+		m, err = spec.LoadContext(ctx, dir, &spec.LoadOptions{Overlay: map[string][]byte{spec.ManifestFile: src}})
 	}
 	if err != nil {
 		return fmt.Errorf("the manifest written would not load (please report this):\n%v", err)
@@ -230,7 +230,12 @@ func importFile(env *Env, f *foreign.File, envName, source string) error {
 	if err := lock.Check(m, l); err != nil {
 		return fmt.Errorf("the imported lock would not match env.cue (please report this):\n%v", err)
 	}
-	if err := writeManifest(env, d, out, true, importFlags.policy); err != nil {
+	// Encode first: a lock the writer refuses (outside its schema) must
+	// leave no env.cue behind either.
+	if _, err := l.Encode(); err != nil {
+		return err
+	}
+	if err := writeManifest(ctx, env, d, out, true, importFlags.policy); err != nil {
 		return err
 	}
 	if err := lockfile.Write(lockPath, l); err != nil {

@@ -88,13 +88,13 @@ func runInit(ctx context.Context, env *Env, args []string) error {
 	}
 	d.Examples = true
 	d.Header = []string{"The envlock manifest of this project: what its environment must contain."}
-	return writeManifest(env, d, filepath.Join(dir, spec.ManifestFile), initOpts.force, initOpts.policy)
+	return writeManifest(ctx, env, d, filepath.Join(dir, spec.ManifestFile), initOpts.force, initOpts.policy)
 }
 
 // writeManifest formats d, checks that it loads, and writes it to path
 // (atomically; refusing to overwrite unless force). A site policy the new
 // manifest breaks is reported after writing: the user fixes the file.
-func writeManifest(env *Env, d *spec.Draft, path string, force bool, policy string) error {
+func writeManifest(ctx context.Context, env *Env, d *spec.Draft, path string, force bool, policy string) error {
 	src, err := d.Format()
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func writeManifest(env *Env, d *spec.Draft, path string, force bool, policy stri
 	if name != spec.ManifestFile {
 		checkDir, name = filepath.Join(checkDir, ".envlock-check-"+name), spec.ManifestFile
 	}
-	m, err := spec.Load(checkDir, &spec.LoadOptions{Overlay: map[string][]byte{name: src}})
+	m, err := spec.LoadContext(ctx, checkDir, &spec.LoadOptions{Overlay: map[string][]byte{name: src}})
 	if err != nil {
 		return fmt.Errorf("the manifest written would not load (please report this):\n%v", err)
 	}
@@ -131,7 +131,7 @@ func writeManifest(env *Env, d *spec.Draft, path string, force bool, policy stri
 	if policy == "" {
 		return nil
 	}
-	if _, err := spec.Load(checkDir, &spec.LoadOptions{Policy: userPath(env, policy), Overlay: map[string][]byte{name: src}}); err != nil {
+	if _, err := spec.LoadContext(ctx, checkDir, &spec.LoadOptions{Policy: userPath(env, policy), Overlay: map[string][]byte{name: src}}); err != nil {
 		fmt.Fprintf(env.Stderr, "%s does not follow the site policy %s yet:\n", path, policy)
 		return manifestError(env, err)
 	}

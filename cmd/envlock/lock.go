@@ -88,7 +88,7 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected arguments %q", args)
 	}
 	dir := abs(env, lockFlags.dir)
-	m, err := loadProject(env, lockFlags.dir, lockFlags.policy)
+	m, err := loadProject(ctx, env, lockFlags.dir, lockFlags.policy)
 	if err != nil {
 		return err
 	}
@@ -199,8 +199,8 @@ func unwrapAll(err error) []error {
 
 // loadProject loads env.cue from the project directory as the user gave
 // it (so error positions read as typed), printing manifest errors.
-func loadProject(env *Env, dir, policy string) (*spec.Manifest, error) {
-	m, err := loadManifest(env, dir, policy)
+func loadProject(ctx context.Context, env *Env, dir, policy string) (*spec.Manifest, error) {
+	m, err := loadManifest(ctx, env, dir, policy)
 	switch {
 	case errors.Is(err, spec.ErrNoManifest):
 		return nil, withHint(err, "create one with 'envlock init' or 'envlock import environment.yml'")

@@ -24,6 +24,11 @@ const (
 	exitOK    = 0
 	exitFail  = 1 // the command failed; the error is on stderr
 	exitUsage = 2 // the command line was wrong
+	// A command stopped by a signal exits 128+signal, as shells report
+	// it: 130 for SIGINT (Ctrl-C), 143 for SIGTERM (a batch scheduler's
+	// kill, timeout(1)).
+	exitInterrupt = 128 + int(syscall.SIGINT)
+	exitTerminate = 128 + int(syscall.SIGTERM)
 )
 
 // commands is the table of subcommands, in the order "envlock help" lists
@@ -59,8 +64,29 @@ func main() {
 
 // main1 is main without os.Exit, so testscript can run it in-process.
 func main1() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The first SIGINT or SIGTERM cancels the command's context: every
+	// stage stops and cleans up what it started (manifest evaluation is
+	// abandoned at once). A second one exits at once.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(&signalError{s})
+		case <-finished:
+			return
+		}
+		select {
+		case s := <-sigs:
+			os.Exit(signalExit(s))
+		case <-finished:
+		}
+	}()
 	dir, _ := os.Getwd()
 	env := &Env{
 		Stdout: os.Stdout,
@@ -113,7 +139,25 @@ func run(ctx context.Context, env *Env, args []string) int {
 		return c.usageCode()
 	}
 	err := c.Run(ctx, env, c.Flags.Args())
-	return report(env.Stderr, c, err)
+	code := report(env.Stderr, c, err)
+	var se *signalError
+	if code != exitOK && errors.As(context.Cause(ctx), &se) {
+		return signalExit(se.sig)
+	}
+	return code
+}
+
+// signalError is the cause of a context cancelled by a signal.
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string { return "interrupted by " + e.sig.String() }
+
+// signalExit is the exit code for a command stopped by s.
+func signalExit(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return exitTerminate
+	}
+	return exitInterrupt
 }
 
 // report prints err for the user and returns the exit code.
@@ -223,7 +267,8 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run 'envlock help <command>' for more about a command.
-Exit codes: 0 success, 1 the command failed, 2 the command line was wrong;
-commands that report a verdict document further codes in their help.
+Exit codes: 0 success, 1 the command failed, 2 the command line was wrong,
+130 and 143 stopped by SIGINT and SIGTERM; commands that report a verdict
+document further codes in their help.
 `)
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/spec/ident"
 )
 
 // FormatVersion is the bundle format this envlock writes and reads.
@@ -350,6 +351,60 @@ func (e *Error) Error() string {
 	return "bundle: " + e.Msg
 }
 
+// ErrIncomplete is wrapped when a bundle lacks an artifact its lock needs.
+var ErrIncomplete = errors.New("bundle lacks an artifact of its lock")
+
+// checkEntry refuses a tar entry that is not a regular file at a clean,
+// relative path inside the bundle.
+func checkEntry(h *tar.Header) error {
+	if h.Typeflag != tar.TypeReg {
+		return fmt.Errorf("is a %s, not a regular file", typeName(h.Typeflag))
+	}
+	return checkPath(h.Name)
+}
+
+// checkPath refuses a path that is absolute, not clean, or leaves the
+// bundle.
+func checkPath(p string) error {
+	switch {
+	case p == "" || len(p) > 1024:
+		return fmt.Errorf("%q is not a path", p)
+	case p[0] == '/' || strings.ContainsAny(p, "\\\x00") || strings.Contains(p, ":"):
+		return fmt.Errorf("%q is an absolute or non-portable path", p)
+	case path.Clean(p) != p || p == "." || p == ".." || strings.HasPrefix(p, "../"):
+		return fmt.Errorf("%q is not a clean path inside the bundle", p)
+	}
+	return nil
+}
+
+// checkFile checks one file of the bundle manifest.
+func checkFile(f File) error {
+	if err := checkPath(f.Path); err != nil {
+		return err
+	}
+	if f.Size < 0 {
+		return fmt.Errorf("%s: size %d is negative", f.Path, f.Size)
+	}
+	if err := ident.SHA256(f.SHA256); err != nil {
+		return fmt.Errorf("%s: %v", f.Path, err)
+	}
+	return nil
+}
+
+func typeName(t byte) string {
+	switch t {
+	case tar.TypeSymlink:
+		return "symbolic link"
+	case tar.TypeLink:
+		return "hard link"
+	case tar.TypeDir:
+		return "directory"
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		return "device or pipe"
+	}
+	return fmt.Sprintf("tar entry of type %q", t)
+}
+
 // ErrNewerFormat is wrapped for a bundle made by a newer envlock.
 var ErrNewerFormat = errors.New("bundle format is newer than this envlock reads")
 
@@ -407,6 +462,9 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 	}
 	found := false
 	for _, p := range out.Manifest.Platforms {
+		if err := ident.Subdir(p); err != nil {
+			return nil, &Error{Entry: ManifestName, Msg: "platforms: " + err.Error() + "; the bundle was altered"}
+		}
 		found = found || p == platform
 	}
 	if !found {
@@ -414,9 +472,16 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 	}
 	listed := map[string]File{}
 	for _, f := range out.Manifest.Files {
+		if err := checkFile(f); err != nil {
+			return nil, &Error{Entry: ManifestName, Msg: err.Error() + "; the bundle was altered"}
+		}
+		if _, dup := listed[f.Path]; dup {
+			return nil, &Error{Entry: ManifestName, Msg: fmt.Sprintf("lists %s twice; the bundle was altered", f.Path)}
+		}
 		listed[f.Path] = f
 	}
 	seen := map[string]bool{}
+	stored := map[string]bool{}        // artifacts of platform read into the cache
 	var want map[string]cache.Artifact // artifacts of platform, by entry path
 	for {
 		if err := ctx.Err(); err != nil {
@@ -429,10 +494,18 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 		if err != nil {
 			return nil, err
 		}
-		name := path.Clean(h.Name)
+		// A bundle holds regular files at clean relative paths, nothing
+		// else: no link, directory or device, no "..", no absolute path.
+		if err := checkEntry(h); err != nil {
+			return nil, &Error{Entry: h.Name, Msg: err.Error() + "; the bundle was altered"}
+		}
+		name := h.Name
 		f, ok := listed[name]
-		if !ok || h.Typeflag != tar.TypeReg {
+		if !ok {
 			return nil, &Error{Entry: h.Name, Msg: "is not listed in " + ManifestName + "; the bundle was altered"}
+		}
+		if seen[name] {
+			return nil, &Error{Entry: h.Name, Msg: "appears twice; the bundle was altered"}
 		}
 		seen[name] = true
 		if h.Size != f.Size {
@@ -495,6 +568,7 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 			if err := store(c, a, tr); err != nil {
 				return nil, &Error{Entry: name, Msg: err.Error()}
 			}
+			stored[name] = true
 		default:
 			if _, err := io.Copy(io.Discard, tr); err != nil {
 				return nil, &Error{Entry: name, Msg: "truncated: " + err.Error()}
@@ -512,6 +586,29 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 	if want == nil && check != nil { // a lock with no artifacts
 		if err := check(out); err != nil {
 			return nil, err
+		}
+	}
+	// Everything the lock needs for platform must come from the bundle: an
+	// install from a bundle never falls back to the lock's URLs.
+	if pl := out.Lock.Platform(platform); pl != nil {
+		var missing []string
+		for _, pk := range pl.Packages {
+			if p := "channel/" + pk.Subdir + "/" + FileName(pk); !stored[p] {
+				missing = append(missing, p)
+			}
+		}
+		for _, w := range pl.PyPI {
+			if p := WheelDir + w.FileName(); !stored[p] {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			more := ""
+			if len(missing) > 3 {
+				more = fmt.Sprintf(" and %d more", len(missing)-3)
+				missing = missing[:3]
+			}
+			return nil, &Error{Msg: fmt.Sprintf("the lock names %s%s for %s, which the bundle lacks; nothing is fetched from elsewhere: bundle again with 'envlock bundle --platform %s'", strings.Join(missing, ", "), more, platform, platform), Err: ErrIncomplete}
 		}
 	}
 	return out, nil

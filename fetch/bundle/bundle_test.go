@@ -18,7 +18,7 @@ import (
 )
 
 // demo makes a channel, a lock of all its linux-64 packages and a bundle.
-func demo(t *testing.T) (*lockfile.Lock, []byte, []byte) {
+func demo(t testing.TB) (*lockfile.Lock, []byte, []byte) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ch")
 	if err := condapkg.WriteDemoChannel(dir, ".conda"); err != nil {

@@ -9,6 +9,13 @@
 // sorted by name, and a trailing newline. Write always produces that
 // form; Read rejects unknown fields and newer format versions with a
 // message saying what to do.
+//
+// A lock is outside input (it comes from pull requests, bundles, other
+// machines): Parse checks every field against the schema and every
+// identity against conda's grammar (Check, spec/ident) before anything
+// uses it, and the writer refuses what the reader would, so a null, a
+// build string that is a path or a negative size is an error naming the
+// field ("platforms[0].packages[3].build: …"), never a panic.
 package lockfile
 
 import (
@@ -19,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -180,11 +188,15 @@ func (p *Platform) Package(name string) *Package {
 }
 
 // Canonicalize sorts platforms and packages and fills empty lists, so
-// that Encode's output depends only on the content.
+// that Encode's output depends only on the content. Null platforms,
+// packages and wheels (which Check refuses) are dropped.
 func (l *Lock) Canonicalize() {
 	l.Version = FormatVersion
+	l.Platforms = slices.DeleteFunc(l.Platforms, func(p *Platform) bool { return p == nil })
 	sort.Slice(l.Platforms, func(i, j int) bool { return l.Platforms[i].Platform < l.Platforms[j].Platform })
 	for _, p := range l.Platforms {
+		p.Packages = slices.DeleteFunc(p.Packages, func(pk *Package) bool { return pk == nil })
+		p.PyPI = slices.DeleteFunc(p.PyPI, func(w *Wheel) bool { return w == nil })
 		sort.Slice(p.Packages, func(i, j int) bool { return p.Packages[i].Name < p.Packages[j].Name })
 		sort.Slice(p.PyPI, func(i, j int) bool { return p.PyPI[i].Name < p.PyPI[j].Name })
 		sort.Slice(p.Virtual, func(i, j int) bool { return p.Virtual[i].Name < p.Virtual[j].Name })
@@ -211,8 +223,35 @@ func (l *Lock) Canonicalize() {
 	}
 }
 
-// Encode returns the canonical bytes of the lock.
+// lowerHashes writes hex digests in lower case, as conda does; a tool
+// that wrote upper case meant the same digest.
+func (l *Lock) lowerHashes() {
+	for _, p := range l.Platforms {
+		if p == nil {
+			continue
+		}
+		for _, pk := range p.Packages {
+			if pk != nil {
+				pk.SHA256, pk.MD5 = strings.ToLower(pk.SHA256), strings.ToLower(pk.MD5)
+			}
+		}
+		for _, w := range p.PyPI {
+			if w != nil {
+				w.SHA256 = strings.ToLower(w.SHA256)
+			}
+		}
+	}
+}
+
+// Encode returns the canonical bytes of the lock. It refuses a lock that
+// breaks the schema (see Check): envlock never writes a lock it would
+// refuse to read.
 func (l *Lock) Encode() ([]byte, error) {
+	l.Version = FormatVersion
+	l.lowerHashes()
+	if err := l.Check(); err != nil {
+		return nil, fmt.Errorf("refusing to write a lock outside its schema: %w", err)
+	}
 	l.Canonicalize()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -236,7 +275,8 @@ func Write(path string, l *Lock) error {
 // ErrNewerFormat is wrapped by Read for a lock written by a newer envlock.
 var ErrNewerFormat = errors.New("lock format is newer than this envlock supports")
 
-// Parse reads a lock from its bytes.
+// Parse reads a lock from its bytes and checks it (see Check): a lock
+// that breaks the schema is refused with a *FieldError naming the field.
 func Parse(data []byte) (*Lock, error) {
 	var probe struct {
 		Version int `json:"version"`
@@ -255,6 +295,11 @@ func Parse(data []byte) (*Lock, error) {
 	var l Lock
 	if err := dec.Decode(&l); err != nil {
 		return nil, fmt.Errorf("not a valid env.lock: %v", jsonPos(data, err))
+	}
+	// Every field is checked before any use: a null, a build string that
+	// is a path, a hash that is not one are refused here, by field.
+	if err := l.Check(); err != nil {
+		return nil, err
 	}
 	return &l, nil
 }

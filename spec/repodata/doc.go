@@ -20,4 +20,13 @@
 // milliseconds (values small enough to be seconds are converted). When a
 // package is present as both .conda and .tar.bz2, only the .conda record
 // is kept, as conda does.
+//
+// # Identities
+//
+// Every record is checked against conda's grammar (Record.Check, with
+// spec/ident) where it is read: a record whose name, version, build,
+// file name, subdir, digest or site-packages path could be a path, or is
+// not what conda writes, is dropped and listed in Repodata.Invalid, so no
+// later stage joins it into a path. Any new source of records (shards,
+// other indexes) calls Record.Check the same way.
 package repodata

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -18,6 +19,9 @@ type Repodata struct {
 	Records []*Record
 	// Removed lists file names the channel has withdrawn.
 	Removed []string
+	// Invalid lists the records dropped because an identity breaks
+	// conda's grammar (*RecordError, see Record.Check), in file order.
+	Invalid []error
 	// Version is repodata_version (1 or 2; 0 when absent).
 	Version int
 }
@@ -73,14 +77,15 @@ func Parse(data []byte) (*Repodata, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	conda, err := decodeSpans(data, condaSpans, rd.Info.Subdir)
+	conda, invalid, err := decodeSpans(data, condaSpans, rd.Info.Subdir)
 	if err != nil {
 		return nil, err
 	}
-	bz2, err := decodeSpans(data, spans, rd.Info.Subdir)
+	bz2, invalid2, err := decodeSpans(data, spans, rd.Info.Subdir)
 	if err != nil {
 		return nil, err
 	}
+	rd.Invalid = append(invalid, invalid2...)
 	rd.Records = conda
 	if len(conda) > 0 {
 		have := make(map[string]bool, len(conda))
@@ -108,7 +113,8 @@ func ParseReader(r io.Reader) (*Repodata, error) {
 }
 
 // ParseIndex reads a flat index, a JSON object mapping file names to
-// records (the form of conda's older test indexes).
+// records (the form of conda's older test indexes). Records that fail
+// Record.Check are dropped.
 func ParseIndex(data []byte) ([]*Record, error) {
 	s := &scanner{data: data}
 	sp := s.spans()
@@ -118,7 +124,8 @@ func ParseIndex(data []byte) ([]*Record, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	return decodeSpans(data, sp, "")
+	recs, _, err := decodeSpans(data, sp, "")
+	return recs, err
 }
 
 func (s *scanner) strOrNull() string {
@@ -155,16 +162,18 @@ func (s *scanner) spans() []span {
 	return out
 }
 
-// decodeSpans decodes records in parallel, one chunk per CPU.
-func decodeSpans(data []byte, spans []span, subdir string) ([]*Record, error) {
+// decodeSpans decodes records in parallel, one chunk per CPU. Records
+// that fail Record.Check are returned apart, as errors.
+func decodeSpans(data []byte, spans []span, subdir string) ([]*Record, []error, error) {
 	if len(spans) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	recs := make([]Record, len(spans)) // one allocation for all records
 	out := make([]*Record, len(spans))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(spans)/2000))
 	chunk := (len(spans) + workers - 1) / workers
 	errs := make([]error, workers)
+	bad := make([][]error, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		lo, hi := w*chunk, min((w+1)*chunk, len(spans))
@@ -186,7 +195,11 @@ func decodeSpans(data []byte, spans []span, subdir string) ([]*Record, error) {
 				if r.Subdir == "" {
 					r.Subdir = subdir
 				}
-				r.Prepare() // an unparsable version matches no spec; keep the record
+				if err := r.checkIn(subdir); err != nil {
+					bad[w] = append(bad[w], err)
+					continue // out[i] stays nil
+				}
+				r.Prepare()
 				out[i] = r
 			}
 		}(w, lo, hi)
@@ -194,10 +207,17 @@ func decodeSpans(data []byte, spans []span, subdir string) ([]*Record, error) {
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	var invalid []error
+	for _, b := range bad {
+		invalid = append(invalid, b...)
+	}
+	if len(invalid) > 0 {
+		out = slices.DeleteFunc(out, func(r *Record) bool { return r == nil })
+	}
+	return out, invalid, nil
 }
 
 func decodeRecord(data []byte, sp span, r *Record, intern map[string]string) error {

@@ -20,13 +20,13 @@ const small = `{
   "repodata_version": 2,
   "packages": {
     "zlib-1.2.13-h0_5.tar.bz2": {"name": "zlib", "version": "1.2.13", "build": "h0_5", "build_number": 5,
-      "depends": ["libgcc-ng >=12"], "md5": "aa", "size": 10, "timestamp": 1700000000},
+      "depends": ["libgcc-ng >=12"], "md5": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "size": 10, "timestamp": 1700000000},
     "old-1.0-0.tar.bz2": {"name": "old", "version": "1.0", "build": "0", "build_number": 0,
       "depends": [], "noarch": true, "track_features": "mkl debug", "license": null}
   },
   "packages.conda": {
     "zlib-1.2.13-h0_5.conda": {"name": "zlib", "version": "1.2.13", "build": "h0_5", "build_number": 5,
-      "depends": ["libgcc-ng >=12"], "constrains": ["zlib-ng <0"], "sha256": "bb", "md5": "cc",
+      "depends": ["libgcc-ng >=12"], "constrains": ["zlib-ng <0"], "sha256": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "md5": "cccccccccccccccccccccccccccccccc",
       "size": 20, "timestamp": 1700000000123, "license": "Zlib", "noarch": null,
       "python_site_packages_path": "lib/python3.13t/site-packages", "extra": {"nested": [1, {"a": "b"}]}}
   },
@@ -48,7 +48,7 @@ func TestParseSmall(t *testing.T) {
 		t.Fatalf("%d records, want 2 (the .tar.bz2 twin of the .conda dropped)", len(rd.Records))
 	}
 	z := rd.Records[0]
-	if z.Fn != "zlib-1.2.13-h0_5.conda" || z.SHA256 != "bb" || z.Timestamp != 1700000000123 ||
+	if z.Fn != "zlib-1.2.13-h0_5.conda" || z.SHA256 != strings.Repeat("b", 64) || z.Timestamp != 1700000000123 ||
 		z.Constrains[0] != "zlib-ng <0" || z.License != "Zlib" || z.Subdir != "linux-64" ||
 		z.PythonSitePackagesPath != "lib/python3.13t/site-packages" || z.BuildNumber != 5 || z.Noarch != "" {
 		t.Errorf("zlib record = %+v", z)
@@ -264,6 +264,7 @@ func BenchmarkParseEncodingJSON(b *testing.B) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(small))
+	f.Add([]byte(hostile))
 	f.Add([]byte(`{"packages": {"a-1-0.tar.bz2": {"name": "a\u00e9", "version": "1", "build": "0", "depends": ["b \"x\""]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rd, err := Parse(data)
@@ -273,6 +274,10 @@ func FuzzParse(f *testing.F) {
 		for _, r := range rd.Records {
 			if r.Name == "" || r.Version == "" {
 				t.Fatalf("record without name or version: %+v", r)
+			}
+			// What Parse keeps has passed the identity grammar.
+			if err := r.Check(); err != nil {
+				t.Fatalf("kept a record that fails Check: %v", err)
 			}
 		}
 	})
