@@ -89,7 +89,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return importFile(env, f, spec.NameFromPath(prefix), prefix)
+		return importFile(ctx, env, f, spec.NameFromPath(prefix), prefix)
 	}
 	if len(args) != 1 {
 		return usagef("want one environment file, got %d arguments", len(args))
@@ -159,13 +159,13 @@ func importLock(ctx context.Context, env *Env, name, base string, data []byte) e
 	if f.Environment != "default" {
 		envName = spec.NameFromPath(f.Environment)
 	}
-	return importFile(env, f, envName, name)
+	return importFile(ctx, env, f, envName, name)
 }
 
 // importFile writes env.cue and env.lock for a parsed lock file or
 // environment; envName is the name unless --name gives one, source what
 // it came from (for the summary line).
-func importFile(env *Env, f *foreign.File, envName, source string) error {
+func importFile(ctx context.Context, env *Env, f *foreign.File, envName, source string) error {
 	name := source
 	if importFlags.name != "" {
 		envName = importFlags.name
