@@ -88,7 +88,11 @@ type Options struct {
 	// Now is the clock (tests).
 	Now func() time.Time
 	// Trace, when set, hears each package's "fetch", "fetched",
-	// "extracted" and "link" events (tests, benchmarks).
+	// "extracted" and "link" events, and the install's "stage" (the
+	// staging directory exists), "journal" (the swap journal is
+	// written), "swap" (the old prefix is moved aside) and "swapped"
+	// (the new one is in place) events, with pkg "" (tests, benchmarks,
+	// the kill tests that stop a run at each of them).
 	Trace func(event, pkg string)
 }
 
@@ -192,6 +196,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		}
 	}()
 	os.Chmod(stage, 0o755)
+	o.trace("stage", "")
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -351,7 +356,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := swap(stage, prefix); err != nil {
+	if err := swap(stage, prefix, o.trace); err != nil {
 		return nil, err
 	}
 	ok = true

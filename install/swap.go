@@ -24,7 +24,7 @@ func journalPath(prefix string) string {
 
 // swap moves stage into place at prefix, keeping the old prefix until the
 // new one is there.
-func swap(stage, prefix string) error {
+func swap(stage, prefix string, trace func(event, pkg string)) error {
 	if _, err := os.Lstat(prefix); errors.Is(err, os.ErrNotExist) {
 		return os.Rename(stage, prefix)
 	}
@@ -35,15 +35,18 @@ func swap(stage, prefix string) error {
 	if err := atomicfile.WriteFile(journalPath(prefix), b, 0o644); err != nil {
 		return err
 	}
+	trace("journal", "")
 	if err := os.Rename(prefix, old); err != nil {
 		os.Remove(journalPath(prefix))
 		return fmt.Errorf("moving the old environment aside: %v", err)
 	}
+	trace("swap", "")
 	if err := os.Rename(stage, prefix); err != nil {
 		os.Rename(old, prefix) // put the old one back
 		os.Remove(journalPath(prefix))
 		return fmt.Errorf("moving the new environment into place: %v (the old one was restored)", err)
 	}
+	trace("swapped", "")
 	os.Remove(journalPath(prefix))
 	return os.RemoveAll(old)
 }
@@ -96,3 +99,6 @@ func Remove(prefix string) error {
 	}
 	return os.RemoveAll(trash)
 }
+
+// swapRenames forces the two-rename swap (tests).
+var swapRenames bool
