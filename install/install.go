@@ -63,8 +63,13 @@ type Options struct {
 	Fetcher *download.Fetcher
 	// Link chooses hardlinks or copies.
 	Link link.Mode
-	// Force replaces a target that is not an envlock prefix.
-	Force bool
+	// ReplaceForeign replaces a target that exists, is not empty and is
+	// not an envlock prefix: the user asked for exactly that, for that
+	// path. Nothing else makes envlock delete a directory it did not make.
+	ReplaceForeign bool
+	// NoWait fails with ErrBusy instead of waiting when another envlock
+	// run holds the prefix's lock.
+	NoWait bool
 	// Reinstall installs even when the prefix is up to date with the
 	// lock, and checks each cached extraction against its paths.json
 	// first, extracting afresh any whose files were changed (an edit of
@@ -159,7 +164,14 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("the lock has no platform %s (it has %s)", o.Platform, platforms(o.Lock))
 	}
 	prefix := filepath.Clean(o.Prefix)
-	if err := recover_(prefix); err != nil {
+	// One run at a time per prefix; the lock held, whatever killed runs
+	// left beside the prefix is theirs to remove.
+	st, err := openSite(ctx, prefix, o.NoWait, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	if err := st.recover(o.Log); err != nil {
 		return nil, err
 	}
 	lockHash := lockfile.Hash(o.LockData)
@@ -171,8 +183,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		switch {
 		case err == nil && m.LockHash == lockHash && m.Platform == o.Platform && !o.Reinstall:
 			return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
-		case err != nil && !o.Force && !isEmptyDir(prefix):
-			return nil, fmt.Errorf("%s: %w (no conda-meta/envlock.json); pass --force to replace it", prefix, ErrNotEnvlockPrefix)
+		case err != nil && !isEmptyDir(prefix):
+			if !o.ReplaceForeign {
+				return nil, fmt.Errorf("%s: %w (no conda-meta/envlock.json); pass --replace-foreign to replace it", prefix, ErrNotEnvlockPrefix)
+			}
+			o.Log(fmt.Sprintf("replacing %s, which is not an envlock environment, as --replace-foreign asked", prefix))
 		}
 	}
 
@@ -182,20 +197,17 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	// soon as it and every package before it is ready. Nothing outside the
 	// cache and the staging directory is touched before all of them
 	// succeeded.
-	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
-		return nil, err
-	}
-	stage, err := os.MkdirTemp(filepath.Dir(prefix), ".envlock-stage-"+filepath.Base(prefix)+"-")
+	stageName, err := st.newStage()
 	if err != nil {
 		return nil, err
 	}
+	stage := st.path(stageName)
 	ok := false
 	defer func() {
 		if !ok {
-			os.RemoveAll(stage)
+			st.root.RemoveAll(stageName)
 		}
 	}()
-	os.Chmod(stage, 0o755)
 	o.trace("stage", "")
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -356,7 +368,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := swap(stage, prefix, o.trace); err != nil {
+	if err := st.swap(stageName, o.trace); err != nil {
 		return nil, err
 	}
 	ok = true
