@@ -19,7 +19,6 @@ import (
 	"github.com/envlock/envlock/install/extract"
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/install/pkginfo"
-	"github.com/envlock/envlock/internal/atomicfile"
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
@@ -201,7 +200,6 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	stage := st.path(stageName)
 	ok := false
 	defer func() {
 		if !ok {
@@ -284,10 +282,25 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	var scripts []*lockfile.Package
 	var pyFiles []string
 	pyver, sitePackages := pythonOf(pl)
-	meta := filepath.Join(stage, "conda-meta")
-	if err := os.MkdirAll(meta, 0o755); err != nil {
+	if err := checkSitePackages(sitePackages); err != nil {
 		return nil, err
 	}
+	// Every file of the new prefix is written through this root: no
+	// package path or symlink can lead a write out of the staging
+	// directory.
+	stageRoot, err := st.root.OpenRoot(stageName)
+	if err != nil {
+		return nil, err
+	}
+	defer stageRoot.Close()
+	if err := stageRoot.Mkdir("conda-meta", 0o755); err != nil {
+		return nil, err
+	}
+	meta, err := stageRoot.OpenRoot("conda-meta")
+	if err != nil {
+		return nil, err
+	}
+	defer meta.Close()
 	for _, i := range order {
 		<-ready[i]
 		if errs[i] != nil || ctx.Err() != nil {
@@ -300,7 +313,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		lr, err := link.Package(dirs[i], info, link.Options{Stage: stage, Prefix: prefix, Mode: o.Link, PythonVersion: pyver, SitePackages: sitePackages})
+		lr, err := link.Package(dirs[i], info, link.Options{Stage: stageRoot, Prefix: prefix, Mode: o.Link, PythonVersion: pyver, SitePackages: sitePackages})
 		if err != nil {
 			return nil, fmt.Errorf("%s-%s-%s: %w", pk.Name, pk.Version, pk.Build, err)
 		}
@@ -333,7 +346,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	wheels, err := installWheels(ctx, o, stage, prefix, pl, pyver, sitePackages, res)
+	wheels, err := installWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, res)
 	if err != nil {
 		return nil, err
 	}
@@ -355,16 +368,16 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	sort.Strings(names)
 	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, PyPI: wheels, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
 	mb, _ := json.MarshalIndent(marker, "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(meta, MarkerFile), append(mb, '\n'), 0o644); err != nil {
+	if err := writeMetaFile(meta, MarkerFile, append(mb, '\n')); err != nil {
 		return nil, err
 	}
 	// A copy of the lock's exact bytes, so that the prefix describes
 	// itself when the lock it came from moves, changes, or was a bundle.
-	if err := atomicfile.WriteFile(filepath.Join(meta, LockCopyFile), o.LockData, 0o644); err != nil {
+	if err := writeMetaFile(meta, LockCopyFile, o.LockData); err != nil {
 		return nil, err
 	}
 	if o.LockSig != nil {
-		if err := atomicfile.WriteFile(filepath.Join(meta, LockCopyFile+".sig"), o.LockSig, 0o644); err != nil {
+		if err := writeMetaFile(meta, LockCopyFile+".sig", o.LockSig); err != nil {
 			return nil, err
 		}
 	}
@@ -383,9 +396,14 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Ran = append(res.Ran, pk.Name+": post-link.sh")
 	}
-	if b, err := os.ReadFile(filepath.Join(prefix, ".messages.txt")); err == nil {
-		res.Messages = string(b)
-		os.Remove(filepath.Join(prefix, ".messages.txt"))
+	// Read through a root of the prefix: a package's .messages.txt that
+	// links out of it is not followed.
+	if pr, err := os.OpenRoot(prefix); err == nil {
+		if b, err := pr.ReadFile(".messages.txt"); err == nil {
+			res.Messages = string(b)
+			pr.Remove(".messages.txt")
+		}
+		pr.Close()
 	}
 	return res, nil
 }
@@ -571,7 +589,7 @@ func nonNil(s []string) []string {
 }
 
 // writeCondaMeta writes conda-meta/<name>-<version>-<build>.json.
-func writeCondaMeta(meta string, pk *lockfile.Package, archive, dir string, lr *link.Result) error {
+func writeCondaMeta(meta *os.Root, pk *lockfile.Package, archive, dir string, lr *link.Result) error {
 	m := recordMap(pk, fileName(pk))
 	files := make([]string, len(lr.Files))
 	for i, f := range lr.Files {
@@ -591,12 +609,39 @@ func writeCondaMeta(meta string, pk *lockfile.Package, archive, dir string, lr *
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(meta, pk.Name+"-"+pk.Version+"-"+pk.Build+".json"), append(b, '\n'), 0o644)
+	return writeMetaFile(meta, pk.Name+"-"+pk.Version+"-"+pk.Build+".json", append(b, '\n'))
+}
+
+// writeMetaFile writes a new file name in conda-meta (the root meta):
+// name must be one file name, so a record's name, version or build
+// cannot place it anywhere else.
+func writeMetaFile(meta *os.Root, name string, data []byte) error {
+	if name == "" || strings.ContainsAny(name, "/\\") || name == "." || name == ".." || strings.HasPrefix(name, "../") {
+		return fmt.Errorf("conda-meta/%s: not a file name (a package's name, version or build holds a path separator)", name)
+	}
+	f, err := meta.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing conda-meta/%s: %w", name, err)
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
+}
+
+// checkSitePackages refuses a python_site_packages_path (CEP 17) that is
+// not a relative path inside the prefix, or that lies in conda-meta.
+func checkSitePackages(sp string) error {
+	if sp == "" {
+		return nil
+	}
+	if err := link.CheckDest(sp); err != nil {
+		return fmt.Errorf("the lock's python_site_packages_path: %w", err)
+	}
+	return nil
 }
 
 // writeHistory writes conda-meta/history as conda does for a new
 // environment.
-func writeHistory(meta string, pl *lockfile.Platform, now time.Time) error {
+func writeHistory(meta *os.Root, pl *lockfile.Platform, now time.Time) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "==> %s <==\n", now.Format("2006-01-02 15:04:05"))
 	b.WriteString("# cmd: envlock install\n")
@@ -611,7 +656,7 @@ func writeHistory(meta string, pl *lockfile.Platform, now time.Time) error {
 	if len(pl.Requested) > 0 {
 		fmt.Fprintf(&b, "# update specs: %s\n", specList(pl.Requested))
 	}
-	return os.WriteFile(filepath.Join(meta, "history"), []byte(b.String()), 0o644)
+	return writeMetaFile(meta, "history", []byte(b.String()))
 }
 
 func specList(ss []string) string {

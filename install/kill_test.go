@@ -1,6 +1,7 @@
 package install_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -50,6 +51,11 @@ func TestKillChild(t *testing.T) {
 		Lock: l, LockData: data, Platform: "linux-64", Prefix: os.Getenv("PREFIX"),
 		Fetcher: locktest.Fetcher(t, os.Getenv("PKGS")),
 		Trace: func(ev, pkg string) {
+			if seen == 0 && at == "" {
+				// The parent of a random kill times its kill from here.
+				seen = -1
+				os.Stdout.WriteString("\nENVLOCK-STARTED\n")
+			}
 			if ev == at {
 				if seen++; seen == n {
 					syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -157,6 +163,36 @@ func (k *killEnv) debris() []string {
 	return out
 }
 
+// startTimed starts an install of lock which and returns it with a
+// channel that gets the moment the install began (its first trace
+// event).
+func (k *killEnv) startTimed(which string) (*exec.Cmd, <-chan time.Time) {
+	k.t.Helper()
+	cmd := k.child(which, "", 0)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		k.t.Fatal(err)
+	}
+	started := make(chan time.Time, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sent := false
+		for sc.Scan() {
+			if !sent && sc.Text() == "ENVLOCK-STARTED" {
+				started <- time.Now()
+				sent = true
+			}
+		}
+		if !sent {
+			started <- time.Now()
+		}
+	}()
+	return cmd, started
+}
+
 // killed waits for a child that should die of SIGKILL and fails when it
 // ended otherwise (the kill point was never reached).
 func killed(t *testing.T, cmd *exec.Cmd, what string) {
@@ -239,23 +275,26 @@ func TestKillRandom(t *testing.T) {
 	ch := killChannel(t)
 	k := newKillEnv(t, ch, "")
 	k.install("less")
-	// How long one uninterrupted update takes, start to exit: the kills
-	// land uniformly inside it.
-	start := time.Now()
-	if out, err := k.child("full", "", 0).CombinedOutput(); err != nil {
-		t.Fatalf("an uninterrupted run: %v\n%s", err, out)
+	// How long one uninterrupted update takes, from its first trace
+	// event (after the process started and read the lock) to its exit:
+	// the kills land uniformly inside that span.
+	span := time.Duration(0)
+	for range 3 {
+		cmd, started := k.startTimed("full")
+		begin := <-started
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("an uninterrupted run: %v", err)
+		}
+		span = max(span, time.Since(begin))
+		k.install("less")
 	}
-	span := time.Since(start)
-	k.install("less")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 15))
 	landed := 0
 	which := "full"
 	for i := range 20 {
 		delay := time.Duration(rng.Int64N(int64(span)))
-		cmd := k.child(which, "", 0)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, started := k.startTimed(which)
+		<-started
 		time.Sleep(delay)
 		cmd.Process.Kill()
 		err := cmd.Wait()
