@@ -266,7 +266,8 @@ func TestKillAtEvents(t *testing.T) {
 }
 
 // TestKillRandom SIGKILLs 20 updates of a good environment at random
-// moments of their run: after each kill the prefix verifies clean, and
+// moments of their run (a kill that lands after the run finished is not
+// counted): after each kill the prefix verifies clean, and
 // after the next run nothing but the lock file is left beside it.
 func TestKillRandom(t *testing.T) {
 	if testing.Short() {
@@ -278,20 +279,24 @@ func TestKillRandom(t *testing.T) {
 	// How long one uninterrupted update takes, from its first trace
 	// event (after the process started and read the lock) to its exit:
 	// the kills land uniformly inside that span.
-	span := time.Duration(0)
+	span := time.Duration(1 << 62)
 	for range 3 {
 		cmd, started := k.startTimed("full")
 		begin := <-started
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("an uninterrupted run: %v", err)
 		}
-		span = max(span, time.Since(begin))
+		span = min(span, time.Since(begin)) // the first fills the cache
 		k.install("less")
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 15))
 	landed := 0
 	which := "full"
-	for i := range 20 {
+	tries := 0
+	for landed < 20 {
+		if tries++; tries > 80 {
+			t.Fatalf("only %d of %d kills landed while the install ran (one run takes %v)", landed, tries-1, span)
+		}
 		delay := time.Duration(rng.Int64N(int64(span)))
 		cmd, started := k.startTimed(which)
 		<-started
@@ -299,10 +304,11 @@ func TestKillRandom(t *testing.T) {
 		cmd.Process.Kill()
 		err := cmd.Wait()
 		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
-			landed++
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			continue // it finished first: not a kill, try again
 		}
-		when := "kill " + strconv.Itoa(i) + " at " + delay.String()
+		landed++
+		when := "kill " + strconv.Itoa(landed) + " at " + delay.String()
 		verifyClean(t, k.prefix, "after "+when)
 		k.install(which)
 		verifyClean(t, k.prefix, "after the run after "+when)
@@ -315,8 +321,5 @@ func TestKillRandom(t *testing.T) {
 			which = "full"
 		}
 	}
-	t.Logf("%d of 20 kills landed while the install ran (one run takes %v)", landed, span)
-	if landed < 10 {
-		t.Errorf("only %d of 20 kills landed while the install ran", landed)
-	}
+	t.Logf("20 kills landed in %d tries (one run takes %v from its first event)", tries, span)
 }
