@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -52,9 +51,13 @@ func (r *metaRecord) paths() []metaPath {
 // readCondaMeta reads every package record in prefix/conda-meta. Records
 // that cannot be read are returned as problems, not errors: a damaged
 // record is drift to report, and the rest of the prefix still verifies.
-func readCondaMeta(prefix string) (recs []*metaRecord, bad []string, err error) {
-	dir := filepath.Join(prefix, "conda-meta")
-	ents, err := os.ReadDir(dir)
+func readCondaMeta(tr *tree, prefix string) (recs []*metaRecord, bad []string, err error) {
+	var ents []os.DirEntry
+	d, err := tr.Open("conda-meta")
+	if err == nil {
+		ents, err = d.ReadDir(-1)
+		d.Close()
+	}
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil, fmt.Errorf("%s is not a conda environment (it has no conda-meta directory)", prefix)
@@ -66,7 +69,7 @@ func readCondaMeta(prefix string) (recs []*metaRecord, bad []string, err error) 
 		if !strings.HasSuffix(n, ".json") || e.IsDir() || n == "envlock.json" {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
+		b, err := tr.ReadFile("conda-meta/" + n)
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("conda-meta/%s: %v", n, err))
 			continue

@@ -75,7 +75,12 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", prefix)
 	}
-	recs, badMeta, err := readCondaMeta(prefix)
+	tr, err := openTree(prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.close()
+	recs, badMeta, err := readCondaMeta(tr, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +142,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 
 	// Python distributions: owned by a conda package, locked wheels
 	// installed by envlock, or drift.
-	dists := findDists(prefix)
+	dists := findDists(tr)
 	distOf := map[string]string{} // path → "name version (installer)" for untracked dists
 	seenWheel := map[string]bool{}
 	for _, d := range dists {
@@ -146,7 +151,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		}
 		key := normalize(d.Name)
 		w := lockedWheels[key]
-		entries, _ := readRecord(prefix, d)
+		entries, _ := readRecord(tr, d)
 		if w != nil && d.Installer == "envlock" && w.Version == d.Version {
 			seenWheel[key] = true
 			id := "pypi:" + d.Name + "==" + d.Version
@@ -231,7 +236,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	// Check each owned path.
-	if err := checkFiles(ctx, prefix, own, o, installedAt, r); err != nil {
+	if err := checkFiles(ctx, tr, own, o, installedAt, r); err != nil {
 		return nil, err
 	}
 	sort.Slice(r.Files.Issues, func(i, j int) bool {
@@ -315,7 +320,7 @@ type fileJob struct {
 
 // checkFiles checks every owned path: presence and type always, then
 // size and sha256 (or size and mtime with Quick), in parallel.
-func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Options, installedAt time.Time, r *Report) error {
+func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options, installedAt time.Time, r *Report) error {
 	keys := make([]string, 0, len(own))
 	for k := range own {
 		keys = append(keys, k)
@@ -356,7 +361,7 @@ func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Opt
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				n, u, issue := checkOne(prefix, j, o.Quick, installedAt, h, buf)
+				n, u, issue := checkOne(tr, j, o.Quick, installedAt, h, buf)
 				mu.Lock()
 				checked++
 				hashed += n
@@ -378,10 +383,15 @@ func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Opt
 }
 
 // checkOne checks one path, returning the bytes hashed, 1 when it could
-// only be checked for presence, and the issue found, if any.
-func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h hash.Hash, buf []byte) (int64, int, *FileIssue) {
-	p := filepath.Join(prefix, filepath.FromSlash(j.path))
-	fi, err := os.Lstat(p)
+// only be checked for presence, and the issue found, if any. Every
+// access goes through the prefix's tree: a recorded path with "../", or
+// one through a link out of the prefix, is reported, never read.
+func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Hash, buf []byte) (int64, int, *FileIssue) {
+	outsideIssue := &FileIssue{Path: j.path, Kind: FileType, Want: "a path inside the prefix", Got: "a path out of the prefix (not read)"}
+	fi, err := tr.Lstat(j.path)
+	if outside(err) {
+		return 0, 0, outsideIssue
+	}
 	if err != nil {
 		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing}
 	}
@@ -409,7 +419,9 @@ func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h has
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		// conda may record a symlink as a plain path (old records,
 		// noarch links); follow it for the contents.
-		if fi, err = os.Stat(p); err != nil {
+		if fi, err = tr.Stat(j.path); outside(err) {
+			return 0, 0, outsideIssue
+		} else if err != nil {
 			return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing, Got: "dangling link"}
 		}
 	}
@@ -436,7 +448,10 @@ func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h has
 		return 0, 1, nil
 	}
 	h.Reset()
-	n, err := hashFile(p, h, buf)
+	n, err := tr.hashFile(j.path, h, buf)
+	if outside(err) {
+		return n, 0, outsideIssue
+	}
 	if err != nil {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
 	}
