@@ -163,6 +163,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("the lock has no platform %s (it has %s)", o.Platform, platforms(o.Lock))
 	}
 	prefix := filepath.Clean(o.Prefix)
+	// A target envlock will refuse is refused before anything, even the
+	// lock file beside it, is made.
+	if _, err := checkTarget(prefix, o, pl, false); err != nil {
+		return nil, err
+	}
 	// One run at a time per prefix; the lock held, whatever killed runs
 	// left beside the prefix is theirs to remove.
 	st, err := openSite(ctx, prefix, o.NoWait, o.Log)
@@ -173,21 +178,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	if err := st.recover(o.Log); err != nil {
 		return nil, err
 	}
-	lockHash := lockfile.Hash(o.LockData)
-	if fi, err := os.Stat(prefix); err == nil {
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("%s exists and is not a directory", prefix)
+	if upToDate, err := checkTarget(prefix, o, pl, true); err != nil || upToDate {
+		if err != nil {
+			return nil, err
 		}
-		m, err := ReadMarker(prefix)
-		switch {
-		case err == nil && m.LockHash == lockHash && m.Platform == o.Platform && !o.Reinstall:
-			return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
-		case err != nil && !isEmptyDir(prefix):
-			if !o.ReplaceForeign {
-				return nil, fmt.Errorf("%s: %w (no conda-meta/envlock.json); pass --replace-foreign to replace it", prefix, ErrNotEnvlockPrefix)
-			}
-			o.Log(fmt.Sprintf("replacing %s, which is not an envlock environment, as --replace-foreign asked", prefix))
-		}
+		return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
 	}
 
 	// Downloads, extraction into the cache and linking into the staging
@@ -366,7 +361,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		names = append(names, pk.Name+"-"+pk.Version+"-"+pk.Build)
 	}
 	sort.Strings(names)
-	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, PyPI: wheels, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
+	marker := Marker{Lock: o.LockPath, LockHash: lockfile.Hash(o.LockData), Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, PyPI: wheels, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
 	mb, _ := json.MarshalIndent(marker, "", "  ")
 	if err := writeMetaFile(meta, MarkerFile, append(mb, '\n')); err != nil {
 		return nil, err
@@ -406,6 +401,33 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		pr.Close()
 	}
 	return res, nil
+}
+
+// checkTarget checks what is at prefix: nothing, an empty directory or
+// an envlock environment (up to date with the lock, or not), else an
+// error unless o.ReplaceForeign; with note, the replacement of a foreign
+// directory is echoed.
+func checkTarget(prefix string, o Options, pl *lockfile.Platform, note bool) (upToDate bool, err error) {
+	fi, err := os.Stat(prefix)
+	if err != nil {
+		return false, nil
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("%s exists and is not a directory", prefix)
+	}
+	m, err := ReadMarker(prefix)
+	switch {
+	case err == nil && m.LockHash == lockfile.Hash(o.LockData) && m.Platform == o.Platform && !o.Reinstall:
+		return true, nil
+	case err != nil && !isEmptyDir(prefix):
+		if !o.ReplaceForeign {
+			return false, fmt.Errorf("%s: %w (no conda-meta/envlock.json); pass --replace-foreign to replace it", prefix, ErrNotEnvlockPrefix)
+		}
+		if note {
+			o.Log(fmt.Sprintf("replacing %s, which is not an envlock environment, as --replace-foreign asked", prefix))
+		}
+	}
+	return false, nil
 }
 
 // runScript runs a package's link script with conda's environment.

@@ -310,6 +310,22 @@ func Remove(ctx context.Context, prefix string, o RemoveOptions) error {
 		o.Log = func(string) {}
 	}
 	prefix = filepath.Clean(prefix)
+	notOurs := func() error {
+		if _, err := ReadMarker(prefix); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("%s: %w (no conda-meta/envlock.json); not removing it", prefix, ErrNotEnvlockPrefix)
+			}
+			return err
+		}
+		return nil
+	}
+	// Refused before the lock file beside it is made, and again once the
+	// lock is held.
+	if _, err := os.Lstat(prefix); err == nil {
+		if err := notOurs(); err != nil {
+			return err
+		}
+	}
 	s, err := openSite(ctx, prefix, o.NoWait, o.Log)
 	if err != nil {
 		return err
@@ -318,10 +334,7 @@ func Remove(ctx context.Context, prefix string, o RemoveOptions) error {
 	if err := s.recover(o.Log); err != nil {
 		return err
 	}
-	if _, err := ReadMarker(prefix); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: %w (no conda-meta/envlock.json); not removing it", prefix, ErrNotEnvlockPrefix)
-		}
+	if err := notOurs(); err != nil {
 		return err
 	}
 	// Move it aside first so the path disappears at once, then delete;
