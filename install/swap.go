@@ -325,6 +325,8 @@ func Remove(ctx context.Context, prefix string, o RemoveOptions) error {
 		if err := notOurs(); err != nil {
 			return err
 		}
+	} else if _, jerr := os.Lstat(journalPath(prefix)); jerr != nil {
+		return notOurs() // nothing there, and no swap to finish
 	}
 	s, err := openSite(ctx, prefix, o.NoWait, o.Log)
 	if err != nil {
