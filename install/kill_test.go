@@ -1,15 +1,17 @@
 package install_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -34,8 +36,9 @@ const killChildEnv = "ENVLOCK_KILL_CHILD"
 
 // TestKillChild is the killed process: it installs lock LOCK ("full" or
 // "less") from CHAN into PREFIX with the cache PKGS, and SIGKILLs itself
-// at the KILL_N-th KILL_AT trace event (never when KILL_AT is empty).
-// Run directly, it does nothing.
+// at the KILL_N-th KILL_AT trace event ("*": any event), KILL_AFTER
+// microseconds after it (never when KILL_AT is empty). It prints how many
+// events it saw. Run directly, it does nothing.
 func TestKillChild(t *testing.T) {
 	if os.Getenv(killChildEnv) == "" {
 		return
@@ -46,27 +49,30 @@ func TestKillChild(t *testing.T) {
 	l, data := killLock(t, os.Getenv("CHAN"), os.Getenv("LOCK"))
 	at := os.Getenv("KILL_AT")
 	n, _ := strconv.Atoi(os.Getenv("KILL_N"))
-	seen := 0
+	after, _ := strconv.Atoi(os.Getenv("KILL_AFTER"))
+	var seen, all atomic.Int64
 	_, err := install.Apply(context.Background(), install.Options{
 		Lock: l, LockData: data, Platform: "linux-64", Prefix: os.Getenv("PREFIX"),
 		Fetcher: locktest.Fetcher(t, os.Getenv("PKGS")),
 		Trace: func(ev, pkg string) {
-			if seen == 0 && at == "" {
-				// The parent of a random kill times its kill from here.
-				seen = -1
-				os.Stdout.WriteString("\nENVLOCK-STARTED\n")
+			all.Add(1)
+			if ev != at && at != "*" {
+				return
 			}
-			if ev == at {
-				if seen++; seen == n {
-					syscall.Kill(os.Getpid(), syscall.SIGKILL)
-					time.Sleep(time.Minute)
-				}
+			if seen.Add(1) != int64(n) {
+				return
 			}
+			if after == 0 {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				time.Sleep(time.Minute)
+			}
+			time.AfterFunc(time.Duration(after)*time.Microsecond, func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) })
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	fmt.Printf("\nENVLOCK-EVENTS %d\n", all.Load())
 }
 
 // killLock locks the demo channel: "full" is every package, "less" all
@@ -102,7 +108,7 @@ func killChannel(t *testing.T) string {
 
 // child starts the install of lock which, to be killed at the n-th event
 // at ("" for none).
-func (k *killEnv) child(which, at string, n int) *exec.Cmd {
+func (k *killEnv) child(which, at string, n int, after ...time.Duration) *exec.Cmd {
 	k.t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -111,6 +117,9 @@ func (k *killEnv) child(which, at string, n int) *exec.Cmd {
 	cmd := exec.Command(exe, "-test.run=^TestKillChild$")
 	cmd.Env = append(os.Environ(), killChildEnv+"=1", "CHAN="+k.ch, "PREFIX="+k.prefix, "PKGS="+k.pkgs,
 		"LOCK="+which, "KILL_AT="+at, "KILL_N="+strconv.Itoa(n), "SWAP="+k.swap)
+	if len(after) > 0 {
+		cmd.Env = append(cmd.Env, "KILL_AFTER="+strconv.FormatInt(after[0].Microseconds(), 10))
+	}
 	return cmd
 }
 
@@ -161,36 +170,6 @@ func (k *killEnv) debris() []string {
 		}
 	}
 	return out
-}
-
-// startTimed starts an install of lock which and returns it with a
-// channel that gets the moment the install began (its first trace
-// event).
-func (k *killEnv) startTimed(which string) (*exec.Cmd, <-chan time.Time) {
-	k.t.Helper()
-	cmd := k.child(which, "", 0)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		k.t.Fatal(err)
-	}
-	started := make(chan time.Time, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sent := false
-		for sc.Scan() {
-			if !sent && sc.Text() == "ENVLOCK-STARTED" {
-				started <- time.Now()
-				sent = true
-			}
-		}
-		if !sent {
-			started <- time.Now()
-		}
-	}()
-	return cmd, started
 }
 
 // killed waits for a child that should die of SIGKILL and fails when it
@@ -266,9 +245,11 @@ func TestKillAtEvents(t *testing.T) {
 }
 
 // TestKillRandom SIGKILLs 20 updates of a good environment at random
-// moments of their run (a kill that lands after the run finished is not
-// counted): after each kill the prefix verifies clean, and
-// after the next run nothing but the lock file is left beside it.
+// moments of their run: the child kills itself a random 0-3 ms after a
+// random one of its trace events (so the kill lands inside the install
+// however loaded the machine is; one that lands after the run finished
+// is not counted). After each kill the prefix verifies clean, and after
+// the next run nothing but the lock file is left beside it.
 func TestKillRandom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20 install processes")
@@ -276,39 +257,41 @@ func TestKillRandom(t *testing.T) {
 	ch := killChannel(t)
 	k := newKillEnv(t, ch, "")
 	k.install("less")
-	// How long one uninterrupted update takes, from its first trace
-	// event (after the process started and read the lock) to its exit:
-	// the kills land uniformly inside that span.
-	span := time.Duration(1 << 62)
-	for range 3 {
-		cmd, started := k.startTimed("full")
-		begin := <-started
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("an uninterrupted run: %v", err)
-		}
-		span = min(span, time.Since(begin)) // the first fills the cache
-		k.install("less")
+	// How many trace events an uninterrupted update has.
+	out, err := k.child("full", "", 0).CombinedOutput()
+	if err != nil {
+		t.Fatalf("an uninterrupted run: %v\n%s", err, out)
 	}
+	var events int
+	for _, line := range strings.Split(string(out), "\n") {
+		fmt.Sscanf(line, "ENVLOCK-EVENTS %d", &events)
+	}
+	if events < 10 {
+		t.Fatalf("an uninterrupted update reported %d trace events:\n%s", events, out)
+	}
+	k.install("less")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 15))
-	landed := 0
+	landed, tries := 0, 0
 	which := "full"
-	tries := 0
 	for landed < 20 {
 		if tries++; tries > 80 {
-			t.Fatalf("only %d of %d kills landed while the install ran (one run takes %v)", landed, tries-1, span)
+			t.Fatalf("only %d of %d kills landed while the install ran", landed, tries-1)
 		}
-		delay := time.Duration(rng.Int64N(int64(span)))
-		cmd, started := k.startTimed(which)
-		<-started
-		time.Sleep(delay)
-		cmd.Process.Kill()
-		err := cmd.Wait()
+		n := 1 + rng.IntN(events)
+		after := time.Duration(rng.Int64N(int64(3 * time.Millisecond)))
+		out, err := k.child(which, "*", n, after).CombinedOutput()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			continue // it finished first: not a kill, try again
+			if err != nil {
+				t.Fatalf("the install to be killed failed: %v\n%s", err, out)
+			}
+			// It finished first: not a kill. The prefix now holds
+			// which; try again with the other lock.
+			which = map[string]string{"full": "less", "less": "full"}[which]
+			continue
 		}
 		landed++
-		when := "kill " + strconv.Itoa(landed) + " at " + delay.String()
+		when := fmt.Sprintf("kill %d (%v after event %d of %d)", landed, after, n, events)
 		verifyClean(t, k.prefix, "after "+when)
 		k.install(which)
 		verifyClean(t, k.prefix, "after the run after "+when)
@@ -321,5 +304,5 @@ func TestKillRandom(t *testing.T) {
 			which = "full"
 		}
 	}
-	t.Logf("20 kills landed in %d tries (one run takes %v from its first event)", tries, span)
+	t.Logf("20 kills landed in %d tries (%d trace events a run)", tries, events)
 }

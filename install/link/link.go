@@ -117,7 +117,7 @@ func Package(pkgDir string, info *pkginfo.Info, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer src.Close()
-	l := &linker{src: src, opts: opts, dirs: map[string]*os.File{}}
+	l := &linker{src: src, opts: opts, dirs: map[string]*os.File{}, made: map[string]bool{}}
 	defer l.close()
 	res := &Result{LinkType: 1}
 	for _, p := range info.Paths {
@@ -194,6 +194,19 @@ type linker struct {
 	src  *os.Root
 	opts Options
 	dirs map[string]*os.File // "s:dir" (source) or "d:dir" (stage)
+	made map[string]bool     // directories of the stage made
+}
+
+// mkdirs makes dir in the stage (once a package).
+func (l *linker) mkdirs(dir string) error {
+	if l.made[dir] {
+		return nil
+	}
+	if err := l.opts.Stage.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	l.made[dir] = true
+	return nil
 }
 
 func (l *linker) close() {
@@ -223,16 +236,16 @@ func (l *linker) dir(stage bool, dir string) (*os.File, error) {
 func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result) (*File, error) {
 	stage := l.opts.Stage
 	f := &File{Path: dest, Type: p.Type, SHA256: p.SHA256, Size: p.Size, Placeholder: p.Placeholder, FileMode: p.Mode}
-	if err := stage.MkdirAll(path.Dir(dest), 0o755); err != nil {
+	if err := l.mkdirs(path.Dir(dest)); err != nil {
 		return nil, fmt.Errorf("%s: %w", dest, err)
 	}
 	if p.Type == pkginfo.Directory {
-		if err := stage.MkdirAll(dest, 0o755); err != nil {
+		if err := l.mkdirs(dest); err != nil {
 			return nil, fmt.Errorf("%s: %w", dest, err)
 		}
 		return f, nil
 	}
-	fi, err := l.src.Lstat(p.Path)
+	fi, err := l.lstat(false, p.Path)
 	if err != nil {
 		if p.Type == pkginfo.SoftLink {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json lists a symlink the archive does not hold (broken packaging); not installed", p.Path))
@@ -242,7 +255,7 @@ func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result
 		}
 		return nil, fmt.Errorf("%s: %s is in info/paths.json but not in the package", filepath.Base(pkgDir), p.Path)
 	}
-	if ti, err := stage.Lstat(dest); err == nil {
+	if ti, err := l.lstat(true, dest); err == nil {
 		if ti.IsDir() {
 			return nil, fmt.Errorf("%s: %s would replace a directory of another package", filepath.Base(pkgDir), dest)
 		}

@@ -4,6 +4,7 @@ package link
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 )
 
@@ -11,4 +12,12 @@ const oNoFollow = 0
 
 func linkAt(od *os.File, oldname string, nd *os.File, newname string) error {
 	return errors.New("hard links between directories are made on Unix only")
+}
+
+// lstat is Lstat of name in the source (stage false) or the stage.
+func (l *linker) lstat(stage bool, name string) (fs.FileInfo, error) {
+	if stage {
+		return l.opts.Stage.Lstat(name)
+	}
+	return l.src.Lstat(name)
 }

@@ -3,8 +3,11 @@
 package link
 
 import (
+	"io/fs"
 	"os"
+	"path"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,4 +48,50 @@ func linkAt(od *os.File, oldname string, nd *os.File, newname string) error {
 		return &os.LinkError{Op: "linkat", Old: oldname, New: newname, Err: lerr}
 	}
 	return nil
+}
+
+// lstat is Lstat of name in the source (stage false) or the stage: its
+// final element is looked up (not followed) in its parent directory,
+// opened through the root, in one fstatat.
+func (l *linker) lstat(stage bool, name string) (fs.FileInfo, error) {
+	d, err := l.dir(stage, path.Dir(name))
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	for {
+		err = unix.Fstatat(int(d.Fd()), path.Base(name), &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "fstatat", Path: name, Err: err}
+	}
+	return &statInfo{name: path.Base(name), st: st}, nil
+}
+
+// statInfo is the fs.FileInfo of a Stat_t, as far as linking reads it.
+type statInfo struct {
+	name string
+	st   unix.Stat_t
+}
+
+func (s *statInfo) Name() string       { return s.name }
+func (s *statInfo) Size() int64        { return s.st.Size }
+func (s *statInfo) ModTime() time.Time { return time.Unix(int64(s.st.Mtim.Sec), int64(s.st.Mtim.Nsec)) }
+func (s *statInfo) IsDir() bool        { return s.st.Mode&unix.S_IFMT == unix.S_IFDIR }
+func (s *statInfo) Sys() any           { return &s.st }
+func (s *statInfo) Mode() fs.FileMode {
+	m := fs.FileMode(s.st.Mode & 0o777)
+	switch s.st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		m |= fs.ModeDir
+	case unix.S_IFLNK:
+		m |= fs.ModeSymlink
+	case unix.S_IFREG:
+	default:
+		m |= fs.ModeIrregular
+	}
+	return m
 }
