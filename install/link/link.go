@@ -283,7 +283,7 @@ func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result
 	if p.Placeholder == "" && !l.isShebangTooLong(p.Path, fi) {
 		return f, l.place(p.Path, dest, fi, res)
 	}
-	data, err := l.src.ReadFile(p.Path)
+	data, err := l.readFile(p.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result
 	if p.Mode != pkginfo.Binary {
 		out = fixShebang(out)
 	}
-	if err := writeNew(stage, dest, out, fi.Mode().Perm()); err != nil {
+	if err := l.writeNew(dest, out, fi.Mode().Perm()); err != nil {
 		return nil, err
 	}
 	res.Copied++
@@ -318,15 +318,25 @@ func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result
 	return f, nil
 }
 
-// writeNew creates name in root (it must not exist: O_EXCL never follows
-// a link left there) with data.
-func writeNew(root *os.Root, name string, data []byte, perm os.FileMode) error {
-	out, err := root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+// writeNew creates name in the stage (it must not exist: O_EXCL never
+// follows a link left there) with data.
+func (l *linker) writeNew(name string, data []byte, perm os.FileMode) error {
+	out, err := l.open(true, name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
 	if err != nil {
 		return err
 	}
 	_, err = out.Write(data)
 	return errors.Join(err, out.Close())
+}
+
+// readFile reads the source's file name, not following a link.
+func (l *linker) readFile(name string) ([]byte, error) {
+	f, err := l.open(false, name, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // place hardlinks, reflinks or copies an unchanged file.
@@ -377,12 +387,12 @@ func (l *linker) hardlink(src, dest string) error {
 // copy copies (or, clone, reflinks) the source's src, not following a
 // link, into a new file dest of the stage.
 func (l *linker) copy(src, dest string, perm os.FileMode, clone bool) error {
-	in, err := l.src.OpenFile(src, os.O_RDONLY|oNoFollow, 0)
+	in, err := l.open(false, src, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := l.opts.Stage.OpenFile(dest, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	out, err := l.open(true, dest, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
 	if err != nil {
 		return err
 	}
@@ -446,7 +456,7 @@ func (l *linker) isShebangTooLong(src string, fi os.FileInfo) bool {
 	if fi.Size() < 2 {
 		return false
 	}
-	f, err := l.src.OpenFile(src, os.O_RDONLY|oNoFollow, 0)
+	f, err := l.open(false, src, os.O_RDONLY, 0)
 	if err != nil {
 		return false
 	}
@@ -516,7 +526,10 @@ if __name__ == '__main__':
 	if fi, err := opts.Stage.Lstat(rel); err == nil && !fi.IsDir() {
 		opts.Stage.Remove(rel)
 	}
-	if err := writeNew(opts.Stage, rel, data, 0o755); err != nil {
+	if err := l.mkdirs("bin"); err != nil {
+		return nil, err
+	}
+	if err := l.writeNew(rel, data, 0o755); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)

@@ -8,8 +8,6 @@ import (
 	"os"
 )
 
-const oNoFollow = 0
-
 func linkAt(od *os.File, oldname string, nd *os.File, newname string) error {
 	return errors.New("hard links between directories are made on Unix only")
 }
@@ -20,4 +18,12 @@ func (l *linker) lstat(stage bool, name string) (fs.FileInfo, error) {
 		return l.opts.Stage.Lstat(name)
 	}
 	return l.src.Lstat(name)
+}
+
+// open opens name of the source (stage false) or the stage.
+func (l *linker) open(stage bool, name string, flag int, perm os.FileMode) (*os.File, error) {
+	if stage {
+		return l.opts.Stage.OpenFile(name, flag, perm)
+	}
+	return l.src.OpenFile(name, flag, perm)
 }

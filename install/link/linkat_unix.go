@@ -6,14 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// oNoFollow makes an open fail on a symbolic link.
-const oNoFollow = syscall.O_NOFOLLOW
 
 // linkAt hard-links the entry oldname of directory od as newname of
 // directory nd (linkat without AT_SYMLINK_FOLLOW: a link is linked, not
@@ -94,4 +90,25 @@ func (s *statInfo) Mode() fs.FileMode {
 		m |= fs.ModeIrregular
 	}
 	return m
+}
+
+// open opens name of the source (stage false) or the stage: its final
+// element is opened, never followed, in its parent directory opened
+// through the root, in one openat.
+func (l *linker) open(stage bool, name string, flag int, perm os.FileMode) (*os.File, error) {
+	d, err := l.dir(stage, path.Dir(name))
+	if err != nil {
+		return nil, err
+	}
+	var fd int
+	for {
+		fd, err = unix.Openat(int(d.Fd()), path.Base(name), flag|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
