@@ -388,14 +388,19 @@ func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options,
 // one through a link out of the prefix, is reported, never read.
 func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Hash, buf []byte) (int64, int, *FileIssue) {
 	outsideIssue := &FileIssue{Path: j.path, Kind: FileType, Want: "a path inside the prefix", Got: "a path out of the prefix (not read)"}
-	fi, err := tr.Lstat(j.path)
+	want := j.w.want
+	// A regular file to hash is opened by the same call that stats it.
+	needContent := !quick && !j.w.pyc && want.Type != "directory" && want.Type != "softlink"
+	fi, content, err := tr.lstatOpen(j.path, needContent)
 	if outside(err) {
 		return 0, 0, outsideIssue
 	}
 	if err != nil {
 		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing}
 	}
-	want := j.w.want
+	if content != nil {
+		defer content.close()
+	}
 	switch want.Type {
 	case "directory":
 		if !fi.IsDir() {
@@ -448,7 +453,12 @@ func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Has
 		return 0, 1, nil
 	}
 	h.Reset()
-	n, err := tr.hashFile(j.path, h, buf)
+	var n int64
+	if content != nil {
+		n, err = content.hash(h, buf)
+	} else {
+		n, err = tr.hashFile(j.path, h, buf) // through a link
+	}
 	if outside(err) {
 		return n, 0, outsideIssue
 	}

@@ -86,6 +86,42 @@ func (t *tree) Open(rel string) (*os.File, error) {
 	return t.root.Open(filepath.FromSlash(rel))
 }
 
+// content is a regular file opened for hashing.
+type content interface {
+	hash(h hash.Hash, buf []byte) (int64, error)
+	close()
+}
+
+// lstatOpen is Lstat of rel; when open and rel is a regular file it is
+// also opened, by the same lookup, for hashing.
+func (t *tree) lstatOpen(rel string, open bool) (fs.FileInfo, content, error) {
+	if !local(rel) {
+		return nil, nil, fmt.Errorf("%s: %w", rel, errOutside)
+	}
+	if t.fast && open {
+		return t.lstatOpenFast(rel)
+	}
+	fi, err := t.Lstat(rel)
+	if err != nil || !open || !fi.Mode().IsRegular() {
+		return fi, nil, err
+	}
+	f, err := t.root.OpenFile(filepath.FromSlash(rel), os.O_RDONLY, 0)
+	if err != nil {
+		return fi, nil, nil // hashFile reports it
+	}
+	return fi, fileContent{f}, nil
+}
+
+type fileContent struct{ f *os.File }
+
+func (c fileContent) hash(h hash.Hash, buf []byte) (int64, error) {
+	// The anonymous struct hides (*os.File).WriteTo, whose fallback
+	// allocates a buffer per file.
+	return io.CopyBuffer(h, struct{ io.Reader }{c.f}, buf)
+}
+
+func (c fileContent) close() { c.f.Close() }
+
 // hashFile feeds the file rel (following links that stay inside the
 // prefix) into h.
 func (t *tree) hashFile(rel string, h hash.Hash, buf []byte) (int64, error) {
