@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/envlock/envlock/install"
@@ -32,9 +33,17 @@ func InstalledLock(prefix string) (l *lockfile.Lock, data []byte, path string, e
 			return l, data, m.Lock, nil
 		}
 	}
+	// The copy is read through an os.Root of the prefix: a link there
+	// to a lock elsewhere is not followed.
 	copyPath := filepath.Join(prefix, "conda-meta", install.LockCopyFile)
-	if l, data, err := lockfile.Read(copyPath); err == nil {
-		return l, data, copyPath, nil
+	if root, err := os.OpenRoot(prefix); err == nil {
+		data, err := root.ReadFile("conda-meta/" + install.LockCopyFile)
+		root.Close()
+		if err == nil {
+			if l, err := lockfile.Parse(data); err == nil {
+				return l, data, copyPath, nil
+			}
+		}
 	}
 	if m.Lock != "" {
 		return nil, nil, "", fmt.Errorf("the lock this environment was installed from, %s, %w", m.Lock, ErrLockGone)
