@@ -173,3 +173,43 @@ func matches(re, s string) bool {
 }
 
 var regexpMatch = func(re, s string) (bool, error) { return regexp.MatchString(re, s) }
+
+// FuzzInstall feeds arbitrary archives (seeded with real wheels, good and
+// hostile) to Install with the stage under a temporary directory beside
+// a canary: it must never panic, and nothing may appear outside the
+// stage.
+func FuzzInstall(f *testing.F) {
+	good, err := demo().Bytes()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	evil := demo()
+	evil.Files = append(evil.Files, wheelpkg.File{Path: "Tiny_Fmt-1.2.data/data/conda-meta/x.json", Data: []byte("{}")}, wheelpkg.File{Path: "Tiny_Fmt-1.2.data/data//abs", Data: []byte("x")})
+	if b, err := evil.Bytes(); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		stage := filepath.Join(dir, "stage")
+		os.Mkdir(stage, 0o755)
+		p := filepath.Join(dir, "w.whl")
+		os.WriteFile(p, data, 0o644)
+		Install(p, Options{Stage: openRoot(t, stage), Prefix: "/p", SitePackages: "lib/python3.11/site-packages", PythonVersion: "3.11"})
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 2 {
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Fatalf("beside the stage: %v", names)
+		}
+		filepath.WalkDir(stage, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Type()&os.ModeSymlink != 0 {
+				t.Errorf("a wheel made a symlink: %s", p)
+			}
+			return nil
+		})
+	})
+}
