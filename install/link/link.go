@@ -6,6 +6,14 @@
 // conda does); shebangs longer than the kernel's limit are rewritten to
 // "#!/usr/bin/env"; noarch python packages are laid out for the prefix's
 // python and get their entry points as scripts.
+//
+// Every file goes into the staging directory through an os.Root of it,
+// and out of the package cache through an os.Root of the package: a
+// link a package made (or a chain of links across packages) cannot lead
+// a write out of the stage. Hard links are made between the final names
+// in parent directories opened through the roots (linkat, never
+// following); destinations in conda-meta/ are refused (CheckDest); text
+// placeholders may not grow a file beyond MaxGrowth.
 package link
 
 import (
