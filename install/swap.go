@@ -75,6 +75,11 @@ func openSite(ctx context.Context, prefix string, noWait bool, log func(string))
 	s := &site{dir: dir, base: base, root: root}
 	lp := filepath.Join(dir, lockName(base))
 	f, err := root.OpenFile(lockName(base), os.O_CREATE|os.O_RDWR, 0o644)
+	if errors.Is(err, fs.ErrPermission) {
+		// Another user's lock file (a group's environment): flock
+		// works on a descriptor open for reading too.
+		f, err = root.OpenFile(lockName(base), os.O_RDONLY, 0)
+	}
 	if err != nil {
 		root.Close()
 		return nil, fmt.Errorf("opening the lock of %s: %w", prefix, err)
