@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/envlock/envlock/internal/hostile"
+	"github.com/envlock/envlock/internal/wheelpkg"
 )
 
 // The prefix side of the hostile-input suite (issue 15): packages whose
@@ -193,4 +196,41 @@ func TestHostilePrefix(t *testing.T) {
 		h.VerifyClean()
 		h.checkBeside()
 	})
+}
+
+// TestHostilePrefixWheels installs locks whose wheel is not the locked
+// project, or writes into conda-meta or out of the prefix through its
+// .data/data/ directory: each is refused, and nothing changes.
+func TestHostilePrefixWheels(t *testing.T) {
+	h := newHostileEnv(t)
+	tiny := func(extra ...wheelpkg.File) *wheelpkg.Wheel {
+		return &wheelpkg.Wheel{Name: "tiny_fmt", Version: "1.2", Files: append([]wheelpkg.File{{Path: "tinyfmt/__init__.py", Data: []byte("V = 1\n")}}, extra...)}
+	}
+	cases := []struct {
+		name, lockName, lockVersion, want string
+		w                                 *wheelpkg.Wheel
+	}{
+		{"another project", "requests", "2.31.0", `wheel requests 2\.31\.0: tiny_fmt-1\.2-py3-none-any\.whl: it holds tiny_fmt 1\.2, not the locked requests 2\.31\.0 \(tiny_fmt-1\.2\.dist-info\)`, tiny()},
+		{"another version", "tiny-fmt", "1.3", `it holds tiny_fmt 1\.2, not the locked tiny-fmt 1\.3`, tiny()},
+		{"data into conda-meta", "tiny-fmt", "1.2", `tiny_fmt-1\.2\.data/data/conda-meta/python-3\.11\.2-h0_0_cpython\.json: the path "conda-meta/python-3\.11\.2-h0_0_cpython\.json" is in conda-meta/, which only the installer writes`,
+			tiny(wheelpkg.File{Path: "tiny_fmt-1.2.data/data/conda-meta/python-3.11.2-h0_0_cpython.json", Data: []byte("{}")})},
+		{"data with //", "tiny-fmt", "1.2", `tiny_fmt-1\.2\.data/data//.*canary/keep\.txt: the path after tiny_fmt-1\.2\.data/data/ is not a relative path`,
+			tiny(wheelpkg.File{Path: "tiny_fmt-1.2.data/data/" + filepath.Join(h.Work, "canary", "keep.txt"), Data: []byte("overwritten\n")})},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h.t = t
+			data, err := c.w.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := h.WriteFile(fmt.Sprintf("wheels%d/%s", i, c.w.Filename()), string(data))
+			sum := sha256.Sum256(data)
+			m := h.Lock()
+			pl := m["platforms"].([]any)[0].(map[string]any)
+			pl["pypi"] = []any{map[string]any{"name": c.lockName, "version": c.lockVersion, "url": "file://" + p, "sha256": hex.EncodeToString(sum[:]), "size": len(data)}}
+			l := h.WriteJSON(fmt.Sprintf("wheel%d.lock", i), m)
+			h.Expect(1, c.want, "install", "--lock", l, "-p", h.Prefix)
+		})
+	}
 }
