@@ -30,6 +30,16 @@
 // verify.InstalledLock still read them there, and the next install moves
 // them.
 //
+// Confinement: every file operation in the staging directory goes through
+// an os.Root of it (install/link, install/wheel, conda-meta), and every
+// one beside the prefix through an os.Root of its parent (swap.go), so no
+// package path, link chain or record field can lead a write elsewhere.
+// Beside a prefix envlock makes only names it can recognize
+// (.envlock-NAME.lock, .envlock-stage-NAME-DIGITS, .envlock-old-NAME,
+// .envlock-journal-NAME.json, .envlock-removing-NAME); one run at a time
+// holds the lock, and it removes what killed runs left. Where the file
+// system can (renameat2 RENAME_EXCHANGE) the swap is one atomic exchange.
+//
 // No repodata is read: the lock holds everything. Post-link scripts are
 // not run unless asked (AllowScripts); the ones skipped are reported.
 package install

@@ -19,7 +19,6 @@ import (
 	"github.com/envlock/envlock/install/extract"
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/install/pkginfo"
-	"github.com/envlock/envlock/internal/atomicfile"
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
@@ -77,8 +76,13 @@ type Options struct {
 	Fetcher *download.Fetcher
 	// Link chooses hardlinks or copies.
 	Link link.Mode
-	// Force replaces a target that is not an envlock prefix.
-	Force bool
+	// ReplaceForeign replaces a target that exists, is not empty and is
+	// not an envlock prefix: the user asked for exactly that, for that
+	// path. Nothing else makes envlock delete a directory it did not make.
+	ReplaceForeign bool
+	// NoWait fails with ErrBusy instead of waiting when another envlock
+	// run holds the prefix's lock.
+	NoWait bool
 	// Reinstall installs even when the prefix is up to date with the
 	// lock, and checks each cached extraction against its paths.json
 	// first, extracting afresh any whose files were changed (an edit of
@@ -102,7 +106,11 @@ type Options struct {
 	// Now is the clock (tests).
 	Now func() time.Time
 	// Trace, when set, hears each package's "fetch", "fetched",
-	// "extracted" and "link" events (tests, benchmarks).
+	// "extracted" and "link" events, and the install's "stage" (the
+	// staging directory exists), "journal" (the swap journal is
+	// written), "swap" (the old prefix is moved aside) and "swapped"
+	// (the new one is in place) events, with pkg "" (tests, benchmarks,
+	// the kill tests that stop a run at each of them).
 	Trace func(event, pkg string)
 }
 
@@ -195,21 +203,26 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("the lock has no platform %s (it has %s)", o.Platform, platforms(o.Lock))
 	}
 	prefix := filepath.Clean(o.Prefix)
-	if err := recover_(prefix); err != nil {
+	// A target envlock will refuse is refused before anything, even the
+	// lock file beside it, is made.
+	if _, err := checkTarget(prefix, o, pl, false); err != nil {
 		return nil, err
 	}
-	lockHash := lockfile.Hash(o.LockData)
-	if fi, err := os.Stat(prefix); err == nil {
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("%s exists and is not a directory", prefix)
+	// One run at a time per prefix; the lock held, whatever killed runs
+	// left beside the prefix is theirs to remove.
+	st, err := openSite(ctx, prefix, o.NoWait, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	if err := st.recover(o.Log); err != nil {
+		return nil, err
+	}
+	if upToDate, err := checkTarget(prefix, o, pl, true); err != nil || upToDate {
+		if err != nil {
+			return nil, err
 		}
-		m, err := ReadMarker(prefix)
-		switch {
-		case err == nil && m.LockHash == lockHash && m.Platform == o.Platform && !o.Reinstall:
-			return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
-		case err != nil && !o.Force && !isEmptyDir(prefix):
-			return nil, fmt.Errorf("%s: %w (no conda-meta/%s); pass --force to replace it", prefix, ErrNotEnvlockPrefix, MarkerFile)
-		}
+		return &Result{UpToDate: true, Packages: len(pl.Packages)}, nil
 	}
 
 	// Downloads, extraction into the cache and linking into the staging
@@ -218,20 +231,17 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	// soon as it and every package before it is ready. Nothing outside the
 	// cache and the staging directory is touched before all of them
 	// succeeded.
-	if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
-		return nil, err
-	}
-	stage, err := os.MkdirTemp(filepath.Dir(prefix), ".envlock-stage-"+filepath.Base(prefix)+"-")
+	stageName, err := st.newStage()
 	if err != nil {
 		return nil, err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			os.RemoveAll(stage)
+			st.root.RemoveAll(stageName)
 		}
 	}()
-	os.Chmod(stage, 0o755)
+	o.trace("stage", "")
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -307,10 +317,25 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	var scripts []*lockfile.Package
 	var pyFiles []string
 	pyver, sitePackages := pythonOf(pl)
-	meta := filepath.Join(stage, "conda-meta")
-	if err := os.MkdirAll(meta, 0o755); err != nil {
+	if err := checkSitePackages(sitePackages); err != nil {
 		return nil, err
 	}
+	// Every file of the new prefix is written through this root: no
+	// package path or symlink can lead a write out of the staging
+	// directory.
+	stageRoot, err := st.root.OpenRoot(stageName)
+	if err != nil {
+		return nil, err
+	}
+	defer stageRoot.Close()
+	if err := stageRoot.Mkdir("conda-meta", 0o755); err != nil {
+		return nil, err
+	}
+	meta, err := stageRoot.OpenRoot("conda-meta")
+	if err != nil {
+		return nil, err
+	}
+	defer meta.Close()
 	for _, i := range order {
 		<-ready[i]
 		if errs[i] != nil || ctx.Err() != nil {
@@ -323,7 +348,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		lr, err := link.Package(dirs[i], info, link.Options{Stage: stage, Prefix: prefix, Mode: o.Link, PythonVersion: pyver, SitePackages: sitePackages})
+		lr, err := link.Package(dirs[i], info, link.Options{Stage: stageRoot, Prefix: prefix, Mode: o.Link, PythonVersion: pyver, SitePackages: sitePackages})
 		if err != nil {
 			return nil, fmt.Errorf("%s-%s-%s: %w", pk.Name, pk.Version, pk.Build, err)
 		}
@@ -356,7 +381,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	wheels, err := installWheels(ctx, o, stage, prefix, pl, pyver, sitePackages, res)
+	wheels, err := installWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, res)
 	if err != nil {
 		return nil, err
 	}
@@ -368,36 +393,44 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		// same for every file of a cache and a prefix.
 		o.Log(fmt.Sprintf("reflinks were not possible (%v); %d files were copied instead", reflinkErr, reflinkFailed))
 	}
-	if err := os.WriteFile(filepath.Join(meta, "history"), History(pl, o.Fetcher.BaseDir, o.Now(), "envlock install"), 0o644); err != nil {
+	if err := writeMetaFile(meta, "history", History(pl, o.Fetcher.BaseDir, o.Now(), "envlock install")); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(meta, "created_at"), CreatedAt(o.Now()), 0o644); err != nil {
+	if err := writeMetaFile(meta, "created_at", CreatedAt(o.Now())); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(meta, filepath.Dir(MarkerFile)), 0o755); err != nil {
+	// envlock's own files go in conda-meta/envlock/, through a root of
+	// their own: every name written there is one file name.
+	ownDir := filepath.Dir(MarkerFile)
+	if err := meta.Mkdir(ownDir, 0o755); err != nil {
+		return nil, fmt.Errorf("making conda-meta/%s: %w", ownDir, err)
+	}
+	own, err := meta.OpenRoot(ownDir)
+	if err != nil {
 		return nil, err
 	}
+	defer own.Close()
 	var names []string
 	for _, pk := range pl.Packages {
 		names = append(names, pk.Name+"-"+pk.Version+"-"+pk.Build)
 	}
 	sort.Strings(names)
-	marker := Marker{Lock: o.LockPath, LockHash: lockHash, Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, PyPI: wheels, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
+	marker := Marker{Lock: o.LockPath, LockHash: lockfile.Hash(o.LockData), Name: o.Lock.Name, Platform: o.Platform, Signature: o.Signature, Installed: o.Now().UTC(), Packages: names, PyPI: wheels, Env: o.Lock.Env, Kernel: o.Lock.Kernel}
 	mb, _ := json.MarshalIndent(marker, "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(meta, MarkerFile), append(mb, '\n'), 0o644); err != nil {
+	if err := writeMetaFile(own, filepath.Base(MarkerFile), append(mb, '\n')); err != nil {
 		return nil, err
 	}
 	// A copy of the lock's exact bytes, so that the prefix describes
 	// itself when the lock it came from moves, changes, or was a bundle.
-	if err := atomicfile.WriteFile(filepath.Join(meta, LockCopyFile), o.LockData, 0o644); err != nil {
+	if err := writeMetaFile(own, filepath.Base(LockCopyFile), o.LockData); err != nil {
 		return nil, err
 	}
 	if o.LockSig != nil {
-		if err := atomicfile.WriteFile(filepath.Join(meta, LockCopyFile+".sig"), o.LockSig, 0o644); err != nil {
+		if err := writeMetaFile(own, filepath.Base(LockCopyFile)+".sig", o.LockSig); err != nil {
 			return nil, err
 		}
 	}
-	if err := swap(stage, prefix); err != nil {
+	if err := st.swap(stageName, o.trace); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -412,11 +445,43 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Ran = append(res.Ran, pk.Name+": post-link.sh")
 	}
-	if b, err := os.ReadFile(filepath.Join(prefix, ".messages.txt")); err == nil {
-		res.Messages = string(b)
-		os.Remove(filepath.Join(prefix, ".messages.txt"))
+	// Read through a root of the prefix: a package's .messages.txt that
+	// links out of it is not followed.
+	if pr, err := os.OpenRoot(prefix); err == nil {
+		if b, err := pr.ReadFile(".messages.txt"); err == nil {
+			res.Messages = string(b)
+			pr.Remove(".messages.txt")
+		}
+		pr.Close()
 	}
 	return res, nil
+}
+
+// checkTarget checks what is at prefix: nothing, an empty directory or
+// an envlock environment (up to date with the lock, or not), else an
+// error unless o.ReplaceForeign; with note, the replacement of a foreign
+// directory is echoed.
+func checkTarget(prefix string, o Options, pl *lockfile.Platform, note bool) (upToDate bool, err error) {
+	fi, err := os.Stat(prefix)
+	if err != nil {
+		return false, nil
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("%s exists and is not a directory", prefix)
+	}
+	m, err := ReadMarker(prefix)
+	switch {
+	case err == nil && m.LockHash == lockfile.Hash(o.LockData) && m.Platform == o.Platform && !o.Reinstall:
+		return true, nil
+	case err != nil && !isEmptyDir(prefix):
+		if !o.ReplaceForeign {
+			return false, fmt.Errorf("%s: %w (no conda-meta/%s); pass --replace-foreign to replace it", prefix, ErrNotEnvlockPrefix, MarkerFile)
+		}
+		if note {
+			o.Log(fmt.Sprintf("replacing %s, which is not an envlock environment, as --replace-foreign asked", prefix))
+		}
+	}
+	return false, nil
 }
 
 // runScript runs a package's link script with conda's environment.
@@ -572,12 +637,39 @@ func extractedOK(dir string, pk *lockfile.Package) bool {
 }
 
 // writeCondaMeta writes conda-meta/<name>-<version>-<build>.json.
-func writeCondaMeta(meta string, r *PackageRecord) error {
+func writeCondaMeta(meta *os.Root, r *PackageRecord) error {
 	b, err := r.JSON()
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(meta, RecordFile(r.Package)), b, 0o644)
+	return writeMetaFile(meta, RecordFile(r.Package), b)
+}
+
+// writeMetaFile writes a new file name in conda-meta (the root meta):
+// name must be one file name, so a record's name, version or build
+// cannot place it anywhere else.
+func writeMetaFile(meta *os.Root, name string, data []byte) error {
+	if name == "" || strings.ContainsAny(name, "/\\") || name == "." || name == ".." || strings.HasPrefix(name, "../") {
+		return fmt.Errorf("conda-meta/%s: not a file name (a package's name, version or build holds a path separator)", name)
+	}
+	f, err := meta.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing conda-meta/%s: %w", name, err)
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
+}
+
+// checkSitePackages refuses a python_site_packages_path (CEP 17) that is
+// not a relative path inside the prefix, or that lies in conda-meta.
+func checkSitePackages(sp string) error {
+	if sp == "" {
+		return nil
+	}
+	if err := link.CheckDest(sp); err != nil {
+		return fmt.Errorf("the lock's python_site_packages_path: %w", err)
+	}
+	return nil
 }
 
 // pythonOf returns the python version ("3.12") and site-packages of the

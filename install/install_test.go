@@ -162,7 +162,7 @@ func TestRecoverInterruptedSwap(t *testing.T) {
 func TestKilledInstall(t *testing.T) {
 	if os.Getenv("ENVLOCK_INSTALL_CHILD") != "" {
 		l, data := lockOf(t, os.Getenv("CHAN"), nil)
-		_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: os.Getenv("PREFIX"), Fetcher: fetcher(t, os.Getenv("PKGS")), Force: true})
+		_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: os.Getenv("PREFIX"), Fetcher: fetcher(t, os.Getenv("PKGS")), ReplaceForeign: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,5 +349,98 @@ func TestBundleRealZlib(t *testing.T) {
 	run.Env = append(os.Environ(), "LD_PRELOAD="+lib)
 	if out, err := run.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1.2.11" {
 		t.Fatalf("libz from the bundle: %v %s", err, out)
+	}
+}
+
+// TestOneRunPerPrefix holds a prefix's lock and checks that an install
+// with NoWait fails with ErrBusy at once, and one without it says it
+// waits and finishes once the lock is released.
+func TestOneRunPerPrefix(t *testing.T) {
+	ch := demoChannel(t)
+	l, data := lockOf(t, ch, nil)
+	prefix := filepath.Join(t.TempDir(), "env")
+	f := fetcher(t, t.TempDir())
+	held, err := openSite(context.Background(), prefix, true, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f, NoWait: true})
+	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), prefix+": another envlock run is using this environment (its lock "+filepath.Join(filepath.Dir(prefix), ".envlock-env.lock")+" is held)") {
+		t.Fatalf("with the lock held and NoWait: %v", err)
+	}
+	var mu sync.Mutex
+	var logs []string
+	done := make(chan error)
+	go func() {
+		_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f,
+			Log: func(s string) { mu.Lock(); logs = append(logs, s); mu.Unlock() }})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the second install did not wait: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	held.close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) == 0 || !strings.HasPrefix(logs[0], "waiting for another envlock run on "+prefix+" to finish") {
+		t.Errorf("logs = %q", logs)
+	}
+}
+
+// TestPlantedJournal plants journals naming directories envlock did not
+// make (absolute elsewhere, a sibling, the parent) and checks that none
+// is deleted or moved, by an install or by remove.
+func TestPlantedJournal(t *testing.T) {
+	ch := demoChannel(t)
+	l, data := lockOf(t, ch, nil)
+	root := t.TempDir()
+	envs := filepath.Join(root, "envs")
+	prefix := filepath.Join(envs, "env")
+	f := fetcher(t, t.TempDir())
+	if _, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f}); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(root, "victim")
+	sibling := filepath.Join(envs, "other")
+	for _, d := range []string{victim, sibling} {
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "keep"), []byte("x"), 0o644)
+	}
+	for _, j := range []string{
+		`{"prefix":"` + prefix + `","old":"` + victim + `","stage":"` + sibling + `"}`,
+		`{"prefix":"` + prefix + `","old":"` + filepath.Join(envs, ".envlock-old-env") + `","stage":"` + victim + `"}`,
+		`{"prefix":"` + prefix + `","old":"` + filepath.Join(envs, ".envlock-old-env") + `","stage":"` + filepath.Join(envs, ".envlock-stage-env-1/../../victim") + `"}`,
+		`{"prefix":"` + victim + `","old":"` + filepath.Join(envs, ".envlock-old-env") + `","stage":"` + filepath.Join(envs, ".envlock-stage-env-1") + `"}`,
+	} {
+		os.WriteFile(journalPath(prefix), []byte(j), 0o644)
+		var logs []string
+		res, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f, Log: func(s string) { logs = append(logs, s) }})
+		if err != nil || !res.UpToDate {
+			t.Fatalf("journal %s: %v %+v", j, err, res)
+		}
+		if len(logs) != 1 || logs[0] != "removed "+journalPath(prefix)+" without acting on it: it is not a journal envlock wrote for "+prefix {
+			t.Errorf("journal %s: logs %q", j, logs)
+		}
+		for _, d := range []string{victim, sibling} {
+			if _, err := os.Stat(filepath.Join(d, "keep")); err != nil {
+				t.Fatalf("journal %s: %v", j, err)
+			}
+		}
+	}
+	// remove, too, reads the journal first.
+	os.WriteFile(journalPath(prefix), []byte(`{"prefix":"`+prefix+`","old":"`+victim+`","stage":"`+sibling+`"}`), 0o644)
+	if err := Remove(context.Background(), prefix, RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{victim, sibling} {
+		if _, err := os.Stat(filepath.Join(d, "keep")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(prefix); err == nil {
+		t.Error("remove left the prefix")
 	}
 }

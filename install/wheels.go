@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,7 @@ import (
 // would over conda's) and returns them as name==version for the marker.
 // Each wheel is fetched into the package cache with its sha256 checked
 // and unpacked against its RECORD.
-func installWheels(ctx context.Context, o Options, stage, prefix string, pl *lockfile.Platform, pyver, sitePackages string, res *Result) ([]string, error) {
+func installWheels(ctx context.Context, o Options, stage *os.Root, prefix string, pl *lockfile.Platform, pyver, sitePackages string, res *Result) ([]string, error) {
 	if len(pl.PyPI) == 0 {
 		return nil, nil
 	}
@@ -37,7 +38,7 @@ func installWheels(ctx context.Context, o Options, stage, prefix string, pl *loc
 			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
 		o.trace("link", w.Name)
-		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != ""})
+		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != "", Name: w.Name, Version: w.Version})
 		if err != nil {
 			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}

@@ -2,13 +2,13 @@ package verify
 
 import (
 	"encoding/json"
-
 	"fmt"
-	"github.com/envlock/envlock/install"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/envlock/envlock/install"
 )
 
 // metaRecord is the part of a conda-meta/<name>-<version>-<build>.json
@@ -29,7 +29,8 @@ type metaRecord struct {
 	// Link is how conda linked the package: type 2 for symbolic links
 	// into the package cache (always_softlink).
 	Link *struct {
-		Type int `json:"type"`
+		Type   int    `json:"type"`
+		Source string `json:"source"`
 	} `json:"link"`
 
 	file string // conda-meta file name
@@ -43,6 +44,11 @@ type metaPath struct {
 	SHA256InPrefix string `json:"sha256_in_prefix"`
 	Size           *int64 `json:"size_in_bytes"`
 	Placeholder    string `json:"prefix_placeholder"`
+
+	// linkSource is the package cache directory an always_softlink
+	// record's links point into: the one place outside the prefix that
+	// verify reads, through a root of that directory.
+	linkSource string
 }
 
 // ID is the record's name-version-build.
@@ -64,9 +70,13 @@ func (r *metaRecord) paths() []metaPath {
 // readCondaMeta reads every package record in prefix/conda-meta. Records
 // that cannot be read are returned as problems, not errors: a damaged
 // record is drift to report, and the rest of the prefix still verifies.
-func readCondaMeta(prefix string) (recs []*metaRecord, bad []string, err error) {
-	dir := filepath.Join(prefix, "conda-meta")
-	ents, err := os.ReadDir(dir)
+func readCondaMeta(tr *tree, prefix string) (recs []*metaRecord, bad []string, err error) {
+	var ents []os.DirEntry
+	d, err := tr.Open("conda-meta")
+	if err == nil {
+		ents, err = d.ReadDir(-1)
+		d.Close()
+	}
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil, fmt.Errorf("%s is not a conda environment (it has no conda-meta directory)", prefix)
@@ -78,7 +88,7 @@ func readCondaMeta(prefix string) (recs []*metaRecord, bad []string, err error) 
 		if !strings.HasSuffix(n, ".json") || e.IsDir() || n == install.LegacyMarkerFile {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
+		b, err := tr.ReadFile("conda-meta/" + n)
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("conda-meta/%s: %v", n, err))
 			continue
@@ -156,17 +166,25 @@ func (r *metaRecord) normalize(prefix, sp string) {
 	}
 	// conda's always_softlink installs link each file to the package
 	// cache and records it as a softlink with the file's sha256: check the
-	// content it points at, which is what the package holds.
-	if r.Link != nil && r.Link.Type == 2 {
+	// content it points at, which is what the package holds, reading only
+	// inside the package directory the record names (link.source).
+	if r.Link != nil && r.Link.Type == 2 && filepath.IsAbs(r.Link.Source) {
 		for i := range ps {
 			if ps[i].Type == "softlink" && ps[i].SHA256 != "" {
 				ps[i].Type = "hardlink"
+				ps[i].linkSource = r.Link.Source
 			}
 		}
 	}
 	kept := ps[:0]
 	for _, p := range ps {
 		if p.Type == "pyc_file" {
+			// A .pyc conda lists but never wrote is not drift; a path
+			// that is not local stays for the confined check to report.
+			if !filepath.IsLocal(filepath.FromSlash(p.Path)) {
+				kept = append(kept, p)
+				continue
+			}
 			if _, err := os.Lstat(filepath.Join(prefix, filepath.FromSlash(p.Path))); err != nil {
 				continue
 			}

@@ -82,7 +82,12 @@ func TestReadCondaMeta(t *testing.T) {
 				os.MkdirAll(filepath.Dir(filepath.Join(prefix, f)), 0o755)
 				os.WriteFile(filepath.Join(prefix, f), nil, 0o644)
 			}
-			recs, bad, err := readCondaMeta(prefix)
+			tr, err := openTree(prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.close()
+			recs, bad, err := readCondaMeta(tr, prefix)
 			if err != nil || len(bad) != 0 {
 				t.Fatalf("readCondaMeta: %v, unreadable %q", err, bad)
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -36,26 +35,40 @@ type recordEntry struct {
 
 // findDists lists the .dist-info and .egg-info directories of every
 // site-packages directory of the prefix (lib/pythonX.Y/site-packages on
-// Unix, Lib/site-packages on Windows).
-func findDists(prefix string) []dist {
+// Unix, Lib/site-packages on Windows), reading through the prefix's tree.
+func findDists(tr *tree) []dist {
 	var sites []string
-	m, _ := filepath.Glob(filepath.Join(prefix, "lib", "python*", "site-packages"))
-	sites = append(sites, m...)
-	if fi, err := os.Stat(filepath.Join(prefix, "Lib", "site-packages")); err == nil && fi.IsDir() {
-		sites = append(sites, filepath.Join(prefix, "Lib", "site-packages"))
+	if d, err := tr.Open("lib"); err == nil {
+		names, _ := d.Readdirnames(-1)
+		d.Close()
+		sort.Strings(names)
+		for _, n := range names {
+			if ok, _ := path.Match("python*", n); ok {
+				sites = append(sites, "lib/"+n+"/site-packages")
+			}
+		}
 	}
+	sites = append(sites, "Lib/site-packages")
 	var out []dist
 	for _, site := range sites {
-		ents, _ := os.ReadDir(site)
+		if fi, err := tr.Stat(site); err != nil || !fi.IsDir() {
+			continue
+		}
+		d, err := tr.Open(site)
+		if err != nil {
+			continue
+		}
+		ents, _ := d.ReadDir(-1)
+		d.Close()
 		for _, e := range ents {
 			n := e.Name()
 			egg := strings.HasSuffix(n, ".egg-info")
 			if !strings.HasSuffix(n, ".dist-info") && !egg {
 				continue
 			}
-			d := dist{Dir: rel(prefix, filepath.Join(site, n)), Site: rel(prefix, site), Egg: egg}
-			d.Name, d.Version = distName(filepath.Join(site, n), n)
-			if b, err := os.ReadFile(filepath.Join(site, n, "INSTALLER")); err == nil {
+			d := dist{Dir: site + "/" + n, Site: site, Egg: egg}
+			d.Name, d.Version = distName(tr, d.Dir, n)
+			if b, err := tr.ReadFile(d.Dir + "/INSTALLER"); err == nil {
 				d.Installer = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
 			}
 			out = append(out, d)
@@ -69,9 +82,9 @@ var metaField = regexp.MustCompile(`(?m)^(Name|Version):\s*(.+?)\s*$`)
 
 // distName reads Name and Version from METADATA (PKG-INFO for eggs),
 // else from the directory name "name-version.dist-info".
-func distName(dir, base string) (name, version string) {
+func distName(tr *tree, dir, base string) (name, version string) {
 	for _, f := range []string{"METADATA", "PKG-INFO"} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
+		b, err := tr.ReadFile(dir + "/" + f)
 		if err != nil {
 			continue
 		}
@@ -109,8 +122,8 @@ var pep503 = regexp.MustCompile(`[-_.]+`)
 
 // readRecord reads a dist-info's RECORD; paths come back relative to the
 // prefix. Entries that point outside the prefix are dropped.
-func readRecord(prefix string, d dist) ([]recordEntry, error) {
-	f, err := os.Open(filepath.Join(prefix, filepath.FromSlash(d.Dir), "RECORD"))
+func readRecord(tr *tree, d dist) ([]recordEntry, error) {
+	f, err := tr.Open(d.Dir + "/RECORD")
 	if err != nil {
 		return nil, err
 	}

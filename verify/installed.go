@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/envlock/envlock/install"
@@ -32,10 +33,18 @@ func InstalledLock(prefix string) (l *lockfile.Lock, data []byte, path string, e
 			return l, data, m.Lock, nil
 		}
 	}
-	for _, c := range []string{install.LockCopyFile, install.LegacyLockCopyFile} {
-		copyPath := filepath.Join(prefix, "conda-meta", c)
-		if l, data, err := lockfile.Read(copyPath); err == nil {
-			return l, data, copyPath, nil
+	// The copy is read through an os.Root of the prefix: a link there
+	// to a lock elsewhere is not followed.
+	if root, err := os.OpenRoot(prefix); err == nil {
+		defer root.Close()
+		for _, c := range []string{install.LockCopyFile, install.LegacyLockCopyFile} {
+			data, err := root.ReadFile("conda-meta/" + c)
+			if err != nil {
+				continue
+			}
+			if l, err := lockfile.Parse(data); err == nil {
+				return l, data, filepath.Join(prefix, "conda-meta", c), nil
+			}
 		}
 	}
 	if m.Lock != "" {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -78,7 +79,12 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", prefix)
 	}
-	recs, badMeta, err := readCondaMeta(prefix)
+	tr, err := openTree(prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.close()
+	recs, badMeta, err := readCondaMeta(tr, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +146,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 
 	// Python distributions: owned by a conda package, locked wheels
 	// installed by envlock, or drift.
-	dists := findDists(prefix)
+	dists := findDists(tr)
 	distOf := map[string]string{} // path → "name version (installer)" for untracked dists
 	seenWheel := map[string]bool{}
 	for _, d := range dists {
@@ -149,7 +155,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		}
 		key := normalize(d.Name)
 		w := lockedWheels[key]
-		entries, _ := readRecord(prefix, d)
+		entries, _ := readRecord(tr, d)
 		if w != nil && d.Installer == "envlock" && w.Version == d.Version {
 			seenWheel[key] = true
 			id := "pypi:" + d.Name + "==" + d.Version
@@ -234,7 +240,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	// Check each owned path.
-	if err := checkFiles(ctx, prefix, own, o, installedAt, r); err != nil {
+	if err := checkFiles(ctx, tr, own, o, installedAt, r); err != nil {
 		return nil, err
 	}
 	sort.Slice(r.Files.Issues, func(i, j int) bool {
@@ -318,7 +324,7 @@ type fileJob struct {
 
 // checkFiles checks every owned path: presence and type always, then
 // size and sha256 (or size and mtime with Quick), in parallel.
-func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Options, installedAt time.Time, r *Report) error {
+func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options, installedAt time.Time, r *Report) error {
 	keys := make([]string, 0, len(own))
 	for k := range own {
 		keys = append(keys, k)
@@ -359,7 +365,7 @@ func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Opt
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				n, u, issue := checkOne(prefix, j, o.Quick, installedAt, h, buf)
+				n, u, issue := checkOne(tr, j, o.Quick, installedAt, h, buf)
 				mu.Lock()
 				checked++
 				hashed += n
@@ -381,14 +387,24 @@ func checkFiles(ctx context.Context, prefix string, own map[string]*owned, o Opt
 }
 
 // checkOne checks one path, returning the bytes hashed, 1 when it could
-// only be checked for presence, and the issue found, if any.
-func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h hash.Hash, buf []byte) (int64, int, *FileIssue) {
-	p := filepath.Join(prefix, filepath.FromSlash(j.path))
-	fi, err := os.Lstat(p)
+// only be checked for presence, and the issue found, if any. Every
+// access goes through the prefix's tree: a recorded path with "../", or
+// one through a link out of the prefix, is reported, never read.
+func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Hash, buf []byte) (int64, int, *FileIssue) {
+	outsideIssue := &FileIssue{Path: j.path, Kind: FileType, Want: "a path inside the prefix", Got: "a path out of the prefix (not read)"}
+	want := j.w.want
+	// A regular file to hash is opened by the same call that stats it.
+	needContent := !quick && !j.w.pyc && want.Type != "directory" && want.Type != "softlink"
+	fi, content, err := tr.lstatOpen(j.path, needContent)
+	if outside(err) {
+		return 0, 0, outsideIssue
+	}
 	if err != nil {
 		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing}
 	}
-	want := j.w.want
+	if content != nil {
+		defer content.close()
+	}
 	switch want.Type {
 	case "directory":
 		if !fi.IsDir() {
@@ -409,10 +425,15 @@ func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h has
 	if j.w.pyc {
 		return 0, 1, nil
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 && want.linkSource != "" {
+		return checkSoftlinked(tr, j, want)
+	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		// conda may record a symlink as a plain path (old records,
 		// noarch links); follow it for the contents.
-		if fi, err = os.Stat(p); err != nil {
+		if fi, err = tr.Stat(j.path); outside(err) {
+			return 0, 0, outsideIssue
+		} else if err != nil {
 			return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing, Got: "dangling link"}
 		}
 	}
@@ -439,7 +460,15 @@ func checkOne(prefix string, j fileJob, quick bool, installedAt time.Time, h has
 		return 0, 1, nil
 	}
 	h.Reset()
-	n, err := hashFile(p, h, buf)
+	var n int64
+	if content != nil {
+		n, err = content.hash(h, buf)
+	} else {
+		n, err = tr.hashFile(j.path, h, buf) // through a link
+	}
+	if outside(err) {
+		return n, 0, outsideIssue
+	}
 	if err != nil {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
 	}
@@ -510,3 +539,39 @@ func short(h string) string {
 }
 
 func lockPlatforms(l *lockfile.Lock) string { return strings.Join(l.PlatformNames(), ", ") }
+
+// checkSoftlinked checks a file conda linked into its package cache
+// (always_softlink): the link must point into the package directory the
+// record names, and the file there must have the recorded sha256. It is
+// read through a root of that directory, so the link cannot lead the
+// read anywhere else.
+func checkSoftlinked(tr *tree, j fileJob, want metaPath) (int64, int, *FileIssue) {
+	outsideIssue := &FileIssue{Path: j.path, Kind: FileType, Want: "a link into " + want.linkSource, Got: "a link elsewhere (not read)"}
+	target, err := tr.root.Readlink(j.path)
+	if err != nil {
+		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing, Got: "unreadable link: " + err.Error()}
+	}
+	rel, err := filepath.Rel(want.linkSource, target)
+	if err != nil || !filepath.IsAbs(target) || !filepath.IsLocal(rel) {
+		return 0, 0, outsideIssue
+	}
+	src, err := os.OpenRoot(want.linkSource)
+	if err != nil {
+		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing, Got: "dangling link: " + err.Error()}
+	}
+	defer src.Close()
+	f, err := src.Open(rel)
+	if err != nil {
+		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing, Got: "dangling link"}
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
+		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "sha256 " + want.SHA256, Got: "sha256 " + got}
+	}
+	return n, 0, nil
+}

@@ -30,6 +30,8 @@ var installFlags struct {
 	pkgsDirs stringList
 	link     string
 	force    bool
+	foreign  bool
+	noWait   bool
 	offline  bool
 	trust    trustFlags
 	policy   string
@@ -43,7 +45,7 @@ var installFlags struct {
 
 var cmdInstall = &Command{
 	Name:  "install",
-	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--offline] [--allow-scripts] [--compile] [--no-kernel]",
+	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--replace-foreign] [--no-wait] [--offline] [--allow-scripts] [--compile] [--no-kernel]",
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
@@ -75,12 +77,19 @@ signers given by --certificate-identity[-regexp] and
 or $ENVLOCK_POLICY); when none of these names anyone, the trust section
 of the env.cue beside the lock. When any is given, the lock must carry a valid
 signature by one of them (env.lock.sigstore.json or env.lock.sig, see
-'envlock verify-lock'), checked before anything is fetched. PATH must not exist, be empty, or be an envlock
-environment; --force replaces anything else. Installing a lock the
-environment already holds does nothing, unless --force: then everything
+'envlock verify-lock'), checked before anything is fetched.
+
+PATH must not exist, be empty, or be an envlock environment; anything
+else is refused unless --replace-foreign asks to delete and replace that
+directory (the path is echoed). Installing a lock the environment
+already holds does nothing, unless --force: then everything
 is installed again, and each cached package is checked against its
 paths.json first (an edit through a hard link changes the cache too), so
 'envlock install --force' repairs what 'envlock verify' reports.
+
+One run at a time uses a PATH: a lock file beside it (.envlock-NAME.lock)
+makes a second install or remove wait, saying so, or fail at once with
+--no-wait. A run removes what interrupted runs left beside PATH.
 
 --bundle FILE installs from an offline bundle made by 'envlock bundle':
 the bundle's manifest, the lock's signature (with --key) and every package
@@ -105,7 +114,9 @@ Example:
 		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
 		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
 		fs.StringVar(&installFlags.link, "link", "", "hardlink, reflink or copy (default: hardlink, else copy)")
-		fs.BoolVar(&installFlags.force, "force", false, "replace a PATH that is not an envlock environment; reinstall an up-to-date one, re-checking the cache")
+		fs.BoolVar(&installFlags.force, "force", false, "reinstall an up-to-date environment, re-checking the cache")
+		fs.BoolVar(&installFlags.foreign, "replace-foreign", false, "delete and replace a PATH that is not an envlock environment")
+		fs.BoolVar(&installFlags.noWait, "no-wait", false, "fail instead of waiting when another envlock run uses PATH")
 		fs.BoolVar(&installFlags.offline, "offline", false, "use only the package cache")
 		installFlags.trust.set(fs)
 		fs.StringVar(&installFlags.policy, "policy", "", "site policy `FILE` whose trust section says who may sign the lock (default $ENVLOCK_POLICY)")
@@ -233,19 +244,23 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	prefix := abs(env, installFlags.prefix)
 	res, err := install.Apply(ctx, install.Options{
 		Lock: l, LockData: data, LockPath: lockPath, Platform: string(p), Prefix: prefix,
-		Fetcher:      &download.Fetcher{Client: client, Cache: c, Parallel: 4, BaseDir: filepath.Dir(lockPath), Progress: rep},
-		Link:         mode,
-		Force:        installFlags.force,
-		Reinstall:    installFlags.force,
-		AllowScripts: installFlags.scripts,
-		Compile:      installFlags.compile,
-		Signature:    sigStatus,
-		LockSig:      lockSig,
-		Log:          func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
+		Fetcher:        &download.Fetcher{Client: client, Cache: c, Parallel: 4, BaseDir: filepath.Dir(lockPath), Progress: rep},
+		Link:           mode,
+		Reinstall:      installFlags.force,
+		ReplaceForeign: installFlags.foreign,
+		NoWait:         installFlags.noWait,
+		AllowScripts:   installFlags.scripts,
+		Compile:        installFlags.compile,
+		Signature:      sigStatus,
+		LockSig:        lockSig,
+		Log:            func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
 	})
 	if err != nil {
 		if errors.Is(err, install.ErrNotEnvlockPrefix) {
-			return withHint(err, "choose another path, or pass --force to replace it")
+			return withHint(err, "choose another path, or pass --replace-foreign to delete and replace %s", prefix)
+		}
+		if errors.Is(err, install.ErrBusy) {
+			return withHint(err, "wait for the other run to finish, or run again without --no-wait to wait for it")
 		}
 		return err
 	}
@@ -303,17 +318,21 @@ func openCache(env *Env, given []string) (*cache.Cache, error) {
 	return cache.Open(dirs, copts)
 }
 
-var removeFlags struct{ prefix string }
+var removeFlags struct {
+	prefix string
+	noWait bool
+}
 
 var cmdRemove = &Command{
 	Name:  "remove",
-	Usage: "remove -p PATH",
+	Usage: "remove -p PATH [--no-wait]",
 	Short: "delete an environment envlock installed",
 	Long: `
 Remove deletes the environment at PATH, which must have been made by
 'envlock install' (it has conda-meta/envlock.json); anything else is
 refused, so a typo cannot delete another directory. The package cache is
-kept.
+kept. Like install, remove waits for another run using PATH (--no-wait:
+fails instead).
 
 Example:
 
@@ -321,13 +340,18 @@ Example:
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&removeFlags.prefix, "p", "", "environment path (required)")
+		fs.BoolVar(&removeFlags.noWait, "no-wait", false, "fail instead of waiting when another envlock run uses PATH")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 || removeFlags.prefix == "" {
 			return usagef("want -p PATH and no arguments")
 		}
 		prefix := abs(env, removeFlags.prefix)
-		if err := install.Remove(prefix); err != nil {
+		err := install.Remove(ctx, prefix, install.RemoveOptions{NoWait: removeFlags.noWait, Log: func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) }})
+		if errors.Is(err, install.ErrBusy) {
+			return withHint(err, "wait for the other run to finish, or run again without --no-wait to wait for it")
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stderr, "removed %s\n", prefix)

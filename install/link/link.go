@@ -6,6 +6,14 @@
 // conda does); shebangs longer than the kernel's limit are rewritten to
 // "#!/usr/bin/env"; noarch python packages are laid out for the prefix's
 // python and get their entry points as scripts.
+//
+// Every file goes into the staging directory through an os.Root of it,
+// and out of the package cache through an os.Root of the package: a
+// link a package made (or a chain of links across packages) cannot lead
+// a write out of the stage. Hard links are made between the final names
+// in parent directories opened through the roots (linkat, never
+// following); destinations in conda-meta/ are refused (CheckDest); text
+// placeholders may not grow a file beyond MaxGrowth.
 package link
 
 import (
@@ -36,8 +44,10 @@ const (
 
 // Options say where and how to link.
 type Options struct {
-	// Stage is the directory being filled (the prefix's staging copy).
-	Stage string
+	// Stage is the directory being filled (the prefix's staging copy),
+	// opened as an os.Root: every file linking makes goes through it, so
+	// no path or symlink of a package can lead a write out of it.
+	Stage *os.Root
 	// Prefix is the final path of the environment: what placeholders
 	// become.
 	Prefix string
@@ -89,8 +99,34 @@ func (e *PaddingError) Error() string {
 	return fmt.Sprintf("%s: the install path %q (%d bytes) is longer than the package's binary placeholder (%d bytes); choose a shorter prefix", e.File, e.Prefix, len(e.Prefix), len(e.Placeholder))
 }
 
+// A PlaceholderError is a file whose prefix placeholder, replaced by
+// the install path, would grow it beyond MaxGrowth.
+type PlaceholderError struct {
+	File        string
+	Placeholder string
+	Size, Grown int64
+}
+
+func (e *PlaceholderError) Error() string {
+	return fmt.Sprintf("%s: replacing its prefix placeholder %q would grow it from %d to %d bytes, more than a real package's file grows; the package is malformed or hostile", e.File, e.Placeholder, e.Size, e.Grown)
+}
+
+// MaxGrowth bounds the size of a text file after its placeholders are
+// replaced: four times its size plus 1 MiB. conda-build's placeholders
+// are long (up to 255 bytes) and few a file, so real files shrink or
+// grow a little; a file of a one-byte placeholder would grow by the
+// length of the install path for every byte.
+func MaxGrowth(size int64) int64 { return 4*size + 1<<20 }
+
 // Package links the package extracted at pkgDir.
 func Package(pkgDir string, info *pkginfo.Info, opts Options) (*Result, error) {
+	src, err := os.OpenRoot(pkgDir)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	l := &linker{src: src, opts: opts, dirs: map[string]*os.File{}, made: map[string]bool{}}
+	defer l.close()
 	res := &Result{LinkType: 1}
 	for _, p := range info.Paths {
 		dest := p.Path
@@ -100,7 +136,10 @@ func Package(pkgDir string, info *pkginfo.Info, opts Options) (*Result, error) {
 				return nil, fmt.Errorf("%s: noarch python package, but the environment has no python", filepath.Base(pkgDir))
 			}
 		}
-		f, err := linkOne(pkgDir, p, dest, opts, res)
+		if err := CheckDest(dest); err != nil {
+			return nil, fmt.Errorf("%s: info/paths.json entry %q: %w", filepath.Base(pkgDir), p.Path, err)
+		}
+		f, err := l.linkOne(pkgDir, p, dest, res)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +149,7 @@ func Package(pkgDir string, info *pkginfo.Info, opts Options) (*Result, error) {
 	}
 	if info.Noarch == "python" {
 		for _, ep := range info.EntryPoints {
-			f, err := entryPoint(ep, opts)
+			f, err := l.entryPoint(ep)
 			if err != nil {
 				return nil, fmt.Errorf("%s: entry point %q: %v", filepath.Base(pkgDir), ep, err)
 			}
@@ -141,17 +180,80 @@ func noarchPath(p string, opts Options) (string, bool) {
 	return p, true
 }
 
-func linkOne(pkgDir string, p pkginfo.Path, dest string, opts Options, res *Result) (*File, error) {
-	src := filepath.Join(pkgDir, filepath.FromSlash(p.Path))
-	target := filepath.Join(opts.Stage, filepath.FromSlash(dest))
-	f := &File{Path: dest, Type: p.Type, SHA256: p.SHA256, Size: p.Size, Placeholder: p.Placeholder, FileMode: p.Mode}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+// CheckDest refuses a destination path that is not a plain relative path
+// inside the prefix, or that lies in conda-meta/ (the records of what is
+// installed: conda's own, written by the installer alone).
+func CheckDest(dest string) error {
+	c := path.Clean(dest)
+	if dest == "" || c == "." || !filepath.IsLocal(filepath.FromSlash(c)) || strings.Contains(dest, "\\") {
+		return fmt.Errorf("the path %q is not inside the prefix", dest)
+	}
+	first, _, _ := strings.Cut(c, "/")
+	if strings.EqualFold(first, "conda-meta") {
+		return fmt.Errorf("the path %q is in conda-meta/, which only the installer writes", dest)
+	}
+	return nil
+}
+
+// A linker links one package: src is its extracted tree, opts.Stage the
+// staging directory, both os.Roots; dirs caches opened directories for
+// hard links between them.
+type linker struct {
+	src  *os.Root
+	opts Options
+	dirs map[string]*os.File // "s:dir" (source) or "d:dir" (stage)
+	made map[string]bool     // directories of the stage made
+}
+
+// mkdirs makes dir in the stage (once a package).
+func (l *linker) mkdirs(dir string) error {
+	if l.made[dir] {
+		return nil
+	}
+	if err := l.opts.Stage.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	l.made[dir] = true
+	return nil
+}
+
+func (l *linker) close() {
+	for _, f := range l.dirs {
+		f.Close()
+	}
+}
+
+// dir returns the open directory dir of the source (stage false) or the
+// staging tree (stage true), opened through its root.
+func (l *linker) dir(stage bool, dir string) (*os.File, error) {
+	key, root := "s:"+dir, l.src
+	if stage {
+		key, root = "d:"+dir, l.opts.Stage
+	}
+	if f := l.dirs[key]; f != nil {
+		return f, nil
+	}
+	f, err := root.Open(dir)
+	if err != nil {
 		return nil, err
 	}
-	if p.Type == pkginfo.Directory {
-		return f, os.MkdirAll(target, 0o755)
+	l.dirs[key] = f
+	return f, nil
+}
+
+func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result) (*File, error) {
+	stage := l.opts.Stage
+	f := &File{Path: dest, Type: p.Type, SHA256: p.SHA256, Size: p.Size, Placeholder: p.Placeholder, FileMode: p.Mode}
+	if err := l.mkdirs(path.Dir(dest)); err != nil {
+		return nil, fmt.Errorf("%s: %w", dest, err)
 	}
-	fi, err := os.Lstat(src)
+	if p.Type == pkginfo.Directory {
+		if err := l.mkdirs(dest); err != nil {
+			return nil, fmt.Errorf("%s: %w", dest, err)
+		}
+		return f, nil
+	}
+	fi, err := l.lstat(false, p.Path)
 	if err != nil {
 		if p.Type == pkginfo.SoftLink {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json lists a symlink the archive does not hold (broken packaging); not installed", p.Path))
@@ -161,25 +263,35 @@ func linkOne(pkgDir string, p pkginfo.Path, dest string, opts Options, res *Resu
 		}
 		return nil, fmt.Errorf("%s: %s is in info/paths.json but not in the package", filepath.Base(pkgDir), p.Path)
 	}
-	if _, err := os.Lstat(target); err == nil {
+	if ti, err := l.lstat(true, dest); err == nil {
+		if ti.IsDir() {
+			return nil, fmt.Errorf("%s: %s would replace a directory of another package", filepath.Base(pkgDir), dest)
+		}
+		// conda's default path_conflict (clobber): the later package's
+		// file wins, with a warning.
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: replaces a file of another package (clobbering)", dest))
-		os.Remove(target)
+		if err := stage.Remove(dest); err != nil {
+			return nil, err
+		}
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		ln, err := os.Readlink(src)
+		ln, err := l.src.Readlink(p.Path)
 		if err != nil {
 			return nil, err
 		}
 		f.Type = pkginfo.SoftLink
-		return f, os.Symlink(ln, target)
+		return f, stage.Symlink(ln, dest)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %s is not a regular file", filepath.Base(pkgDir), p.Path)
 	}
 	if p.Type == pkginfo.SoftLink {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json says symlink but the archive holds a regular file; installed as a file", p.Path))
 	}
-	if p.Placeholder == "" && !isShebangTooLong(src, fi) {
-		return f, place(src, target, fi, opts.Mode, res)
+	if p.Placeholder == "" && !l.isShebangTooLong(p.Path, fi) {
+		return f, l.place(p.Path, dest, fi, res)
 	}
-	data, err := os.ReadFile(src)
+	data, err := l.readFile(p.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -187,18 +299,23 @@ func linkOne(pkgDir string, p pkginfo.Path, dest string, opts Options, res *Resu
 	if p.Placeholder != "" {
 		switch p.Mode {
 		case pkginfo.Binary:
-			out, err = binaryReplace(data, []byte(p.Placeholder), []byte(opts.Prefix))
+			out, err = binaryReplace(data, []byte(p.Placeholder), []byte(l.opts.Prefix))
 			if err != nil {
-				return nil, &PaddingError{File: dest, Placeholder: p.Placeholder, Prefix: opts.Prefix}
+				return nil, &PaddingError{File: dest, Placeholder: p.Placeholder, Prefix: l.opts.Prefix}
 			}
 		default:
-			out = bytes.ReplaceAll(data, []byte(p.Placeholder), []byte(opts.Prefix))
+			n := int64(bytes.Count(data, []byte(p.Placeholder)))
+			grown := int64(len(data)) + n*(int64(len(l.opts.Prefix))-int64(len(p.Placeholder)))
+			if grown > MaxGrowth(int64(len(data))) {
+				return nil, &PlaceholderError{File: dest, Placeholder: p.Placeholder, Size: int64(len(data)), Grown: grown}
+			}
+			out = bytes.ReplaceAll(data, []byte(p.Placeholder), []byte(l.opts.Prefix))
 		}
 	}
 	if p.Mode != pkginfo.Binary {
 		out = fixShebang(out)
 	}
-	if err := os.WriteFile(target, out, fi.Mode().Perm()); err != nil {
+	if err := l.writeNew(dest, out, fi.Mode().Perm()); err != nil {
 		return nil, err
 	}
 	res.Copied++
@@ -209,22 +326,43 @@ func linkOne(pkgDir string, p pkginfo.Path, dest string, opts Options, res *Resu
 	return f, nil
 }
 
+// writeNew creates name in the stage (it must not exist: O_EXCL never
+// follows a link left there) with data.
+func (l *linker) writeNew(name string, data []byte, perm os.FileMode) error {
+	out, err := l.open(true, name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(data)
+	return errors.Join(err, out.Close())
+}
+
+// readFile reads the source's file name, not following a link.
+func (l *linker) readFile(name string) ([]byte, error) {
+	f, err := l.open(false, name, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
 // place hardlinks, reflinks or copies an unchanged file.
-func place(src, target string, fi os.FileInfo, mode Mode, res *Result) error {
-	switch mode {
+func (l *linker) place(src, dest string, fi os.FileInfo, res *Result) error {
+	switch l.opts.Mode {
 	case Auto, Hardlink:
-		err := os.Link(src, target)
+		err := l.hardlink(src, dest)
 		if err == nil {
 			res.Hardlinked++
 			return nil
 		}
-		if mode == Hardlink {
-			return fmt.Errorf("hard-linking %s: %v (the cache and the prefix must share a file system for --link hardlink)", target, err)
+		if l.opts.Mode == Hardlink {
+			return fmt.Errorf("hard-linking %s: %v (the cache and the prefix must share a file system for --link hardlink)", dest, err)
 		}
 	case Reflink:
 		// A failed clone falls back to a copy, as conda and pixi do: the
 		// environment works either way, and the installer says so.
-		err := reflink(src, target)
+		err := l.copy(src, dest, fi.Mode().Perm(), true)
 		if err == nil {
 			res.Copied++
 			res.Reflinked++
@@ -236,18 +374,43 @@ func place(src, target string, fi os.FileInfo, mode Mode, res *Result) error {
 		}
 	}
 	res.Copied++
-	return copyFile(src, target, fi.Mode().Perm())
+	return l.copy(src, dest, fi.Mode().Perm(), false)
 }
 
-func copyFile(src, dst string, perm os.FileMode) error {
-	in, err := os.Open(src)
+// hardlink links the source's src to the stage's dest: both parent
+// directories are opened through their roots, and the link is made
+// between the two final names, neither followed.
+func (l *linker) hardlink(src, dest string) error {
+	sd, err := l.dir(false, path.Dir(src))
+	if err != nil {
+		return err
+	}
+	dd, err := l.dir(true, path.Dir(dest))
+	if err != nil {
+		return err
+	}
+	return linkAt(sd, path.Base(src), dd, path.Base(dest))
+}
+
+// copy copies (or, clone, reflinks) the source's src, not following a
+// link, into a new file dest of the stage.
+func (l *linker) copy(src, dest string, perm os.FileMode, clone bool) error {
+	in, err := l.open(false, src, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	out, err := l.open(true, dest, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
 	if err != nil {
 		return err
+	}
+	if clone {
+		if err := reflink(in, out); err != nil {
+			out.Close()
+			l.opts.Stage.Remove(dest)
+			return err
+		}
+		return out.Close()
 	}
 	_, err = io.Copy(out, in)
 	return errors.Join(err, out.Close())
@@ -297,11 +460,11 @@ func binaryReplace(data, search, repl []byte) ([]byte, error) {
 // ShebangLimit is the longest "#!" line Linux executes (127 bytes).
 const ShebangLimit = 127
 
-func isShebangTooLong(src string, fi os.FileInfo) bool {
+func (l *linker) isShebangTooLong(src string, fi os.FileInfo) bool {
 	if fi.Size() < 2 {
 		return false
 	}
-	f, err := os.Open(src)
+	f, err := l.open(false, src, os.O_RDONLY, 0)
 	if err != nil {
 		return false
 	}
@@ -348,14 +511,15 @@ func pythonExe(opts Options) string {
 }
 
 // entryPoint writes a console script for "name = module:func".
-func entryPoint(ep string, opts Options) (*File, error) {
+func (l *linker) entryPoint(ep string) (*File, error) {
+	opts := l.opts
 	name, target, ok := strings.Cut(ep, "=")
 	if !ok {
 		return nil, errors.New("want NAME = MODULE:FUNCTION")
 	}
 	name, target = strings.TrimSpace(name), strings.TrimSpace(target)
 	mod, fn, ok := strings.Cut(target, ":")
-	if !ok || name == "" || mod == "" || fn == "" || strings.ContainsAny(name, "/\\") {
+	if !ok || name == "" || mod == "" || fn == "" || strings.ContainsAny(name, "/\\") || name == "." || name == ".." {
 		return nil, errors.New("want NAME = MODULE:FUNCTION")
 	}
 	fn = strings.Fields(fn)[0] // drop "[extras]"
@@ -373,10 +537,16 @@ if __name__ == '__main__':
 `, opts.Prefix+"/bin/"+pythonExe(opts), mod, attr, fn)
 	data := fixShebang([]byte(script))
 	rel := "bin/" + name
-	if err := os.MkdirAll(filepath.Join(opts.Stage, "bin"), 0o755); err != nil {
+	if err := opts.Stage.MkdirAll("bin", 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(opts.Stage, "bin", name), data, 0o755); err != nil {
+	if fi, err := opts.Stage.Lstat(rel); err == nil && !fi.IsDir() {
+		opts.Stage.Remove(rel)
+	}
+	if err := l.mkdirs("bin"); err != nil {
+		return nil, err
+	}
+	if err := l.writeNew(rel, data, 0o755); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)

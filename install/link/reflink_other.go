@@ -2,6 +2,9 @@
 
 package link
 
-import "errors"
+import (
+	"errors"
+	"os"
+)
 
-func reflink(src, dst string) error { return errors.New("envlock makes reflinks on Linux only") }
+func reflink(in, out *os.File) error { return errors.New("envlock makes reflinks on Linux only") }

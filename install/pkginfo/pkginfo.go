@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"strings"
 )
 
@@ -56,10 +56,17 @@ type Info struct {
 	Index map[string]any
 }
 
-// Read reads the metadata of the package extracted at dir.
+// Read reads the metadata of the package extracted at dir, through an
+// os.Root of it: a link in info/ that leads out of the package is not
+// followed.
 func Read(dir string) (*Info, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	info := &Info{}
-	idx, err := os.ReadFile(filepath.Join(dir, "info", "index.json"))
+	idx, err := root.ReadFile("info/index.json")
 	if err != nil {
 		return nil, fmt.Errorf("%s: no info/index.json: not an extracted conda package", dir)
 	}
@@ -74,10 +81,10 @@ func Read(dir string) (*Info, error) {
 			info.Noarch = "generic"
 		}
 	}
-	if err := info.readLinkJSON(dir); err != nil {
+	if err := info.readLinkJSON(root, dir); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "info", "paths.json"))
+	data, err := root.ReadFile("info/paths.json")
 	switch {
 	case err == nil:
 		var pj struct {
@@ -92,7 +99,7 @@ func Read(dir string) (*Info, error) {
 		}
 		info.Paths = pj.Paths
 	case errors.Is(err, fs.ErrNotExist):
-		if info.Paths, err = legacyPaths(dir); err != nil {
+		if info.Paths, err = legacyPaths(root); err != nil {
 			return nil, err
 		}
 	default:
@@ -106,15 +113,15 @@ func Read(dir string) (*Info, error) {
 		if p.Placeholder != "" && p.Mode == "" {
 			p.Mode = Text
 		}
-		if strings.HasPrefix(p.Path, "/") || strings.Contains("/"+p.Path+"/", "/../") {
+		if p.Path == "" || strings.HasPrefix(p.Path, "/") || strings.Contains("/"+p.Path+"/", "/../") || path.Clean(p.Path) == "." {
 			return nil, fmt.Errorf("%s: file list entry %q escapes the prefix", dir, p.Path)
 		}
 	}
 	return info, nil
 }
 
-func (info *Info) readLinkJSON(dir string) error {
-	data, err := os.ReadFile(filepath.Join(dir, "info", "link.json"))
+func (info *Info) readLinkJSON(root *os.Root, dir string) error {
+	data, err := root.ReadFile("info/link.json")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -139,8 +146,8 @@ func (info *Info) readLinkJSON(dir string) error {
 
 // legacyPaths reads info/files and info/has_prefix (packages from before
 // paths.json).
-func legacyPaths(dir string) ([]Path, error) {
-	f, err := os.Open(filepath.Join(dir, "info", "files"))
+func legacyPaths(root *os.Root) ([]Path, error) {
+	f, err := root.Open("info/files")
 	if errors.Is(err, fs.ErrNotExist) {
 		// A package of metadata only (rattler's info-only test package):
 		// conda reads a missing file list as an empty one.
@@ -151,7 +158,7 @@ func legacyPaths(dir string) ([]Path, error) {
 	}
 	defer f.Close()
 	prefixed := map[string]Path{}
-	if hp, err := os.ReadFile(filepath.Join(dir, "info", "has_prefix")); err == nil {
+	if hp, err := root.ReadFile("info/has_prefix"); err == nil {
 		for _, line := range strings.Split(string(hp), "\n") {
 			fields := strings.Fields(line)
 			switch len(fields) {
@@ -170,7 +177,7 @@ func legacyPaths(dir string) ([]Path, error) {
 			continue
 		}
 		p := Path{Path: name, Type: HardLink}
-		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name))); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if fi, err := root.Lstat(name); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 			p.Type = SoftLink
 		}
 		if pp, ok := prefixed[name]; ok {

@@ -4,7 +4,10 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +15,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/envlock/envlock/install/link"
 )
 
 // Installer is what INSTALLER says for wheels envlock installed; verify
@@ -21,8 +26,11 @@ const Installer = "envlock"
 // Options say where a wheel goes.
 type Options struct {
 	// Stage is the directory files are written under (a staging copy of
-	// the prefix); Prefix is where it will live, for script shebangs.
-	Stage, Prefix string
+	// the prefix), opened as an os.Root so no path of the wheel leads a
+	// write out of it; Prefix is where it will live, for script
+	// shebangs.
+	Stage  *os.Root
+	Prefix string
 	// SitePackages is relative to the prefix: "lib/python3.11/site-packages".
 	SitePackages string
 	// PythonVersion is "3.11", for the headers directory.
@@ -32,6 +40,9 @@ type Options struct {
 	URL string
 	// Requested marks a wheel the manifest asked for (REQUESTED).
 	Requested bool
+	// Name and Version, when set, are the locked project and version:
+	// the wheel's .dist-info and METADATA must name them.
+	Name, Version string
 }
 
 // A Result describes an installed wheel.
@@ -43,18 +54,29 @@ type Result struct {
 	Files []string
 }
 
-// maxFile bounds one file of a wheel in memory.
-const maxFile = 1 << 30
+// maxMeta bounds a metadata file of a wheel (WHEEL, METADATA, RECORD,
+// entry_points.txt), the only files read whole into memory.
+const maxMeta = 64 << 20
 
-// Install unpacks the wheel at archive into o.Stage. Nothing is written
-// unless every file matches the wheel's RECORD.
+// MaxUnpacked bounds what a wheel of archiveSize bytes may unpack to:
+// 200 times its size plus 64 MiB. Real wheels compress a few times
+// over; a zip bomb a thousand times.
+func MaxUnpacked(archiveSize int64) int64 { return 200*archiveSize + 64<<20 }
+
+// Install unpacks the wheel at archive into o.Stage, streaming each
+// file from the archive on disk. Nothing is written unless every file
+// matches the wheel's RECORD.
 func Install(archive string, o Options) (*Result, error) {
 	z, err := zip.OpenReader(archive)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a wheel: %w", filepath.Base(archive), err)
 	}
 	defer z.Close()
-	res, err := install(&z.Reader, o)
+	fi, err := os.Stat(archive)
+	if err != nil {
+		return nil, err
+	}
+	res, err := install(&z.Reader, fi.Size(), o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(archive), err)
 	}
@@ -62,15 +84,29 @@ func Install(archive string, o Options) (*Result, error) {
 }
 
 type entry struct {
-	src  string // path in the archive
-	dest string // path relative to the prefix
-	data []byte
+	zf   *zip.File // the archive's file, nil for one envlock writes
+	dest string    // path relative to the prefix
+	data []byte    // content of a file envlock writes
+	hash string    // RECORD's hash of zf
+	size int64     // RECORD's size of zf, -1 when not given
 	exec bool
+	// shebang marks a script whose "#!python" line becomes the
+	// environment's python.
+	shebang bool
 }
 
-func install(z *zip.Reader, o Options) (*Result, error) {
+// namePEP508 is a project name (PEP 508).
+var namePEP508 = regexp.MustCompile(`(?i)^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
+
+// normalize is PEP 503 name normalization.
+func normalize(name string) string {
+	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(name, "-"))
+}
+
+func install(z *zip.Reader, archiveSize int64, o Options) (*Result, error) {
 	files := map[string]*zip.File{}
 	distInfo := ""
+	var total uint64
 	for _, f := range z.File {
 		if strings.HasSuffix(f.Name, "/") {
 			continue
@@ -78,7 +114,11 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 		if !safe(f.Name) {
 			return nil, fmt.Errorf("entry %q leaves the wheel's root", f.Name)
 		}
+		if files[f.Name] != nil {
+			return nil, fmt.Errorf("entry %q is in the archive twice", f.Name)
+		}
 		files[f.Name] = f
+		total += f.UncompressedSize64
 		if dir, base, ok := strings.Cut(f.Name, "/"); ok && base == "WHEEL" && strings.HasSuffix(dir, ".dist-info") {
 			if distInfo != "" {
 				return nil, fmt.Errorf("two .dist-info directories: %s and %s", distInfo, dir)
@@ -89,20 +129,27 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 	if distInfo == "" {
 		return nil, fmt.Errorf("no .dist-info/WHEEL: not a wheel")
 	}
+	if total > uint64(MaxUnpacked(archiveSize)) {
+		return nil, fmt.Errorf("it unpacks to %d bytes from a %d-byte archive, more than %d: refusing it (a zip bomb?)", total, archiveSize, MaxUnpacked(archiveSize))
+	}
 	read := func(name string) ([]byte, error) {
 		f := files[name]
 		if f == nil {
 			return nil, fmt.Errorf("%s is missing", name)
 		}
-		if f.UncompressedSize64 > maxFile {
-			return nil, fmt.Errorf("%s is larger than %d bytes", name, maxFile)
+		if f.UncompressedSize64 > maxMeta {
+			return nil, fmt.Errorf("%s is larger than %d bytes", name, maxMeta)
 		}
 		r, err := f.Open()
 		if err != nil {
 			return nil, err
 		}
 		defer r.Close()
-		return io.ReadAll(io.LimitReader(r, maxFile))
+		b, err := io.ReadAll(io.LimitReader(r, maxMeta+1))
+		if err == nil && len(b) > maxMeta {
+			err = fmt.Errorf("%s is larger than %d bytes", name, maxMeta)
+		}
+		return b, err
 	}
 	wheelFile, err := read(distInfo + "/WHEEL")
 	if err != nil {
@@ -116,6 +163,9 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Name: header(meta, "Name"), Version: header(meta, "Version"), DistInfo: path.Join(o.SitePackages, distInfo)}
+	if err := o.checkIdentity(distInfo, res.Name, res.Version); err != nil {
+		return nil, err
+	}
 	recData, err := read(distInfo + "/RECORD")
 	if err != nil {
 		return nil, err
@@ -128,17 +178,13 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 	for _, e := range record {
 		listed[e.Path] = e
 	}
-	// Check everything first: a wheel whose files do not match its
-	// RECORD is not installed at all.
+	// Plan every file and check every destination before anything is
+	// read or written.
 	dataDir := strings.TrimSuffix(distInfo, ".dist-info") + ".data/"
 	var entries []*entry
 	for _, f := range z.File {
 		if strings.HasSuffix(f.Name, "/") || f.Name == distInfo+"/RECORD" {
 			continue
-		}
-		data, err := read(f.Name)
-		if err != nil {
-			return nil, err
 		}
 		e, ok := listed[f.Name]
 		if !ok {
@@ -148,10 +194,7 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 		if e.Hash == "" {
 			return nil, fmt.Errorf("RECORD gives no hash for %s", f.Name)
 		}
-		if err := CheckHash(e.Hash, data); err != nil {
-			return nil, fmt.Errorf("%s: %w (the wheel is corrupt or was altered)", f.Name, err)
-		}
-		ent := &entry{src: f.Name, data: data, exec: f.Mode()&0o111 != 0}
+		ent := &entry{zf: f, hash: e.Hash, size: e.Size, exec: f.Mode()&0o111 != 0}
 		if rest, ok := strings.CutPrefix(f.Name, dataDir); ok {
 			scheme, p, _ := strings.Cut(rest, "/")
 			switch scheme {
@@ -159,16 +202,7 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 				ent.dest = path.Join(o.SitePackages, p)
 			case "scripts":
 				ent.dest = path.Join("bin", p)
-				ent.exec = true
-				// "#!python" (and "#!pythonw") means the installing
-				// interpreter: the environment's.
-				if bytes.HasPrefix(data, []byte("#!python")) {
-					rest := []byte{}
-					if i := bytes.IndexByte(data, '\n'); i >= 0 {
-						rest = data[i:]
-					}
-					ent.data = append([]byte("#!"+filepath.ToSlash(filepath.Join(o.Prefix, "bin", "python"))), rest...)
-				}
+				ent.exec, ent.shebang = true, true
 			case "headers":
 				ent.dest = path.Join("include", "python"+o.PythonVersion, res.Name, p)
 			case "data":
@@ -176,14 +210,27 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 			default:
 				return nil, fmt.Errorf("%s: unknown .data scheme %q (purelib, platlib, scripts, headers or data)", f.Name, scheme)
 			}
+			if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "//") {
+				return nil, fmt.Errorf("%s: the path after %s%s/ is not a relative path", f.Name, dataDir, scheme)
+			}
 		} else {
 			ent.dest = path.Join(o.SitePackages, f.Name)
+		}
+		if err := link.CheckDest(ent.dest); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 		entries = append(entries, ent)
 	}
 	for p := range listed {
 		if p != distInfo+"/RECORD" {
 			return nil, fmt.Errorf("RECORD lists %s, which the wheel does not hold", p)
+		}
+	}
+	// Every file against RECORD, streamed from the archive: a wheel
+	// whose files do not match is not installed at all.
+	for _, e := range entries {
+		if err := copyChecked(io.Discard, e, o.Prefix); err != nil {
+			return nil, err
 		}
 	}
 	if ep, ok := files[distInfo+"/entry_points.txt"]; ok {
@@ -209,20 +256,17 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 
 	var installed []RecordEntry
 	for _, e := range entries {
-		dst := filepath.Join(o.Stage, filepath.FromSlash(e.dest))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
-		}
 		mode := os.FileMode(0o644)
 		if e.exec {
 			mode = 0o755
 		}
-		os.Remove(dst) // a file of a conda package: the wheel's wins, as with pip
-		if err := os.WriteFile(dst, e.data, mode); err != nil {
+		h := sha256.New()
+		n, err := writeEntry(o.Stage, e, mode, h, o.Prefix)
+		if err != nil {
 			return nil, err
 		}
 		rel, _ := filepathRel(o.SitePackages, e.dest)
-		installed = append(installed, RecordEntry{Path: rel, Hash: Hash(e.data), Size: int64(len(e.data))})
+		installed = append(installed, RecordEntry{Path: rel, Hash: "sha256=" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)), Size: n})
 		res.Files = append(res.Files, e.dest)
 	}
 	recPath := path.Join(di, "RECORD")
@@ -231,12 +275,148 @@ func install(z *zip.Reader, o Options) (*Result, error) {
 	if err := writeRecord(&rb, installed); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(o.Stage, filepath.FromSlash(recPath)), rb.Bytes(), 0o644); err != nil {
+	if err := writeEntryData(o.Stage, recPath, rb.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
 	res.Files = append(res.Files, recPath)
 	sortStrings(res.Files)
 	return res, nil
+}
+
+// checkIdentity checks the .dist-info directory and METADATA name the
+// locked project and version (PEP 503 names, PEP 427 directory names).
+func (o *Options) checkIdentity(distInfo, name, version string) error {
+	if !namePEP508.MatchString(name) {
+		return fmt.Errorf("METADATA's Name %q is not a project name", name)
+	}
+	if version == "" || strings.ContainsAny(version, "/\\ ") {
+		return fmt.Errorf("METADATA's Version %q is not a version", version)
+	}
+	dn, dv, _ := strings.Cut(strings.TrimSuffix(distInfo, ".dist-info"), "-")
+	if normalize(dn) != normalize(name) || dv != version {
+		return fmt.Errorf("its %s does not match METADATA's %s %s", distInfo, name, version)
+	}
+	if o.Name != "" && (normalize(name) != normalize(o.Name) || !strings.EqualFold(version, o.Version)) {
+		return fmt.Errorf("it holds %s %s, not the locked %s %s (%s)", name, version, o.Name, o.Version, distInfo)
+	}
+	return nil
+}
+
+// copyChecked streams e's file from the archive to w (with a script's
+// "#!python" line rewritten), checking its bytes against RECORD's hash
+// and size. It returns what it wrote to w.
+func copyChecked(w io.Writer, e *entry, prefix string) error {
+	r, err := e.zf.Open()
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.zf.Name, err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	// archive/zip fails a file that inflates past its declared size.
+	src := io.TeeReader(io.LimitReader(r, int64(e.zf.UncompressedSize64)+1), h)
+	var n int64
+	if e.shebang {
+		br := bufio.NewReaderSize(src, 4096)
+		if head, _ := br.Peek(8); bytes.HasPrefix(head, []byte("#!python")) {
+			// "#!python" (and "#!pythonw") means the installing
+			// interpreter: the environment's.
+			line, err := br.ReadSlice('\n')
+			if err == bufio.ErrBufferFull {
+				return fmt.Errorf("%s: its #! line is longer than 4096 bytes", e.zf.Name)
+			}
+			if err != nil && err != io.EOF {
+				return fmt.Errorf("%s: %w", e.zf.Name, err)
+			}
+			n += int64(len(line))
+			py := "#!" + filepath.ToSlash(filepath.Join(prefix, "bin", "python"))
+			if err == nil {
+				py += "\n"
+			}
+			if _, err := io.WriteString(w, py); err != nil {
+				return err
+			}
+		}
+		k, err := io.Copy(w, br)
+		n += k
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.zf.Name, err)
+		}
+	} else {
+		k, err := io.Copy(w, src)
+		n += k
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.zf.Name, err)
+		}
+	}
+	if n != int64(e.zf.UncompressedSize64) {
+		return fmt.Errorf("%s: %d bytes, the archive says %d (the wheel is corrupt)", e.zf.Name, n, e.zf.UncompressedSize64)
+	}
+	got := "sha256=" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+	if err := checkHashString(e.hash, got); err != nil {
+		return fmt.Errorf("%s: %w (the wheel is corrupt or was altered)", e.zf.Name, err)
+	}
+	if e.size >= 0 && n != e.size {
+		return fmt.Errorf("%s: %d bytes, RECORD says %d (the wheel is corrupt or was altered)", e.zf.Name, n, e.size)
+	}
+	return nil
+}
+
+// writeEntry writes e into the stage as a new file (whatever a conda
+// package put there is replaced: the wheel's wins, as with pip),
+// feeding what it writes to h.
+func writeEntry(stage *os.Root, e *entry, mode os.FileMode, h io.Writer, prefix string) (int64, error) {
+	f, err := createIn(stage, e.dest, mode)
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	if e.zf != nil {
+		err = copyChecked(cw, e, prefix)
+	} else {
+		_, err = cw.Write(e.data)
+	}
+	return cw.n, errors.Join(err, f.Close())
+}
+
+func writeEntryData(stage *os.Root, dest string, data []byte, mode os.FileMode) error {
+	f, err := createIn(stage, dest, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
+}
+
+// createIn makes dest a new file in the stage, its directories made and
+// anything there before removed (a directory is an error).
+func createIn(stage *os.Root, dest string, mode os.FileMode) (*os.File, error) {
+	if err := stage.MkdirAll(path.Dir(dest), 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %w", dest, err)
+	}
+	if fi, err := stage.Lstat(dest); err == nil {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("%s: would replace a directory", dest)
+		}
+		if err := stage.Remove(dest); err != nil {
+			return nil, err
+		}
+	}
+	f, err := stage.OpenFile(dest, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dest, err)
+	}
+	return f, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // filepathRel is dest relative to the site-packages directory, in "/"

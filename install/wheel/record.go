@@ -93,7 +93,16 @@ func CheckHash(want string, data []byte) error {
 	if algo != "sha256" {
 		return fmt.Errorf("hash algorithm %q is not supported (sha256 is)", algo)
 	}
-	if got := Hash(data); got != want {
+	return checkHashString(want, Hash(data))
+}
+
+// checkHashString compares a RECORD hash with the content's, got.
+func checkHashString(want, got string) error {
+	algo, _, _ := strings.Cut(want, "=")
+	if algo != "sha256" {
+		return fmt.Errorf("hash algorithm %q is not supported (sha256 is)", algo)
+	}
+	if got != want {
 		return fmt.Errorf("content has %s, RECORD says %s", got, want)
 	}
 	return nil
@@ -117,20 +126,30 @@ func writeRecord(w io.Writer, es []RecordEntry) error {
 
 // Uninstall removes an installed wheel from a prefix: every file its
 // RECORD lists (paths relative to site-packages) and the directories
-// left empty. A RECORD entry that points outside the prefix is refused.
+// left empty, all through an os.Root of the prefix. A RECORD entry that
+// points outside the prefix is refused.
 func Uninstall(prefix, sitePackages, distInfo string) error {
-	es, err := ReadRecordFile(filepath.Join(prefix, sitePackages, distInfo))
+	root, err := os.OpenRoot(prefix)
 	if err != nil {
 		return err
+	}
+	defer root.Close()
+	f, err := root.Open(path.Join(filepath.ToSlash(sitePackages), distInfo, "RECORD"))
+	if err != nil {
+		return err
+	}
+	es, err := ReadRecord(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", distInfo, err)
 	}
 	dirs := map[string]bool{}
 	for _, e := range es {
 		rel := path.Clean(path.Join(filepath.ToSlash(sitePackages), e.Path))
-		if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
+		if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) || rel == "." {
 			return fmt.Errorf("RECORD of %s lists %q, outside the prefix; remove it by hand", distInfo, e.Path)
 		}
-		p := filepath.Join(prefix, filepath.FromSlash(rel))
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := root.Remove(rel); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 		for d := path.Dir(rel); d != "." && d != "/"; d = path.Dir(d) {
@@ -144,7 +163,7 @@ func Uninstall(prefix, sitePackages, distInfo string) error {
 	}
 	sort.Slice(ds, func(i, j int) bool { return strings.Count(ds[i], "/") > strings.Count(ds[j], "/") })
 	for _, d := range ds {
-		os.Remove(filepath.Join(prefix, filepath.FromSlash(d))) // only if empty
+		root.Remove(d) // only if empty
 	}
 	return nil
 }

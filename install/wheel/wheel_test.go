@@ -64,7 +64,7 @@ func TestInstallAndImport(t *testing.T) {
 	prefix := t.TempDir()
 	pyver := systemPython(t, prefix)
 	site := "lib/python" + pyver + "/site-packages"
-	res, err := Install(writeWheel(t, demo()), Options{Stage: prefix, Prefix: prefix, SitePackages: site, PythonVersion: pyver, URL: "file:///wheels/x.whl", Requested: true})
+	res, err := Install(writeWheel(t, demo()), Options{Stage: openRoot(t, prefix), Prefix: prefix, SitePackages: site, PythonVersion: pyver, URL: "file:///wheels/x.whl", Requested: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestTampered(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "Tiny_Fmt-1.2-py3-none-any.whl")
 	os.WriteFile(p, buf.Bytes(), 0o644)
 	stage := t.TempDir()
-	_, err = Install(p, Options{Stage: stage, Prefix: stage, SitePackages: "lib/python3.11/site-packages"})
+	_, err = Install(p, Options{Stage: openRoot(t, stage), Prefix: stage, SitePackages: "lib/python3.11/site-packages"})
 	if err == nil || !strings.Contains(err.Error(), "tinyfmt/cli.py: content has sha256=") || !strings.Contains(err.Error(), "corrupt or was altered") {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,0 +1,147 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// A tree is a prefix opened for reading, confined to it: every file
+// verify reads or stats by a name from conda-meta or a RECORD goes
+// through it, so neither "../" in a record nor a symlink in the prefix
+// leads verify to hash or stat anything outside. On Linux it resolves
+// names with openat2(RESOLVE_BENEATH) in one system call (the kernel
+// refuses any step out); elsewhere, or where openat2 is missing, with
+// os.Root.
+type tree struct {
+	root  *os.Root
+	dir   *os.File // the prefix's directory, for openat2
+	dirfd int      // its descriptor
+	fast  bool     // openat2 works here
+}
+
+// errOutside is returned for a name that resolves outside the prefix.
+var errOutside = errors.New("leads outside the prefix")
+
+func openTree(prefix string) (*tree, error) {
+	root, err := os.OpenRoot(prefix)
+	if err != nil {
+		return nil, err
+	}
+	t := &tree{root: root}
+	t.initFast()
+	return t, nil
+}
+
+func (t *tree) close() {
+	if t.dir != nil {
+		t.dir.Close()
+	}
+	t.root.Close()
+}
+
+// local reports whether rel is a relative path that stays inside the
+// prefix by its text (no "..", not absolute).
+func local(rel string) bool { return rel != "" && filepath.IsLocal(filepath.FromSlash(rel)) }
+
+// Lstat is os.Lstat of rel inside the prefix.
+func (t *tree) Lstat(rel string) (fs.FileInfo, error) {
+	if !local(rel) {
+		return nil, fmt.Errorf("%s: %w", rel, errOutside)
+	}
+	if t.fast {
+		return t.lstatFast(rel)
+	}
+	return t.root.Lstat(filepath.FromSlash(rel))
+}
+
+// Stat is os.Stat of rel, following links that stay inside the prefix.
+func (t *tree) Stat(rel string) (fs.FileInfo, error) {
+	if !local(rel) {
+		return nil, fmt.Errorf("%s: %w", rel, errOutside)
+	}
+	if t.fast {
+		return t.statFast(rel)
+	}
+	return t.root.Stat(filepath.FromSlash(rel))
+}
+
+// ReadFile reads rel, following links that stay inside the prefix.
+func (t *tree) ReadFile(rel string) ([]byte, error) {
+	if !local(rel) {
+		return nil, fmt.Errorf("%s: %w", rel, errOutside)
+	}
+	return t.root.ReadFile(filepath.FromSlash(rel))
+}
+
+// Open opens rel, following links that stay inside the prefix.
+func (t *tree) Open(rel string) (*os.File, error) {
+	if !local(rel) {
+		return nil, fmt.Errorf("%s: %w", rel, errOutside)
+	}
+	return t.root.Open(filepath.FromSlash(rel))
+}
+
+// content is a regular file opened for hashing.
+type content interface {
+	hash(h hash.Hash, buf []byte) (int64, error)
+	close()
+}
+
+// lstatOpen is Lstat of rel; when open and rel is a regular file it is
+// also opened, by the same lookup, for hashing.
+func (t *tree) lstatOpen(rel string, open bool) (fs.FileInfo, content, error) {
+	if !local(rel) {
+		return nil, nil, fmt.Errorf("%s: %w", rel, errOutside)
+	}
+	if t.fast && open {
+		return t.lstatOpenFast(rel)
+	}
+	fi, err := t.Lstat(rel)
+	if err != nil || !open || !fi.Mode().IsRegular() {
+		return fi, nil, err
+	}
+	f, err := t.root.OpenFile(filepath.FromSlash(rel), os.O_RDONLY, 0)
+	if err != nil {
+		return fi, nil, nil // hashFile reports it
+	}
+	return fi, fileContent{f}, nil
+}
+
+type fileContent struct{ f *os.File }
+
+func (c fileContent) hash(h hash.Hash, buf []byte) (int64, error) {
+	// The anonymous struct hides (*os.File).WriteTo, whose fallback
+	// allocates a buffer per file.
+	return io.CopyBuffer(h, struct{ io.Reader }{c.f}, buf)
+}
+
+func (c fileContent) close() { c.f.Close() }
+
+// hashFile feeds the file rel (following links that stay inside the
+// prefix) into h.
+func (t *tree) hashFile(rel string, h hash.Hash, buf []byte) (int64, error) {
+	if !local(rel) {
+		return 0, fmt.Errorf("%s: %w", rel, errOutside)
+	}
+	if t.fast {
+		return t.hashFast(rel, h, buf)
+	}
+	f, err := t.root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	// The anonymous struct hides (*os.File).WriteTo, whose fallback
+	// allocates a buffer per file.
+	return io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
+}
+
+// outside reports whether err says a name resolved outside the prefix.
+func outside(err error) bool {
+	return errors.Is(err, errOutside) || isEscape(err)
+}

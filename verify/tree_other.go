@@ -1,0 +1,27 @@
+//go:build !linux
+
+package verify
+
+import (
+	"errors"
+	"hash"
+	"io/fs"
+	"strings"
+)
+
+func (t *tree) initFast() {}
+
+// The fast paths are Linux's; t.fast is never set here.
+func (t *tree) lstatFast(rel string) (fs.FileInfo, error) { return t.root.Lstat(rel) }
+func (t *tree) statFast(rel string) (fs.FileInfo, error)  { return t.root.Stat(rel) }
+func (t *tree) lstatOpenFast(rel string) (fs.FileInfo, content, error) {
+	return nil, nil, errors.New("no fast path on this system")
+}
+func (t *tree) hashFast(rel string, h hash.Hash, buf []byte) (int64, error) {
+	return 0, errors.New("no fast path on this system")
+}
+
+// isEscape reports os.Root's refusal to leave the prefix.
+func isEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
