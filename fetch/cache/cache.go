@@ -6,9 +6,19 @@
 // receives new entries, read-only ones (an admin's group cache) are only
 // read. Several processes, on several nodes of a shared file system, may
 // fill one cache at once: each entry is written under a per-entry lock
-// file to a temporary name and renamed into place, so a killed process
-// leaves nothing that looks complete. Every archive is checked against
-// its sha256 before it is used; a corrupt one is replaced, never used.
+// file (.locks/<entry>.lock) to a temporary name (.<fn>.part-* for an
+// archive, .<name>.tmp-* for an extracted tree) and renamed into place,
+// so a killed process leaves nothing that looks complete. What it does
+// leave, the temporary files, is removed by the next Open (Sweep), each
+// only when its entry's lock is free, so a writer still at work on
+// another node keeps its file. Every archive is checked against its
+// sha256 before it is used; a corrupt one is replaced, never used.
+// Downloads stop at the locked size.
+//
+// Entry names are file names from the lock, checked by CheckName (no
+// separators, no "..", no leading dot, which is the cache's own), and
+// every removal inside the cache goes through os.Root: no name can make
+// the cache write or delete outside its directory.
 //
 // When a cache directory is group-writable or setgid (a lab's shared
 // cache), everything created in it is made group-readable and writable
@@ -26,6 +36,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 )
 
 // An Artifact is a file the cache holds: a conda package or a wheel.
@@ -112,7 +124,121 @@ func Open(dirs []string, opts Options) (*Cache, error) {
 	default:
 		c.fileMode, c.dirMode = 0o644, 0o755
 	}
+	c.Sweep()
 	return c, nil
+}
+
+// CheckName reports whether name can be a cache entry: a file name from
+// the lock (an archive) or its stem (an extracted tree). It must be one
+// path element, not hidden (names starting with a dot are the cache's own:
+// locks, stamps, temporary files), without control characters.
+func CheckName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return fmt.Errorf("invalid package cache entry name %q", name)
+	case strings.ContainsAny(name, `/\`):
+		return fmt.Errorf("invalid package cache entry name %q: it holds a path separator", name)
+	case strings.HasPrefix(name, "."):
+		return fmt.Errorf("invalid package cache entry name %q: it starts with a dot", name)
+	case len(name) > 250:
+		return fmt.Errorf("invalid package cache entry name %q: longer than 250 bytes", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fmt.Errorf("invalid package cache entry name %q: it holds a control character", name)
+		}
+	}
+	return nil
+}
+
+// TempPrefix is how temporary names of the entry name begin: an
+// extraction of name writes to TempPrefix(name)+random and renames.
+func TempPrefix(name string) string { return "." + name + tmpInfix }
+
+const (
+	tmpInfix  = ".tmp-"
+	partInfix = ".part-"
+)
+
+// Sweep removes what killed runs left in the writable directory:
+// partial downloads and extractions whose entry is not locked by a live
+// writer (on any node sharing the cache), and stale write probes. It is
+// best effort and returns the names it removed.
+func (c *Cache) Sweep() []string {
+	if c.writable == "" {
+		return nil
+	}
+	ents, err := os.ReadDir(c.writable)
+	if err != nil {
+		return nil
+	}
+	var root *os.Root
+	defer func() {
+		if root != nil {
+			root.Close()
+		}
+	}()
+	var removed []string
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, ".") {
+			continue
+		}
+		var entry string
+		switch {
+		case strings.HasPrefix(n, ".envlock-probe-"):
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Hour {
+				continue
+			}
+		case strings.Contains(n, partInfix):
+			entry = n[1:strings.LastIndex(n, partInfix)]
+		case strings.Contains(n, tmpInfix):
+			entry = n[1:strings.LastIndex(n, tmpInfix)]
+		default:
+			continue
+		}
+		if entry != "" && CheckName(entry) != nil {
+			continue
+		}
+		if root == nil {
+			if root, err = os.OpenRoot(c.writable); err != nil {
+				return removed
+			}
+		}
+		if entry == "" {
+			if root.Remove(n) == nil {
+				removed = append(removed, n)
+			}
+			continue
+		}
+		lk, ok := c.tryLock(entry)
+		if !ok {
+			continue // a writer is at work
+		}
+		if root.RemoveAll(n) == nil {
+			removed = append(removed, n)
+		}
+		lk.Unlock()
+	}
+	return removed
+}
+
+// RemoveEntry removes the entry name (an archive or an extracted tree)
+// from the writable directory, through os.Root so that nothing outside
+// it is touched whatever the entry holds. The caller holds its lock.
+func (c *Cache) RemoveEntry(name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if c.writable == "" {
+		return ErrNoWritableDir
+	}
+	root, err := os.OpenRoot(c.writable)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.RemoveAll(name)
 }
 
 func isWritable(dir string) bool {
@@ -157,6 +283,9 @@ func (c *Cache) Chmod(path string, dir bool) error {
 // A copy whose hash does not match is ignored (and removed when it is in
 // the writable directory).
 func (c *Cache) Find(a Artifact) (string, bool) {
+	if CheckName(a.Fn) != nil {
+		return "", false
+	}
 	for _, d := range c.dirs {
 		p := filepath.Join(d, a.Fn)
 		if !fileExists(p) {
@@ -232,6 +361,20 @@ func HashFile(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// HashIn returns the hex sha256 of the file name inside root.
+func HashIn(root *os.Root, name string) (string, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // A HashError says an artifact's bytes are not the locked ones.
 type HashError struct {
 	Fn, URL     string
@@ -240,6 +383,9 @@ type HashError struct {
 }
 
 func (e *HashError) Error() string {
+	if e.Want2 > 0 && e.Size > e.Want2 {
+		return fmt.Sprintf("%s: more than the %d bytes the lock says (from %s); the download was stopped there: the file is not the locked package", e.Fn, e.Want2, e.URL)
+	}
 	if e.Want2 > 0 && e.Size != e.Want2 {
 		return fmt.Sprintf("%s: size %d, the lock says %d (from %s); the file is truncated or is not the locked package", e.Fn, e.Size, e.Want2, e.URL)
 	}
@@ -265,8 +411,8 @@ func (c *Cache) Create(a Artifact) (*Writer, string, error) {
 	if c.writable == "" {
 		return nil, "", fmt.Errorf("%w among %s; pass --pkgs-dir or set ENVLOCK_PKGS_DIRS", ErrNoWritableDir, strings.Join(c.dirs, ", "))
 	}
-	if strings.ContainsAny(a.Fn, `/\`) || a.Fn == "" || a.Fn == "." || a.Fn == ".." {
-		return nil, "", fmt.Errorf("invalid artifact file name %q", a.Fn)
+	if err := CheckName(a.Fn); err != nil {
+		return nil, "", err
 	}
 	lk, err := c.lock(a.Fn)
 	if err != nil {
@@ -276,7 +422,7 @@ func (c *Cache) Create(a Artifact) (*Writer, string, error) {
 		lk.Unlock()
 		return nil, p, nil
 	}
-	f, err := os.CreateTemp(c.writable, "."+a.Fn+".part-*")
+	f, err := os.CreateTemp(c.writable, "."+a.Fn+partInfix+"*")
 	if err != nil {
 		lk.Unlock()
 		return nil, "", err
@@ -286,8 +432,13 @@ func (c *Cache) Create(a Artifact) (*Writer, string, error) {
 	return w, "", nil
 }
 
-// Write appends to the entry.
+// Write appends to the entry. Past the locked size it writes nothing
+// more and fails with a *HashError: a server that never stops, or
+// file:///dev/zero, fills no disk.
 func (w *Writer) Write(p []byte) (int, error) {
+	if w.a.Size > 0 && w.n+int64(len(p)) > w.a.Size {
+		return 0, &HashError{Fn: w.a.Fn, URL: w.a.URL, Want: w.a.SHA256, Size: w.n + int64(len(p)), Want2: w.a.Size}
+	}
 	n, err := w.f.Write(p)
 	w.h.h.Write(p[:n])
 	w.n += int64(n)
@@ -390,8 +541,28 @@ func (l *Lock) Unlock() {
 // LockEntry takes the lock of an entry by name (for extraction and other
 // multi-step writes of derived entries).
 func (c *Cache) LockEntry(name string) (*Lock, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
 	if c.writable == "" {
 		return nil, ErrNoWritableDir
 	}
 	return c.lock(name)
+}
+
+// tryLock takes the entry's lock if no one holds it.
+func (c *Cache) tryLock(name string) (*Lock, bool) {
+	p := filepath.Join(c.writable, ".locks", name+".lock")
+	if err := os.MkdirAll(filepath.Dir(p), c.dirMode); err != nil {
+		return nil, false
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, c.fileMode)
+	if err != nil {
+		return nil, false
+	}
+	if !tryFlock(f) {
+		f.Close()
+		return nil, false
+	}
+	return &Lock{f: f}, true
 }
