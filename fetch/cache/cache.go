@@ -120,7 +120,7 @@ func Open(dirs []string, opts Options) (*Cache, error) {
 		c.fileMode = opts.Mode.Perm()
 		c.dirMode = c.fileMode | (c.fileMode&0o444)>>2
 	case c.shared:
-		c.fileMode, c.dirMode = 0o664, 0o2775
+		c.fileMode, c.dirMode = 0o664, 0o775|os.ModeSetgid // os.FileMode spells setgid as a flag, not 0o2000
 	default:
 		c.fileMode, c.dirMode = 0o644, 0o755
 	}

@@ -198,16 +198,11 @@ func into(ctx context.Context, src, dir string, opts *Options) (*Result, error) 
 		return nil, err
 	}
 	defer root.Close()
-	x := &extractor{
-		ctx: ctx, archive: src, root: root, opts: opts, res: &Result{},
-		kinds: map[string]kind{}, links: map[string]string{}, sums: map[string]fileSum{},
-	}
+	var size int64
 	if fi, err := os.Stat(src); err == nil {
-		x.undeclaredCap = max(MinUndeclared, UndeclaredRatio*fi.Size())
+		size = fi.Size()
 	}
-	if opts.MaxUndeclared > 0 {
-		x.undeclaredCap = opts.MaxUndeclared
-	}
+	x := newExtractor(ctx, src, size, root, opts)
 	switch {
 	case strings.HasSuffix(src, ".conda"):
 		err = x.conda()
@@ -223,6 +218,18 @@ func into(ctx context.Context, src, dir string, opts *Options) (*Result, error) 
 		return nil, err
 	}
 	return x.res, nil
+}
+
+func newExtractor(ctx context.Context, archive string, size int64, root *os.Root, opts *Options) *extractor {
+	x := &extractor{
+		ctx: ctx, archive: archive, root: root, opts: opts, res: &Result{},
+		kinds: map[string]kind{}, links: map[string]string{}, sums: map[string]fileSum{},
+		undeclaredCap: max(MinUndeclared, UndeclaredRatio*size),
+	}
+	if opts.MaxUndeclared > 0 {
+		x.undeclaredCap = opts.MaxUndeclared
+	}
+	return x
 }
 
 type kind uint8
