@@ -6,9 +6,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func art(fn string, data []byte) Artifact {
@@ -171,5 +175,110 @@ func TestDefaultDirs(t *testing.T) {
 	env["ENVLOCK_PKGS_DIRS"] = "/blue/lab/pkgs:/home/me/pkgs"
 	if d := DefaultDirs(get); len(d) != 2 || d[0] != "/blue/lab/pkgs" {
 		t.Errorf("ENVLOCK_PKGS_DIRS: %v", d)
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	for _, ok := range []string{"zlib-1.2.13-h4ab18f5_6.conda", "python-3.12.1-hab00c5b_1_cpython", "numpy-1.26.4-py312h8753938_0.tar.bz2", "torch-2.3.0+cu121-cp312-cp312-linux_x86_64.whl"} {
+		if err := CheckName(ok); err != nil {
+			t.Errorf("CheckName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ".", "..", "../x", "0/../../x", `a\b`, ".locks", ".verified", ".x.part-1", "a\x00b", "a\nb", strings.Repeat("x", 251)} {
+		if err := CheckName(bad); err == nil {
+			t.Errorf("CheckName(%q) accepted", bad)
+		}
+	}
+	c, _ := Open([]string{t.TempDir()}, Options{})
+	if _, err := c.LockEntry("0/../../x"); err == nil {
+		t.Error("LockEntry took a path")
+	}
+	if err := c.RemoveEntry("../x"); err == nil {
+		t.Error("RemoveEntry took a path")
+	}
+	if _, _, err := c.Create(Artifact{Fn: "..", SHA256: "00"}); err == nil {
+		t.Error("Create took ..")
+	}
+}
+
+// TestSweep checks that what a killed run left (a partial download, a
+// partial extraction) is removed by the next Open, unless a live writer
+// holds the entry's lock; finished entries and other files stay.
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Open([]string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("done")
+	done, err := put(t, c, art("done-1-0.conda", data), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Debris of a killed run.
+	os.WriteFile(filepath.Join(dir, ".a-1-0.conda.part-123"), []byte("half"), 0o644)
+	os.MkdirAll(filepath.Join(dir, ".a-1-0.tmp-456", "lib"), 0o700)
+	os.WriteFile(filepath.Join(dir, ".a-1-0.tmp-456", "lib", "x"), []byte("half"), 0o644)
+	// A partial extraction whose tree links outside: removing it must
+	// not follow the link.
+	outside := filepath.Join(t.TempDir(), "outside")
+	os.MkdirAll(outside, 0o755)
+	os.WriteFile(filepath.Join(outside, "keep.txt"), []byte("keep"), 0o644)
+	os.MkdirAll(filepath.Join(dir, ".b-1-0.tmp-789"), 0o700)
+	os.Symlink(outside, filepath.Join(dir, ".b-1-0.tmp-789", "out"))
+	// A writer at work on c-1-0 (its lock held).
+	busy, err := c.LockEntry("c-1-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, ".c-1-0.tmp-1"), 0o700)
+	// Not the cache's: kept.
+	os.WriteFile(filepath.Join(dir, ".hidden"), []byte("user's"), 0o644)
+	old := time.Now().Add(-2 * time.Hour)
+	os.WriteFile(filepath.Join(dir, ".envlock-probe-1"), nil, 0o644)
+	os.Chtimes(filepath.Join(dir, ".envlock-probe-1"), old, old)
+
+	if _, err := Open([]string{dir}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	busy.Unlock()
+	var left []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	sort.Strings(left)
+	want := []string{".c-1-0.tmp-1", ".hidden", ".locks", ".verified", "done-1-0.conda"}
+	if !slices.Equal(left, want) {
+		t.Errorf("after the sweep: %v, want %v", left, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(outside, "keep.txt")); err != nil || string(b) != "keep" {
+		t.Errorf("the sweep followed a link out of the cache: %q %v", b, err)
+	}
+	if _, ok := c.Find(art("done-1-0.conda", data)); !ok || done == "" {
+		t.Error("the finished entry is gone")
+	}
+}
+
+// TestWriterStopsAtSize checks that a writer refuses bytes past the
+// locked size.
+func TestWriterStopsAtSize(t *testing.T) {
+	c, _ := Open([]string{t.TempDir()}, Options{})
+	a := art("a-1-0.conda", []byte("1234"))
+	w, _, err := c.Create(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if _, err := w.Write([]byte("123")); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.Write([]byte("45"))
+	var he *HashError
+	if n != 0 || !errors.As(err, &he) || !strings.Contains(err.Error(), "more than the 4 bytes the lock says") {
+		t.Fatalf("Write past the size = %d, %v", n, err)
+	}
+	if w.Written() != 3 {
+		t.Errorf("%d bytes written, want 3", w.Written())
 	}
 }
