@@ -107,8 +107,8 @@ func TestHostileExtract(t *testing.T) {
 			// The chain alone, then hard links, files and paths.json
 			// entries through it: refused at the first write through it.
 			name: "symlink-chain-write", ext: ".conda",
-			pkg:  evil(append(chainTo(3), hostile.Reg("p3/canary/keep.txt", "pwned\n"), hostile.Hardlink("h", "p3/canary/x"))...),
-			msg:  `evil-1\.0-0\.conda: refusing entry "p3/canary/keep\.txt": written through the symlink "p3"; the package is corrupt or malicious, nothing was extracted`,
+			pkg: evil(append(chainTo(3), hostile.Reg("p3/canary/keep.txt", "pwned\n"), hostile.Hardlink("h", "p3/canary/x"))...),
+			msg: `evil-1\.0-0\.conda: refusing entry "p3/canary/keep\.txt": written through the symlink "p3"; the package is corrupt or malicious, nothing was extracted`,
 		},
 		{
 			name: "symlink-chain-hardlink", ext: ".tar.bz2",
@@ -119,8 +119,8 @@ func TestHostileExtract(t *testing.T) {
 			// Only links: later users of the tree (the linker,
 			// envlock's own record) would follow them.
 			name: "symlink-chain-alone", ext: ".conda",
-			pkg:  evil(append(chainTo(16), hostile.Symlink("abs", "p16/etc/passwd"))...),
-			msg:  `evil-1\.0-0\.conda: refusing entry "abs": symlink to "p16/etc/passwd", which resolves outside the package through its other symlinks`,
+			pkg: evil(append(chainTo(16), hostile.Symlink("abs", "p16/etc/passwd"))...),
+			msg: `evil-1\.0-0\.conda: refusing entry "abs": symlink to "p16/etc/passwd", which resolves outside the package through its other symlinks`,
 		},
 		{
 			name: "conda-meta", ext: ".conda",
@@ -139,8 +139,8 @@ func TestHostileExtract(t *testing.T) {
 		},
 		{
 			name: "index-identity", ext: ".conda",
-			pkg:  &hostile.Package{Name: "evil", Version: "1.0", Build: "0", Index: map[string]any{"name": "openssl", "version": "3.0.0"}, Record: map[string]any{"name": "evil", "version": "1.0"}, Files: []hostile.Entry{hostile.Reg("lib/a", "a")}},
-			msg:  `evil-1\.0-0\.conda: info/index\.json: it says name "openssl", the lock says "evil"`,
+			pkg: &hostile.Package{Name: "evil", Version: "1.0", Build: "0", Index: map[string]any{"name": "openssl", "version": "3.0.0"}, Record: map[string]any{"name": "evil", "version": "1.0"}, Files: []hostile.Entry{hostile.Reg("lib/a", "a")}},
+			msg: `evil-1\.0-0\.conda: info/index\.json: it says name "openssl", the lock says "evil"`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -366,6 +366,9 @@ func clean(name string) (string, string) {
 		}
 	}
 	c := path.Clean(strings.TrimPrefix(name, "./"))
+	if path.IsAbs(c) { // ".//etc": absolute once cleaned
+		return "", "absolute path"
+	}
 	if c == "." {
 		return "", ""
 	}
@@ -469,7 +472,7 @@ func (x *extractor) untar(r io.Reader) error {
 // symlink: writing through it would put the file somewhere its name does
 // not say (os.Root keeps even that inside the package).
 func (x *extractor) checkParents(name string) error {
-	for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+	for dir := path.Dir(name); dir != "." && dir != "/"; dir = path.Dir(dir) {
 		switch x.kinds[dir] {
 		case kindLink:
 			return x.unsafe(name, fmt.Sprintf("written through the symlink %q", dir))
@@ -489,7 +492,7 @@ func (x *extractor) mkdirs(name string) error {
 	if err := x.root.MkdirAll(dir, 0o755); err != nil {
 		return x.fsErr(name, err)
 	}
-	for d := dir; d != "." && x.kinds[d] != kindDir; d = path.Dir(d) {
+	for d := dir; d != "." && d != "/" && x.kinds[d] != kindDir; d = path.Dir(d) {
 		x.kinds[d] = kindDir
 	}
 	return nil
@@ -955,7 +958,7 @@ func (x *extractor) finish() error {
 		// A declared path must not lead through one of the package's
 		// symlinks: the linker would write where the name does not say.
 		for p := range x.paths {
-			for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+			for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
 				if x.kinds[dir] == kindLink {
 					return x.unsafe("info/paths.json", fmt.Sprintf("its record %q leads through the symlink %q", p, dir))
 				}

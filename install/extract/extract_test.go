@@ -69,6 +69,7 @@ func TestUnsafe(t *testing.T) {
 		msg     string
 	}{
 		{"abs", []entry{{name: "/etc/passwd", typ: tar.TypeReg, body: "x"}}, `refusing entry "/etc/passwd": absolute path`},
+		{"dot-slash-abs", []entry{{name: ".//etc/passwd", typ: tar.TypeReg, body: "x"}}, `refusing entry ".//etc/passwd": absolute path`},
 		{"dotdot", []entry{{name: "lib/../../evil", typ: tar.TypeReg, body: "x"}}, `refusing entry "lib/../../evil": path with ".."`},
 		{"symlink-out", []entry{{name: "lib/l", typ: tar.TypeSymlink, link: "../../etc/passwd"}}, `symlink to "../../etc/passwd", outside the package`},
 		{"symlink-abs", []entry{{name: "lib/l", typ: tar.TypeSymlink, link: "/etc/passwd"}}, `symlink to the absolute path "/etc/passwd"`},
