@@ -31,7 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -270,15 +270,6 @@ func (c *Cache) FileMode() os.FileMode { return c.fileMode }
 // DirMode returns the mode of directories the cache creates.
 func (c *Cache) DirMode() os.FileMode { return c.dirMode }
 
-// Chmod applies the cache's modes to a file or directory it created
-// (the umask would otherwise narrow them).
-func (c *Cache) Chmod(path string, dir bool) error {
-	if dir {
-		return os.Chmod(path, c.dirMode)
-	}
-	return os.Chmod(path, c.fileMode)
-}
-
 // Find returns the path of a verified copy of a in any cache directory.
 // A copy whose hash does not match is ignored (and removed when it is in
 // the writable directory).
@@ -337,14 +328,42 @@ func (c *Cache) verified(p string, a Artifact) bool {
 }
 
 func (c *Cache) writeStamp(p, stamp string) {
-	dir := filepath.Join(filepath.Dir(p), ".verified")
-	if os.MkdirAll(dir, c.dirMode) == nil {
-		c.Chmod(dir, true)
-		sp := stampPath(p)
-		if os.WriteFile(sp, []byte(stamp), c.fileMode) == nil {
-			c.Chmod(sp, false)
-		}
+	f, err := c.metaFile(".verified", filepath.Base(p), os.O_CREATE|os.O_WRONLY|os.O_TRUNC)
+	if err != nil {
+		return
 	}
+	f.WriteString(stamp)
+	f.Close()
+}
+
+// metaFile opens the cache's own file sub/name in the writable
+// directory (.locks/<entry>.lock, .verified/<entry>), making sub when
+// missing, with the cache's modes applied through the open file. It goes
+// through os.Root: in a group-writable cache another member could
+// replace sub or the file with a symlink, and envlock would then create,
+// truncate or chmod a file of the user's elsewhere.
+func (c *Cache) metaFile(sub, name string, flag int) (*os.File, error) {
+	root, err := os.OpenRoot(c.writable)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if err := root.Mkdir(sub, c.dirMode.Perm()); err == nil {
+		root.Chmod(sub, c.dirMode) // the umask narrowed it; it is ours, just made
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	if fi, err := root.Lstat(sub); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s: %s is not a directory; the package cache was tampered with", c.writable, sub)
+	}
+	f, err := root.OpenFile(sub+"/"+name, flag|syscallNoFollow, c.fileMode)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm() != c.fileMode && fi.Mode().IsRegular() {
+		f.Chmod(c.fileMode) // through the descriptor: never a link's target
+	}
+	return f, nil
 }
 
 // HashFile returns the hex sha256 of a file.
@@ -465,6 +484,7 @@ func (w *Writer) Reset() error {
 func (w *Writer) Commit() (string, error) {
 	defer w.lock.Unlock()
 	got := hex.EncodeToString(w.h.h.Sum(nil))
+	w.f.Chmod(w.c.fileMode) // through the descriptor: the umask narrowed it
 	serr := w.f.Sync()
 	cerr := w.f.Close()
 	if err := errors.Join(serr, cerr); err != nil {
@@ -475,7 +495,6 @@ func (w *Writer) Commit() (string, error) {
 		os.Remove(w.f.Name())
 		return "", &HashError{Fn: w.a.Fn, URL: w.a.URL, Want: w.a.SHA256, Got: got, Size: w.n, Want2: w.a.Size}
 	}
-	w.c.Chmod(w.f.Name(), false)
 	if err := os.Rename(w.f.Name(), w.final); err != nil {
 		os.Remove(w.f.Name())
 		return "", err
@@ -508,20 +527,13 @@ type Lock struct {
 
 // lock takes the entry's lock file, waiting for another holder.
 func (c *Cache) lock(fn string) (*Lock, error) {
-	dir := filepath.Join(c.writable, ".locks")
-	if err := os.MkdirAll(dir, c.dirMode); err != nil {
-		return nil, err
-	}
-	c.Chmod(dir, true)
-	p := filepath.Join(dir, fn+".lock")
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, c.fileMode)
+	f, err := c.metaFile(".locks", fn+".lock", os.O_CREATE|os.O_RDWR)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("locking the cache entry %s: %w", fn, err)
 	}
-	c.Chmod(p, false)
 	if err := flock(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking %s: %v", p, err)
+		return nil, fmt.Errorf("locking the cache entry %s in %s: %v", fn, c.writable, err)
 	}
 	f.Truncate(0)
 	f.WriteString(strconv.Itoa(os.Getpid()))
@@ -552,11 +564,7 @@ func (c *Cache) LockEntry(name string) (*Lock, error) {
 
 // tryLock takes the entry's lock if no one holds it.
 func (c *Cache) tryLock(name string) (*Lock, bool) {
-	p := filepath.Join(c.writable, ".locks", name+".lock")
-	if err := os.MkdirAll(filepath.Dir(p), c.dirMode); err != nil {
-		return nil, false
-	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, c.fileMode)
+	f, err := c.metaFile(".locks", name+".lock", os.O_CREATE|os.O_RDWR)
 	if err != nil {
 		return nil, false
 	}

@@ -282,3 +282,50 @@ func TestWriterStopsAtSize(t *testing.T) {
 		t.Errorf("%d bytes written, want 3", w.Written())
 	}
 }
+
+// TestTamperedMeta plants what another member of a group-writable cache
+// could: .locks and .verified as symlinks to a directory of the user's,
+// a lock file as a symlink to a file of the user's. envlock must refuse
+// or skip, never create, truncate or chmod anything there.
+func TestTamperedMeta(t *testing.T) {
+	victim := t.TempDir()
+	secret := filepath.Join(victim, "id_rsa")
+	os.WriteFile(secret, []byte("secret"), 0o600)
+	snap := func() string {
+		var b strings.Builder
+		ents, _ := os.ReadDir(victim)
+		for _, e := range ents {
+			fi, _ := os.Lstat(filepath.Join(victim, e.Name()))
+			data, _ := os.ReadFile(filepath.Join(victim, e.Name()))
+			b.WriteString(e.Name() + " " + fi.Mode().String() + " " + string(data) + "\n")
+		}
+		return b.String()
+	}
+	before := snap()
+	data := []byte("bytes")
+
+	dir := t.TempDir()
+	os.Symlink(victim, filepath.Join(dir, ".locks"))
+	os.Symlink(victim, filepath.Join(dir, ".verified"))
+	c, _ := Open([]string{dir}, Options{Mode: 0o664})
+	if _, err := put(t, c, art("a-1-0.conda", data), data); err == nil || !strings.Contains(err.Error(), ".locks is not a directory; the package cache was tampered with") {
+		t.Errorf("put with .locks a symlink: %v", err)
+	}
+
+	dir2 := t.TempDir()
+	os.MkdirAll(filepath.Join(dir2, ".locks"), 0o755)
+	os.Symlink(secret, filepath.Join(dir2, ".locks", "id_rsa.lock"))
+	os.Symlink(victim, filepath.Join(dir2, ".verified"))
+	c2, _ := Open([]string{dir2}, Options{Mode: 0o664})
+	if _, err := put(t, c2, art("id_rsa", data), data); err == nil {
+		t.Error("put through a lock file that is a symlink succeeded")
+	}
+	// The stamp directory is a link: the entry is stored, the stamp is
+	// not written there.
+	if _, err := put(t, c2, art("b-1-0.conda", data), data); err != nil {
+		t.Errorf("put with .verified a symlink: %v", err)
+	}
+	if after := snap(); after != before {
+		t.Errorf("the user's directory changed:\nbefore %s\nafter  %s", before, after)
+	}
+}

@@ -11,3 +11,5 @@ func funlock(f *os.File)     {}
 
 // tryFlock cannot tell a live writer here: never sweep.
 func tryFlock(f *os.File) bool { return false }
+
+const syscallNoFollow = 0

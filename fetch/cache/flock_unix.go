@@ -27,3 +27,7 @@ func tryFlock(f *os.File) bool {
 		}
 	}
 }
+
+// syscallNoFollow refuses to open the last element of a name when it is
+// a symlink.
+const syscallNoFollow = syscall.O_NOFOLLOW
