@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -269,6 +270,24 @@ func TestBombs(t *testing.T) {
 			t.Fatalf("err = %v, want the undeclared budget", err)
 		}
 	})
+}
+
+// TestInodeBomb checks that entries paths.json does not declare are
+// counted, empty directories included.
+func TestInodeBomb(t *testing.T) {
+	defer func(n int) { maxUndeclaredEntries = n }(maxUndeclaredEntries)
+	maxUndeclaredEntries = 100
+	var files []hostile.Entry
+	for i := 0; i < 200; i++ {
+		files = append(files, hostile.Dir(fmt.Sprintf("share/d%03d", i)))
+	}
+	p := &hostile.Package{Name: "evil", Version: "1.0", Build: "0", Files: files, Paths: []hostile.PathEntry{}}
+	dir := t.TempDir()
+	_, err := extractIn(t, dir, writePkg(t, dir, p, ".conda"), Options{Want: want})
+	var be *BudgetError
+	if !errors.As(err, &be) || !strings.Contains(err.Error(), "more than 100 entries info/paths.json does not declare") {
+		t.Fatalf("err = %v, want the entry budget", err)
+	}
 }
 
 // TestZlibQuirk pins the decision on old packages' broken links

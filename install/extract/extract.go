@@ -65,9 +65,6 @@ const (
 	// does not declare; UndeclaredRatio times the archive's size raises it.
 	MinUndeclared   = 256 << 20
 	UndeclaredRatio = 100
-	// MaxUndeclaredEntries bounds the entries paths.json does not
-	// declare (an archive of a million empty files is an inode bomb).
-	MaxUndeclaredEntries = 200_000
 	// maxMetadata bounds info/index.json and info/paths.json, which are
 	// read into memory.
 	maxMetadata = 64 << 20
@@ -231,6 +228,11 @@ func newExtractor(ctx context.Context, archive string, size int64, root *os.Root
 	}
 	return x
 }
+
+// maxUndeclaredEntries bounds the entries info/paths.json does not
+// declare (an archive of a million empty directories is an inode bomb);
+// a variable for tests.
+var maxUndeclaredEntries = 200_000
 
 type kind uint8
 
@@ -530,6 +532,11 @@ func (x *extractor) dir(name string) error {
 	case kindFile:
 		return x.unsafe(name, "a directory entry over a file of the same name")
 	}
+	if d := x.declaredFor(name); d == nil {
+		if err := x.spendUndeclared(name, 0); err != nil {
+			return err
+		}
+	}
 	if err := x.mkdirs(name); err != nil {
 		return err
 	}
@@ -675,8 +682,8 @@ func (x *extractor) spendUndeclared(name string, size int64) error {
 	if x.undecl > x.undeclaredCap {
 		return &BudgetError{Archive: x.archive, Entry: name, Reason: fmt.Sprintf("files info/paths.json does not declare add up to more than %d bytes (this one: %d)", x.undeclaredCap, size)}
 	}
-	if x.undeclN > MaxUndeclaredEntries {
-		return &BudgetError{Archive: x.archive, Entry: name, Reason: fmt.Sprintf("more than %d entries info/paths.json does not declare", MaxUndeclaredEntries)}
+	if x.undeclN > maxUndeclaredEntries {
+		return &BudgetError{Archive: x.archive, Entry: name, Reason: fmt.Sprintf("more than %d entries info/paths.json does not declare", maxUndeclaredEntries)}
 	}
 	return nil
 }
@@ -857,6 +864,11 @@ func (x *extractor) symlink(name, target string) error {
 	}
 	if d != nil && d.Type != "softlink" {
 		return x.content(name, "the archive holds a symlink, info/paths.json says %s", d.Type)
+	}
+	if d == nil {
+		if err := x.spendUndeclared(name, 0); err != nil {
+			return err
+		}
 	}
 	if err := x.clear(name); err != nil {
 		return err
