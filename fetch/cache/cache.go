@@ -190,15 +190,15 @@ func (c *Cache) Sweep() []string {
 			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Hour {
 				continue
 			}
-		case strings.Contains(n, partInfix):
+		case strings.LastIndex(n, partInfix) > 1:
 			entry = n[1:strings.LastIndex(n, partInfix)]
-		case strings.Contains(n, tmpInfix):
+		case strings.LastIndex(n, tmpInfix) > 1:
 			entry = n[1:strings.LastIndex(n, tmpInfix)]
 		default:
 			continue
 		}
 		if entry != "" && CheckName(entry) != nil {
-			continue
+			continue // not a name the cache would have made
 		}
 		if root == nil {
 			if root, err = os.OpenRoot(c.writable); err != nil {

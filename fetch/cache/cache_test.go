@@ -234,6 +234,9 @@ func TestSweep(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, ".c-1-0.tmp-1"), 0o700)
 	// Not the cache's: kept.
 	os.WriteFile(filepath.Join(dir, ".hidden"), []byte("user's"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".part-x"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, ".tmp-"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "..tmp-x"), nil, 0o644)
 	old := time.Now().Add(-2 * time.Hour)
 	os.WriteFile(filepath.Join(dir, ".envlock-probe-1"), nil, 0o644)
 	os.Chtimes(filepath.Join(dir, ".envlock-probe-1"), old, old)
@@ -248,7 +251,7 @@ func TestSweep(t *testing.T) {
 		left = append(left, e.Name())
 	}
 	sort.Strings(left)
-	want := []string{".c-1-0.tmp-1", ".hidden", ".locks", ".verified", "done-1-0.conda"}
+	want := []string{"..tmp-x", ".c-1-0.tmp-1", ".hidden", ".locks", ".part-x", ".tmp-", ".verified", "done-1-0.conda"}
 	if !slices.Equal(left, want) {
 		t.Errorf("after the sweep: %v, want %v", left, want)
 	}
@@ -328,4 +331,46 @@ func TestTamperedMeta(t *testing.T) {
 	if after := snap(); after != before {
 		t.Errorf("the user's directory changed:\nbefore %s\nafter  %s", before, after)
 	}
+}
+
+// FuzzSweep feeds file names another member of a shared cache could
+// create: Sweep must not panic, and must keep every name that is not a
+// temporary name of a valid entry.
+func FuzzSweep(f *testing.F) {
+	for _, s := range []string{".part-x", ".a.conda.part-1", ".tmp-", "..tmp-x", ".a.tmp-.part-", ".\x00.tmp-1", ".envlock-probe-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 200 {
+			return
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			return
+		}
+		c, err := Open([]string{dir}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Sweep()
+		_, err = os.Lstat(filepath.Join(dir, name))
+		gone := errors.Is(err, os.ErrNotExist)
+		// A partial download's infix is looked for first, as Sweep does.
+		var debris bool
+		for _, infix := range []string{partInfix, tmpInfix} {
+			if i := strings.LastIndex(name, infix); i > 1 && strings.HasPrefix(name, ".") {
+				debris = CheckName(name[1:i]) == nil
+				break
+			}
+		}
+		if strings.HasPrefix(name, ".envlock-probe-") {
+			debris = false // fresh probes stay
+		}
+		if gone && !debris {
+			t.Errorf("Sweep removed %q, which is not a temporary name of the cache", name)
+		}
+		if !gone && debris && !strings.HasPrefix(name, ".envlock-probe-") {
+			t.Errorf("Sweep kept %q", name)
+		}
+	})
 }
