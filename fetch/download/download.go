@@ -95,9 +95,20 @@ func (f *Fetcher) fetchOne(ctx context.Context, a cache.Artifact) (string, error
 	}
 	if err := f.copyInto(ctx, w, a); err != nil {
 		w.Abort()
-		return "", err
+		return "", redactHashError(err)
 	}
-	return w.Commit()
+	p, err := w.Commit()
+	return p, redactHashError(err)
+}
+
+// redactHashError drops credentials from the URL a *cache.HashError
+// names: the error is printed.
+func redactHashError(err error) error {
+	var he *cache.HashError
+	if errors.As(err, &he) {
+		he.URL = channel.Redact(he.URL)
+	}
+	return err
 }
 
 // copyInto streams the artifact into w, resuming after broken
