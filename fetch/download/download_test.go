@@ -202,6 +202,7 @@ func TestFetchStopsAtLockedSize(t *testing.T) {
 		{"never-ending", art(srvNever.URL, "a-1-0.conda", want)},
 		{"content-length", art(srvBig.URL, "a-1-0.conda", want)},
 		{"dev-zero", art("file:///dev", "zero", want)},
+		{"credentials", art(strings.Replace(srvNever.URL, "http://", "http://user:s3cret@", 1), "a-1-0.conda", want)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "dev-zero" {
@@ -215,6 +216,9 @@ func TestFetchStopsAtLockedSize(t *testing.T) {
 			var he *cache.HashError
 			if !errors.As(err, &he) || !strings.Contains(err.Error(), "more than the 33 bytes the lock says") || !strings.Contains(err.Error(), tc.a.Fn) {
 				t.Fatalf("err = %v, want the locked size named", err)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the URL's password: %v", err)
 			}
 			if d := time.Since(start); d > 30*time.Second {
 				t.Errorf("took %v to give up", d)
