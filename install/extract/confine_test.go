@@ -96,6 +96,9 @@ func TestHostileArchives(t *testing.T) {
 		{"paths-dotdot", withPaths(pkg(hostile.Reg("lib/a", "a")), func(p []hostile.PathEntry) []hostile.PathEntry {
 			return append(p, hostile.PathEntry{Path: "lib/../../x", Type: "hardlink"})
 		}), &UnsafeError{}, `its record "lib/../../x": path with ".."`},
+		{"paths-through-link", withPaths(pkg(hostile.Dir("d"), hostile.Symlink("lnk", "d")), func(p []hostile.PathEntry) []hostile.PathEntry {
+			return append(p, hostile.PathEntry{Path: "lnk/x", Type: "directory"})
+		}), &UnsafeError{}, `refusing entry "info/paths.json": its record "lnk/x" leads through the symlink "lnk"`},
 		{"sha256", withPaths(pkg(hostile.Reg("lib/a", "the real bytes")), func(p []hostile.PathEntry) []hostile.PathEntry {
 			p[0].SHA256 = strings.Repeat("ab", 32)
 			return p
