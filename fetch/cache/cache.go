@@ -401,7 +401,16 @@ type HashError struct {
 	Size, Want2 int64
 }
 
+// maxUnknownSize bounds an artifact whose size the lock does not
+// record (the lock schema makes size optional): the largest conda
+// packages are a few GB; an endless stream must not fill the disk. A
+// variable for tests.
+var maxUnknownSize int64 = 32 << 30
+
 func (e *HashError) Error() string {
+	if e.Want2 <= 0 && e.Size > maxUnknownSize {
+		return fmt.Sprintf("%s: more than %d bytes (from %s), and the lock records no size; the download was stopped there: re-lock to record sizes, or check the source", e.Fn, maxUnknownSize, e.URL)
+	}
 	if e.Want2 > 0 && e.Size > e.Want2 {
 		return fmt.Sprintf("%s: more than the %d bytes the lock says (from %s); the download was stopped there: the file is not the locked package", e.Fn, e.Want2, e.URL)
 	}
@@ -455,7 +464,11 @@ func (c *Cache) Create(a Artifact) (*Writer, string, error) {
 // more and fails with a *HashError: a server that never stops, or
 // file:///dev/zero, fills no disk.
 func (w *Writer) Write(p []byte) (int, error) {
-	if w.a.Size > 0 && w.n+int64(len(p)) > w.a.Size {
+	limit := w.a.Size
+	if limit <= 0 {
+		limit = maxUnknownSize
+	}
+	if w.n+int64(len(p)) > limit {
 		return 0, &HashError{Fn: w.a.Fn, URL: w.a.URL, Want: w.a.SHA256, Size: w.n + int64(len(p)), Want2: w.a.Size}
 	}
 	n, err := w.f.Write(p)

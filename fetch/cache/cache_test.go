@@ -374,3 +374,24 @@ func FuzzSweep(f *testing.F) {
 		}
 	})
 }
+
+// TestWriterUnknownSize checks the bound on an artifact whose size the
+// lock does not record.
+func TestWriterUnknownSize(t *testing.T) {
+	defer func(n int64) { maxUnknownSize = n }(maxUnknownSize)
+	maxUnknownSize = 10
+	c, _ := Open([]string{t.TempDir()}, Options{})
+	a := art("a-1-0.conda", []byte("12345678901"))
+	a.Size = 0
+	w, _, err := c.Create(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if _, err := w.Write([]byte("1234567890")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("1")); err == nil || !strings.Contains(err.Error(), "more than 10 bytes (from https://example.invalid/a-1-0.conda), and the lock records no size") {
+		t.Fatalf("err = %v", err)
+	}
+}
