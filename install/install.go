@@ -536,9 +536,19 @@ func fileName(pk *lockfile.Package) string {
 
 // extracted returns the package's extracted tree in the cache, making it
 // under the entry's lock when missing. The tree holds
-// info/repodata_record.json, as conda's does.
+// info/repodata_record.json, as conda's does, written by the extraction
+// before the tree is renamed into place. The entry is named after the
+// artifact's file name (checked by cache.CheckName), never after the
+// record's name, version and build.
 func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, baseDir string, validate bool, log func(string)) (string, error) {
-	name := pk.Name + "-" + pk.Version + "-" + pk.Build
+	fn := fileName(pk)
+	name := strings.TrimSuffix(strings.TrimSuffix(fn, ".conda"), ".tar.bz2")
+	if name == fn {
+		return "", fmt.Errorf("%s %s: the artifact %q is not a .conda or .tar.bz2 file; the lock is damaged", pk.Name, pk.Version, fn)
+	}
+	if err := cache.CheckName(name); err != nil {
+		return "", fmt.Errorf("%s %s: %w; the lock is damaged or hostile", pk.Name, pk.Version, err)
+	}
 	ok := func(dir string) bool {
 		if !extractedOK(dir, pk) {
 			return false
@@ -566,57 +576,60 @@ func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile
 	if ok(dir) {
 		return dir, nil
 	}
-	os.RemoveAll(dir) // a stale, foreign or altered tree: extract afresh
-	res, err := extract.Package(ctx, archive, dir)
+	// A stale, foreign or altered tree: extract afresh.
+	if err := c.RemoveEntry(name); err != nil {
+		return "", fmt.Errorf("removing the stale cache entry %s: %w", dir, err)
+	}
+	rec, err := RepodataRecord(pk, baseDir)
+	if err != nil {
+		return "", err
+	}
+	opts := extract.Options{
+		Want:   extract.Identity{Name: pk.Name, Version: pk.Version, Build: pk.Build, Subdir: pk.Subdir},
+		Record: rec,
+	}
+	if c.Shared() {
+		opts.FileMode, opts.DirMode = c.FileMode(), c.DirMode()
+	} else {
+		opts.DirMode = c.DirMode()
+	}
+	res, err := extract.Package(ctx, archive, dir, opts)
 	if err != nil {
 		return "", err
 	}
 	for _, w := range res.Warnings {
 		log(fmt.Sprintf("%s: %s: %s", name, w.Entry, w.Reason))
 	}
-	rec, err := RepodataRecord(pk, baseDir)
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "info", "repodata_record.json"), rec, 0o644); err != nil {
-		return "", err
-	}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type()&fs.ModeSymlink == 0 {
-			if d.IsDir() {
-				c.Chmod(p, true)
-			} else if fi, err := d.Info(); err == nil && fi.Mode()&0o111 != 0 && c.Shared() {
-				os.Chmod(p, c.FileMode()|0o111)
-			} else if c.Shared() {
-				c.Chmod(p, false)
-			}
-		}
-		return nil
-	})
 	return dir, nil
 }
 
 // intact checks an extracted package's regular files against the sizes
 // and hashes of its info/paths.json, returning the first that differs
-// ("" when all match, or when the package records no hashes).
+// ("" when all match, or when the package records no hashes). Files are
+// read through os.Root: a tree altered in a shared cache cannot make it
+// read outside.
 func intact(dir string) string {
 	info, err := pkginfo.Read(dir)
 	if err != nil {
 		return "info/paths.json"
 	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return "."
+	}
+	defer root.Close()
 	for _, p := range info.Paths {
 		if p.Type != pkginfo.HardLink || p.SHA256 == "" {
 			continue
 		}
-		f := filepath.Join(dir, filepath.FromSlash(p.Path))
-		fi, err := os.Lstat(f)
+		fi, err := root.Lstat(p.Path)
 		if err != nil || !fi.Mode().IsRegular() {
 			continue // links and missing entries are the packaging's own matter
 		}
 		if p.Size != 0 && fi.Size() != p.Size {
 			return p.Path
 		}
-		if sum, err := cache.HashFile(f); err != nil || sum != p.SHA256 {
+		if sum, err := cache.HashIn(root, p.Path); err != nil || sum != p.SHA256 {
 			return p.Path
 		}
 	}
@@ -624,9 +637,19 @@ func intact(dir string) string {
 }
 
 // extractedOK reports whether dir is a complete extraction of pk: its
-// repodata_record.json names the same sha256.
+// repodata_record.json (which the extraction writes last, before the
+// tree is renamed into place) names the same sha256.
 func extractedOK(dir string, pk *lockfile.Package) bool {
-	data, err := os.ReadFile(filepath.Join(dir, "info", "repodata_record.json"))
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	fi, err := root.Lstat("info/repodata_record.json")
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 1<<20 {
+		return false
+	}
+	data, err := root.ReadFile("info/repodata_record.json")
 	if err != nil {
 		return false
 	}

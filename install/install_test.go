@@ -254,7 +254,7 @@ func TestLinkScripts(t *testing.T) {
 	src := testdata.SharedPath(t, "packages/rattler-test-packages/link-scripts/link-scripts-0.1.0-h4616a5c_0.conda")
 	sum, _ := cache.HashFile(src)
 	fi, _ := os.Stat(src)
-	pk := &lockfile.Package{Name: "link-scripts", Version: "0.1.0", Build: "h4616a5c_0", Subdir: "linux-64",
+	pk := &lockfile.Package{Name: "link-scripts", Version: "0.1.0", Build: "h4616a5c_0", Subdir: "noarch",
 		URL: "file://" + filepath.ToSlash(src), SHA256: sum, Size: fi.Size(), Depends: []string{}}
 	l := &lockfile.Lock{Name: "t", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
 		Platforms: []*lockfile.Platform{{Platform: "linux-64", Packages: []*lockfile.Package{pk}}}}

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func lockArchives(t *testing.T, paths ...string) (*lockfile.Lock, []byte) {
 		str := func(k string) string { s, _ := info.Index[k].(string); return s }
 		sum, _ := cache.HashFile(p)
 		fi, _ := os.Stat(p)
-		pk := &lockfile.Package{Name: str("name"), Version: str("version"), Build: str("build"), Subdir: "linux-64",
+		pk := &lockfile.Package{Name: str("name"), Version: str("version"), Build: str("build"), Subdir: cmp.Or(str("subdir"), "linux-64"),
 			Noarch: str("noarch"), URL: "file://" + filepath.ToSlash(p), SHA256: sum, Size: fi.Size(), Depends: []string{}}
 		pkgs = append(pkgs, pk)
 	}

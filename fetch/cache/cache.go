@@ -6,9 +6,19 @@
 // receives new entries, read-only ones (an admin's group cache) are only
 // read. Several processes, on several nodes of a shared file system, may
 // fill one cache at once: each entry is written under a per-entry lock
-// file to a temporary name and renamed into place, so a killed process
-// leaves nothing that looks complete. Every archive is checked against
-// its sha256 before it is used; a corrupt one is replaced, never used.
+// file (.locks/<entry>.lock) to a temporary name (.<fn>.part-* for an
+// archive, .<name>.tmp-* for an extracted tree) and renamed into place,
+// so a killed process leaves nothing that looks complete. What it does
+// leave, the temporary files, is removed by the next Open (Sweep), each
+// only when its entry's lock is free, so a writer still at work on
+// another node keeps its file. Every archive is checked against its
+// sha256 before it is used; a corrupt one is replaced, never used.
+// Downloads stop at the locked size.
+//
+// Entry names are file names from the lock, checked by CheckName (no
+// separators, no "..", no leading dot, which is the cache's own), and
+// every removal inside the cache goes through os.Root: no name can make
+// the cache write or delete outside its directory.
 //
 // When a cache directory is group-writable or setgid (a lab's shared
 // cache), everything created in it is made group-readable and writable
@@ -21,11 +31,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 )
 
 // An Artifact is a file the cache holds: a conda package or a wheel.
@@ -108,11 +120,125 @@ func Open(dirs []string, opts Options) (*Cache, error) {
 		c.fileMode = opts.Mode.Perm()
 		c.dirMode = c.fileMode | (c.fileMode&0o444)>>2
 	case c.shared:
-		c.fileMode, c.dirMode = 0o664, 0o2775
+		c.fileMode, c.dirMode = 0o664, 0o775|os.ModeSetgid // os.FileMode spells setgid as a flag, not 0o2000
 	default:
 		c.fileMode, c.dirMode = 0o644, 0o755
 	}
+	c.Sweep()
 	return c, nil
+}
+
+// CheckName reports whether name can be a cache entry: a file name from
+// the lock (an archive) or its stem (an extracted tree). It must be one
+// path element, not hidden (names starting with a dot are the cache's own:
+// locks, stamps, temporary files), without control characters.
+func CheckName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return fmt.Errorf("invalid package cache entry name %q", name)
+	case strings.ContainsAny(name, `/\`):
+		return fmt.Errorf("invalid package cache entry name %q: it holds a path separator", name)
+	case strings.HasPrefix(name, "."):
+		return fmt.Errorf("invalid package cache entry name %q: it starts with a dot", name)
+	case len(name) > 250:
+		return fmt.Errorf("invalid package cache entry name %q: longer than 250 bytes", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fmt.Errorf("invalid package cache entry name %q: it holds a control character", name)
+		}
+	}
+	return nil
+}
+
+// TempPrefix is how temporary names of the entry name begin: an
+// extraction of name writes to TempPrefix(name)+random and renames.
+func TempPrefix(name string) string { return "." + name + tmpInfix }
+
+const (
+	tmpInfix  = ".tmp-"
+	partInfix = ".part-"
+)
+
+// Sweep removes what killed runs left in the writable directory:
+// partial downloads and extractions whose entry is not locked by a live
+// writer (on any node sharing the cache), and stale write probes. It is
+// best effort and returns the names it removed.
+func (c *Cache) Sweep() []string {
+	if c.writable == "" {
+		return nil
+	}
+	ents, err := os.ReadDir(c.writable)
+	if err != nil {
+		return nil
+	}
+	var root *os.Root
+	defer func() {
+		if root != nil {
+			root.Close()
+		}
+	}()
+	var removed []string
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, ".") {
+			continue
+		}
+		var entry string
+		switch {
+		case strings.HasPrefix(n, ".envlock-probe-"):
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Hour {
+				continue
+			}
+		case strings.LastIndex(n, partInfix) > 1:
+			entry = n[1:strings.LastIndex(n, partInfix)]
+		case strings.LastIndex(n, tmpInfix) > 1:
+			entry = n[1:strings.LastIndex(n, tmpInfix)]
+		default:
+			continue
+		}
+		if entry != "" && CheckName(entry) != nil {
+			continue // not a name the cache would have made
+		}
+		if root == nil {
+			if root, err = os.OpenRoot(c.writable); err != nil {
+				return removed
+			}
+		}
+		if entry == "" {
+			if root.Remove(n) == nil {
+				removed = append(removed, n)
+			}
+			continue
+		}
+		lk, ok := c.tryLock(entry)
+		if !ok {
+			continue // a writer is at work
+		}
+		if root.RemoveAll(n) == nil {
+			removed = append(removed, n)
+		}
+		lk.Unlock()
+	}
+	return removed
+}
+
+// RemoveEntry removes the entry name (an archive or an extracted tree)
+// from the writable directory, through os.Root so that nothing outside
+// it is touched whatever the entry holds. The caller holds its lock.
+func (c *Cache) RemoveEntry(name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if c.writable == "" {
+		return ErrNoWritableDir
+	}
+	root, err := os.OpenRoot(c.writable)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.RemoveAll(name)
 }
 
 func isWritable(dir string) bool {
@@ -144,19 +270,13 @@ func (c *Cache) FileMode() os.FileMode { return c.fileMode }
 // DirMode returns the mode of directories the cache creates.
 func (c *Cache) DirMode() os.FileMode { return c.dirMode }
 
-// Chmod applies the cache's modes to a file or directory it created
-// (the umask would otherwise narrow them).
-func (c *Cache) Chmod(path string, dir bool) error {
-	if dir {
-		return os.Chmod(path, c.dirMode)
-	}
-	return os.Chmod(path, c.fileMode)
-}
-
 // Find returns the path of a verified copy of a in any cache directory.
 // A copy whose hash does not match is ignored (and removed when it is in
 // the writable directory).
 func (c *Cache) Find(a Artifact) (string, bool) {
+	if CheckName(a.Fn) != nil {
+		return "", false
+	}
 	for _, d := range c.dirs {
 		p := filepath.Join(d, a.Fn)
 		if !fileExists(p) {
@@ -208,19 +328,61 @@ func (c *Cache) verified(p string, a Artifact) bool {
 }
 
 func (c *Cache) writeStamp(p, stamp string) {
-	dir := filepath.Join(filepath.Dir(p), ".verified")
-	if os.MkdirAll(dir, c.dirMode) == nil {
-		c.Chmod(dir, true)
-		sp := stampPath(p)
-		if os.WriteFile(sp, []byte(stamp), c.fileMode) == nil {
-			c.Chmod(sp, false)
-		}
+	f, err := c.metaFile(".verified", filepath.Base(p), os.O_CREATE|os.O_WRONLY|os.O_TRUNC)
+	if err != nil {
+		return
 	}
+	f.WriteString(stamp)
+	f.Close()
+}
+
+// metaFile opens the cache's own file sub/name in the writable
+// directory (.locks/<entry>.lock, .verified/<entry>), making sub when
+// missing, with the cache's modes applied through the open file. It goes
+// through os.Root: in a group-writable cache another member could
+// replace sub or the file with a symlink, and envlock would then create,
+// truncate or chmod a file of the user's elsewhere.
+func (c *Cache) metaFile(sub, name string, flag int) (*os.File, error) {
+	root, err := os.OpenRoot(c.writable)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if err := root.Mkdir(sub, c.dirMode.Perm()); err == nil {
+		root.Chmod(sub, c.dirMode) // the umask narrowed it; it is ours, just made
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	if fi, err := root.Lstat(sub); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s: %s is not a directory; the package cache was tampered with", c.writable, sub)
+	}
+	f, err := root.OpenFile(sub+"/"+name, flag|syscallNoFollow, c.fileMode)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm() != c.fileMode && fi.Mode().IsRegular() {
+		f.Chmod(c.fileMode) // through the descriptor: never a link's target
+	}
+	return f, nil
 }
 
 // HashFile returns the hex sha256 of a file.
 func HashFile(p string) (string, error) {
 	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// HashIn returns the hex sha256 of the file name inside root.
+func HashIn(root *os.Root, name string) (string, error) {
+	f, err := root.Open(name)
 	if err != nil {
 		return "", err
 	}
@@ -239,7 +401,19 @@ type HashError struct {
 	Size, Want2 int64
 }
 
+// maxUnknownSize bounds an artifact whose size the lock does not
+// record (the lock schema makes size optional): the largest conda
+// packages are a few GB; an endless stream must not fill the disk. A
+// variable for tests.
+var maxUnknownSize int64 = 32 << 30
+
 func (e *HashError) Error() string {
+	if e.Want2 <= 0 && e.Size > maxUnknownSize {
+		return fmt.Sprintf("%s: more than %d bytes (from %s), and the lock records no size; the download was stopped there: re-lock to record sizes, or check the source", e.Fn, maxUnknownSize, e.URL)
+	}
+	if e.Want2 > 0 && e.Size > e.Want2 {
+		return fmt.Sprintf("%s: more than the %d bytes the lock says (from %s); the download was stopped there: the file is not the locked package", e.Fn, e.Want2, e.URL)
+	}
 	if e.Want2 > 0 && e.Size != e.Want2 {
 		return fmt.Sprintf("%s: size %d, the lock says %d (from %s); the file is truncated or is not the locked package", e.Fn, e.Size, e.Want2, e.URL)
 	}
@@ -265,8 +439,8 @@ func (c *Cache) Create(a Artifact) (*Writer, string, error) {
 	if c.writable == "" {
 		return nil, "", fmt.Errorf("%w among %s; pass --pkgs-dir or set ENVLOCK_PKGS_DIRS", ErrNoWritableDir, strings.Join(c.dirs, ", "))
 	}
-	if strings.ContainsAny(a.Fn, `/\`) || a.Fn == "" || a.Fn == "." || a.Fn == ".." {
-		return nil, "", fmt.Errorf("invalid artifact file name %q", a.Fn)
+	if err := CheckName(a.Fn); err != nil {
+		return nil, "", err
 	}
 	lk, err := c.lock(a.Fn)
 	if err != nil {
@@ -276,7 +450,7 @@ func (c *Cache) Create(a Artifact) (*Writer, string, error) {
 		lk.Unlock()
 		return nil, p, nil
 	}
-	f, err := os.CreateTemp(c.writable, "."+a.Fn+".part-*")
+	f, err := os.CreateTemp(c.writable, "."+a.Fn+partInfix+"*")
 	if err != nil {
 		lk.Unlock()
 		return nil, "", err
@@ -286,8 +460,17 @@ func (c *Cache) Create(a Artifact) (*Writer, string, error) {
 	return w, "", nil
 }
 
-// Write appends to the entry.
+// Write appends to the entry. Past the locked size it writes nothing
+// more and fails with a *HashError: a server that never stops, or
+// file:///dev/zero, fills no disk.
 func (w *Writer) Write(p []byte) (int, error) {
+	limit := w.a.Size
+	if limit <= 0 {
+		limit = maxUnknownSize
+	}
+	if w.n+int64(len(p)) > limit {
+		return 0, &HashError{Fn: w.a.Fn, URL: w.a.URL, Want: w.a.SHA256, Size: w.n + int64(len(p)), Want2: w.a.Size}
+	}
 	n, err := w.f.Write(p)
 	w.h.h.Write(p[:n])
 	w.n += int64(n)
@@ -314,6 +497,7 @@ func (w *Writer) Reset() error {
 func (w *Writer) Commit() (string, error) {
 	defer w.lock.Unlock()
 	got := hex.EncodeToString(w.h.h.Sum(nil))
+	w.f.Chmod(w.c.fileMode) // through the descriptor: the umask narrowed it
 	serr := w.f.Sync()
 	cerr := w.f.Close()
 	if err := errors.Join(serr, cerr); err != nil {
@@ -324,7 +508,6 @@ func (w *Writer) Commit() (string, error) {
 		os.Remove(w.f.Name())
 		return "", &HashError{Fn: w.a.Fn, URL: w.a.URL, Want: w.a.SHA256, Got: got, Size: w.n, Want2: w.a.Size}
 	}
-	w.c.Chmod(w.f.Name(), false)
 	if err := os.Rename(w.f.Name(), w.final); err != nil {
 		os.Remove(w.f.Name())
 		return "", err
@@ -357,20 +540,13 @@ type Lock struct {
 
 // lock takes the entry's lock file, waiting for another holder.
 func (c *Cache) lock(fn string) (*Lock, error) {
-	dir := filepath.Join(c.writable, ".locks")
-	if err := os.MkdirAll(dir, c.dirMode); err != nil {
-		return nil, err
-	}
-	c.Chmod(dir, true)
-	p := filepath.Join(dir, fn+".lock")
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, c.fileMode)
+	f, err := c.metaFile(".locks", fn+".lock", os.O_CREATE|os.O_RDWR)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("locking the cache entry %s: %w", fn, err)
 	}
-	c.Chmod(p, false)
 	if err := flock(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking %s: %v", p, err)
+		return nil, fmt.Errorf("locking the cache entry %s in %s: %v", fn, c.writable, err)
 	}
 	f.Truncate(0)
 	f.WriteString(strconv.Itoa(os.Getpid()))
@@ -390,8 +566,24 @@ func (l *Lock) Unlock() {
 // LockEntry takes the lock of an entry by name (for extraction and other
 // multi-step writes of derived entries).
 func (c *Cache) LockEntry(name string) (*Lock, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
 	if c.writable == "" {
 		return nil, ErrNoWritableDir
 	}
 	return c.lock(name)
+}
+
+// tryLock takes the entry's lock if no one holds it.
+func (c *Cache) tryLock(name string) (*Lock, bool) {
+	f, err := c.metaFile(".locks", name+".lock", os.O_CREATE|os.O_RDWR)
+	if err != nil {
+		return nil, false
+	}
+	if !tryFlock(f) {
+		f.Close()
+		return nil, false
+	}
+	return &Lock{f: f}, true
 }

@@ -8,6 +8,7 @@ package download
 
 import (
 	"context"
+	"errors"
 
 	"fmt"
 	"io"
@@ -94,9 +95,20 @@ func (f *Fetcher) fetchOne(ctx context.Context, a cache.Artifact) (string, error
 	}
 	if err := f.copyInto(ctx, w, a); err != nil {
 		w.Abort()
-		return "", err
+		return "", redactHashError(err)
 	}
-	return w.Commit()
+	p, err := w.Commit()
+	return p, redactHashError(err)
+}
+
+// redactHashError drops credentials from the URL a *cache.HashError
+// names: the error is printed.
+func redactHashError(err error) error {
+	var he *cache.HashError
+	if errors.As(err, &he) {
+		he.URL = channel.Redact(he.URL)
+	}
+	return err
 }
 
 // copyInto streams the artifact into w, resuming after broken
@@ -109,7 +121,7 @@ func (f *Fetcher) copyInto(ctx context.Context, w *cache.Writer, a cache.Artifac
 		}
 		defer src.Close()
 		_, err = io.Copy(w, &counting{r: src, p: f.progress()})
-		return err
+		return err // a *cache.HashError past the locked size
 	}
 	var lastErr error
 	for attempt := 0; attempt <= f.Client.Retries+1; attempt++ {
@@ -127,10 +139,18 @@ func (f *Fetcher) copyInto(ctx context.Context, w *cache.Writer, a cache.Artifac
 				return err
 			}
 		}
+		if a.Size > 0 && resp.ContentLength > a.Size-w.Written() {
+			resp.Body.Close()
+			return &cache.HashError{Fn: a.Fn, URL: channel.Redact(a.URL), Want: a.SHA256, Size: w.Written() + resp.ContentLength, Want2: a.Size}
+		}
 		_, err = io.Copy(w, &counting{r: resp.Body, p: f.progress()})
 		resp.Body.Close()
 		if err == nil {
 			return nil
+		}
+		var he *cache.HashError
+		if errors.As(err, &he) {
+			return err // more than the locked size: retrying cannot help
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()

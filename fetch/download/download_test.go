@@ -157,3 +157,83 @@ func TestFetchLocal(t *testing.T) {
 		}
 	}
 }
+
+// endless serves an endless stream of zeros, with no Content-Length
+// (or a lying one when length > 0), counting the bytes it managed to send.
+type endless struct {
+	length int64
+	mu     sync.Mutex
+	sent   int64
+}
+
+func (e *endless) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.length > 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(e.length))
+	}
+	w.WriteHeader(http.StatusOK)
+	buf := make([]byte, 32<<10)
+	for r.Context().Err() == nil {
+		n, err := w.Write(buf)
+		e.mu.Lock()
+		e.sent += int64(n)
+		e.mu.Unlock()
+		if err != nil || e.length > 0 {
+			return
+		}
+	}
+}
+
+// TestFetchStopsAtLockedSize checks that a download stops at the locked
+// size, whatever the source: a server that never stops, one announcing
+// more than the lock says, file:///dev/zero. Each fails with a message
+// naming the artifact and the size, and leaves nothing in the cache.
+func TestFetchStopsAtLockedSize(t *testing.T) {
+	never := &endless{}
+	srvNever := httptest.NewServer(never)
+	defer srvNever.Close()
+	big := &endless{length: 1 << 40}
+	srvBig := httptest.NewServer(big)
+	defer srvBig.Close()
+	want := []byte("the locked package, 33 bytes long")
+	for _, tc := range []struct {
+		name string
+		a    cache.Artifact
+	}{
+		{"never-ending", art(srvNever.URL, "a-1-0.conda", want)},
+		{"content-length", art(srvBig.URL, "a-1-0.conda", want)},
+		{"dev-zero", art("file:///dev", "zero", want)},
+		{"credentials", art(strings.Replace(srvNever.URL, "http://", "http://user:s3cret@", 1), "a-1-0.conda", want)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "dev-zero" {
+				if _, err := os.Stat("/dev/zero"); err != nil {
+					t.Skip("no /dev/zero on this system")
+				}
+			}
+			f := newFetcher(t)
+			start := time.Now()
+			_, err := f.FetchOne(context.Background(), tc.a)
+			var he *cache.HashError
+			if !errors.As(err, &he) || !strings.Contains(err.Error(), "more than the 33 bytes the lock says") || !strings.Contains(err.Error(), tc.a.Fn) {
+				t.Fatalf("err = %v, want the locked size named", err)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the URL's password: %v", err)
+			}
+			if d := time.Since(start); d > 30*time.Second {
+				t.Errorf("took %v to give up", d)
+			}
+			ents, _ := os.ReadDir(f.Cache.Writable())
+			for _, e := range ents {
+				if !e.IsDir() {
+					t.Errorf("left behind: %s", e.Name())
+				}
+			}
+		})
+	}
+	never.mu.Lock()
+	defer never.mu.Unlock()
+	if never.sent > 64<<20 {
+		t.Errorf("the never-ending server sent %d bytes before envlock hung up", never.sent)
+	}
+}

@@ -87,7 +87,7 @@ func benchExtract(b *testing.B, fn string) {
 		dest := filepath.Join(dir, fmt.Sprintf("out-%s-%d", fn, i))
 		i++
 		start := time.Now()
-		if _, err := Package(context.Background(), src, dest); err != nil {
+		if _, err := Package(context.Background(), src, dest, Options{}); err != nil {
 			b.Fatal(err)
 		}
 		ours += time.Since(start)

@@ -3,13 +3,36 @@
 // klauspost/compress) and .tar.bz2 (with dsnet/compress's bzip2, measured
 // faster than the standard library's in BenchmarkBzip2).
 //
-// Archives come from the network, so every entry is checked before it
-// touches the disk: no absolute paths, no "..", no device files, no
-// symlink or hard link that points outside the package. A package that
-// breaks a rule is refused whole with an error naming the package and the
-// entry, and nothing of it is left: extraction goes to a temporary
-// directory beside the destination that is renamed into place only when
-// complete.
+// Archives come from the network, so nothing in them is trusted:
+//
+//   - Confinement. Every file operation goes through an os.Root opened on
+//     the extraction directory, so no name, ".." or symlink (however
+//     chained) can reach outside it. On top of that the extractor keeps a
+//     model of what it wrote and refuses entries written through a
+//     symlink, symlinks that resolve outside the package (following the
+//     package's own links, as the kernel would), hard links to anything
+//     but a file extracted before, device files, and anything under
+//     conda-meta/ (the environment's records are not a package's to
+//     write).
+//   - Content. Each payload file is checked against info/paths.json as it
+//     is written: its size before a byte is written (from the tar
+//     header), its sha256 as it streams (conda's extra_safety_checks,
+//     always on). info/index.json must name the locked package
+//     (Options.Want).
+//   - Budgets. A file is never larger than paths.json declares; bytes
+//     paths.json does not declare (info/, and every file of old packages
+//     without paths.json) share a budget of max(256 MiB, 100× the
+//     archive), and so do the decompressed streams; zstd windows are
+//     bounded. A bomb is refused at the tar header that reveals it.
+//
+// A package that breaks a rule is refused whole with an error naming the
+// archive, the entry and what was expected, and nothing of it is left:
+// extraction goes to a private (0700) temporary directory beside the
+// destination that is renamed into place only when complete, after the
+// envlock-written files (Options.Record) and the cache's permissions are
+// applied. Old packages' known bug, a link in paths.json that the archive
+// holds as an empty symlink or empty file (anaconda's zlib 1.2.11), is
+// skipped with a warning rather than refused: see TestZlibQuirk.
 package extract
 
 import (
@@ -17,16 +40,39 @@ import (
 	"archive/zip"
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	dsbzip2 "github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/envlock/envlock/fetch/cache"
+)
+
+// Budgets of an extraction.
+const (
+	// MinUndeclared is the floor of the budget for bytes info/paths.json
+	// does not declare; UndeclaredRatio times the archive's size raises it.
+	MinUndeclared   = 256 << 20
+	UndeclaredRatio = 100
+	// maxMetadata bounds info/index.json and info/paths.json, which are
+	// read into memory.
+	maxMetadata = 64 << 20
+	// entryOverhead is what the decompressed-stream budget allows per
+	// entry for its tar header, PAX records and padding.
+	entryOverhead = 4 << 10
+	// maxZstdWindow bounds a .conda's zstd window (zstd --ultra -22
+	// uses 128 MiB; a hostile frame may ask for GiBs).
+	maxZstdWindow = 256 << 20
 )
 
 // An UnsafeError reports an archive entry that would escape the package
@@ -41,6 +87,30 @@ func (e *UnsafeError) Error() string {
 	return fmt.Sprintf("%s: refusing entry %q: %s; the package is corrupt or malicious, nothing was extracted", filepath.Base(e.Archive), e.Entry, e.Reason)
 }
 
+// A ContentError reports a package whose content is not what its own
+// metadata (info/paths.json) or the lock (info/index.json) says.
+type ContentError struct {
+	Archive string
+	Entry   string // the file, or info/index.json
+	Reason  string // what was expected and what was found
+}
+
+func (e *ContentError) Error() string {
+	return fmt.Sprintf("%s: %s: %s; the package is corrupt or was altered, nothing was extracted", filepath.Base(e.Archive), e.Entry, e.Reason)
+}
+
+// A BudgetError reports an archive that expands beyond what it declares
+// (a decompression bomb).
+type BudgetError struct {
+	Archive string
+	Entry   string
+	Reason  string
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("%s: %s: %s; refusing what looks like a decompression bomb, nothing was extracted", filepath.Base(e.Archive), e.Entry, e.Reason)
+}
+
 // A Warning is something odd but harmless found in an archive, such as a
 // symlink with an empty target (old packages carry these).
 type Warning struct {
@@ -53,24 +123,55 @@ type Result struct {
 	Files    int
 	Bytes    int64 // unpacked bytes of regular files
 	Warnings []Warning
+	// Checked is how many files were checked against info/paths.json.
+	Checked int
+}
+
+// Identity is what info/index.json must say: the locked record's fields.
+// Empty fields are not checked.
+type Identity struct {
+	Name, Version, Build, Subdir string
+}
+
+// Options adjust an extraction.
+type Options struct {
+	// Want is the identity info/index.json must agree with; when Name is
+	// set, a package without info/index.json is refused.
+	Want Identity
+	// Record, when not nil, is written as info/repodata_record.json (as
+	// conda's package cache does), replacing any the archive holds.
+	Record []byte
+	// FileMode and DirMode, when not 0, are the permissions of created
+	// files (executables get 0o111 added) and directories whatever the
+	// umask: a group-shared cache's modes.
+	FileMode, DirMode os.FileMode
+	// MaxUndeclared overrides the budget of bytes info/paths.json does
+	// not declare (0: max(MinUndeclared, UndeclaredRatio × archive size)).
+	MaxUndeclared int64
 }
 
 // Package extracts the archive at src into dest, which must not exist.
 // The caller holds the cache entry's lock.
-func Package(ctx context.Context, src, dest string) (*Result, error) {
+func Package(ctx context.Context, src, dest string, opts Options) (*Result, error) {
 	if _, err := os.Lstat(dest); err == nil {
 		return nil, fmt.Errorf("extracting %s: %s already exists", filepath.Base(src), dest)
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
+	// MkdirTemp makes the directory 0700: no other user of a shared cache
+	// can change anything in it while it is extracted and checked.
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), cache.TempPrefix(filepath.Base(dest))+"*")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("extracting %s: %w", filepath.Base(src), err)
 	}
-	res, err := Into(ctx, src, tmp)
+	if opts.DirMode == 0 {
+		opts.DirMode = 0o755 // not MkdirTemp's 0700
+	}
+	// into applies DirMode to every directory, the root last, through
+	// the root's descriptor.
+	res, err := into(ctx, src, tmp, &opts)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	os.Chmod(tmp, 0o755)
 	if err := os.Rename(tmp, dest); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -78,10 +179,23 @@ func Package(ctx context.Context, src, dest string) (*Result, error) {
 	return res, nil
 }
 
-// Into extracts src into the existing, empty directory dir.
+// Into extracts src into the existing, empty directory dir, with the
+// same checks as Package and default options.
 func Into(ctx context.Context, src, dir string) (*Result, error) {
-	x := &extractor{ctx: ctx, archive: src, root: dir, res: &Result{}}
-	var err error
+	return into(ctx, src, dir, &Options{})
+}
+
+func into(ctx context.Context, src, dir string, opts *Options) (*Result, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	var size int64
+	if fi, err := os.Stat(src); err == nil {
+		size = fi.Size()
+	}
+	x := newExtractor(ctx, src, size, root, opts)
 	switch {
 	case strings.HasSuffix(src, ".conda"):
 		err = x.conda()
@@ -90,17 +204,51 @@ func Into(ctx context.Context, src, dir string) (*Result, error) {
 	default:
 		err = fmt.Errorf("%s: not a conda package (.conda or .tar.bz2)", filepath.Base(src))
 	}
+	if err == nil {
+		err = x.finish()
+	}
 	if err != nil {
 		return nil, err
 	}
 	return x.res, nil
 }
 
+func newExtractor(ctx context.Context, archive string, size int64, root *os.Root, opts *Options) *extractor {
+	x := &extractor{
+		ctx: ctx, archive: archive, root: root, opts: opts, res: &Result{},
+		kinds: map[string]kind{}, links: map[string]string{}, sums: map[string]fileSum{},
+		undeclaredCap: max(MinUndeclared, UndeclaredRatio*size),
+	}
+	if opts.MaxUndeclared > 0 {
+		x.undeclaredCap = opts.MaxUndeclared
+	}
+	return x
+}
+
 type extractor struct {
 	ctx     context.Context
 	archive string
-	root    string
+	root    *os.Root
+	opts    *Options
 	res     *Result
+
+	// The model of the tree written so far: each cleaned slash path's
+	// kind, each symlink's target, each regular file's hash and size.
+	kinds map[string]kind
+	links map[string]string
+	sums  map[string]fileSum
+
+	paths     map[string]*declared // info/paths.json; nil until read
+	index     []byte               // info/index.json as read
+	skipped   map[string]bool      // declared links skipped as the known packaging bug
+	undecl    int64                // bytes not declared so far
+	undeclN   int                  // entries not declared so far
+	declTotal int64                // bytes paths.json declares
+	entries   int
+	streamed  int64 // decompressed bytes read
+	buf       []byte
+
+	undeclaredCap int64
 }
 
 func (x *extractor) tarBz2() error {
@@ -125,7 +273,7 @@ func (x *extractor) conda() error {
 		return fmt.Errorf("%s: not a valid .conda (zip) file: %v", filepath.Base(x.archive), err)
 	}
 	defer zr.Close()
-	found := 0
+	var parts []*zip.File
 	for _, zf := range zr.File {
 		name := zf.Name
 		if !strings.HasSuffix(name, ".tar.zst") {
@@ -134,12 +282,22 @@ func (x *extractor) conda() error {
 		if !strings.HasPrefix(name, "info-") && !strings.HasPrefix(name, "pkg-") {
 			continue
 		}
-		found++
+		parts = append(parts, zf)
+	}
+	if len(parts) == 0 {
+		return fmt.Errorf("%s: no info-*.tar.zst or pkg-*.tar.zst inside; not a conda package", filepath.Base(x.archive))
+	}
+	// info first, whatever the zip's order: paths.json then checks every
+	// payload file as it is written.
+	sort.SliceStable(parts, func(i, j int) bool {
+		return strings.HasPrefix(parts[i].Name, "info-") && !strings.HasPrefix(parts[j].Name, "info-")
+	})
+	for _, zf := range parts {
 		rc, err := zf.Open()
 		if err != nil {
-			return fmt.Errorf("%s: %s: %v", filepath.Base(x.archive), name, err)
+			return fmt.Errorf("%s: %s: %v", filepath.Base(x.archive), zf.Name, err)
 		}
-		dec, err := zstd.NewReader(rc, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
+		dec, err := zstd.NewReader(rc, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(maxZstdWindow))
 		if err != nil {
 			rc.Close()
 			return err
@@ -151,9 +309,6 @@ func (x *extractor) conda() error {
 			return err
 		}
 	}
-	if found == 0 {
-		return fmt.Errorf("%s: no info-*.tar.zst or pkg-*.tar.zst inside; not a conda package", filepath.Base(x.archive))
-	}
 	return nil
 }
 
@@ -161,35 +316,12 @@ func (x *extractor) unsafe(entry, reason string) error {
 	return &UnsafeError{Archive: x.archive, Entry: entry, Reason: reason}
 }
 
-// clean checks an entry name and returns it as a relative slash path.
-func (x *extractor) clean(name string) (string, error) {
-	if name == "" {
-		return "", x.unsafe(name, "empty name")
-	}
-	if strings.HasPrefix(name, "/") || filepath.IsAbs(name) || (len(name) > 1 && name[1] == ':') {
-		return "", x.unsafe(name, "absolute path")
-	}
-	for _, part := range strings.Split(strings.ReplaceAll(name, `\`, "/"), "/") {
-		if part == ".." {
-			return "", x.unsafe(name, `path with ".."`)
-		}
-	}
-	c := path.Clean(strings.TrimPrefix(name, "./"))
-	if c == "." {
-		return "", nil
-	}
-	return c, nil
-}
-
-// within reports whether the slash path p (relative to the package root)
-// stays inside it.
-func within(p string) bool {
-	c := path.Clean(p)
-	return c != ".." && !strings.HasPrefix(c, "../") && !path.IsAbs(c)
+func (x *extractor) content(entry, format string, args ...any) error {
+	return &ContentError{Archive: x.archive, Entry: entry, Reason: fmt.Sprintf(format, args...)}
 }
 
 func (x *extractor) untar(r io.Reader) error {
-	tr := tar.NewReader(r)
+	tr := tar.NewReader(&budgetReader{r: r, x: x})
 	for {
 		if err := x.ctx.Err(); err != nil {
 			return err
@@ -199,8 +331,13 @@ func (x *extractor) untar(r io.Reader) error {
 			return nil
 		}
 		if err != nil {
+			var be *BudgetError
+			if errors.As(err, &be) {
+				return be
+			}
 			return fmt.Errorf("%s: corrupt archive: %v", filepath.Base(x.archive), err)
 		}
+		x.entries++
 		name, err := x.clean(h.Name)
 		if err != nil {
 			return err
@@ -208,99 +345,225 @@ func (x *extractor) untar(r io.Reader) error {
 		if name == "" {
 			continue
 		}
-		target := filepath.Join(x.root, filepath.FromSlash(name))
+		if condaMeta(name) {
+			return x.unsafe(h.Name, "a package may not write into conda-meta/, where the environment's records are")
+		}
+		switch h.Typeflag {
+		case tar.TypeXGlobalHeader, tar.TypeXHeader:
+			continue
+		case tar.TypeDir, tar.TypeReg, tar.TypeRegA, tar.TypeSymlink, tar.TypeLink:
+		default:
+			return x.unsafe(name, fmt.Sprintf("unsupported entry type %q (devices, fifos and the like have no place in a package)", h.Typeflag))
+		}
 		if err := x.checkParents(name); err != nil {
 			return err
 		}
 		switch h.Typeflag {
 		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
+			err = x.dir(name)
 		case tar.TypeReg, tar.TypeRegA:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			os.Remove(target) // a later entry of the same name wins, as with tar
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_EXCL, fileMode(h.Mode))
-			if err != nil {
-				return err
-			}
-			n, err := io.Copy(f, tr)
-			cerr := f.Close()
-			if err != nil {
-				return fmt.Errorf("%s: %s: %v", filepath.Base(x.archive), name, err)
-			}
-			if cerr != nil {
-				return cerr
-			}
-			x.res.Files++
-			x.res.Bytes += n
+			err = x.file(name, h, tr)
 		case tar.TypeSymlink:
-			if h.Linkname == "" {
-				x.res.Warnings = append(x.res.Warnings, Warning{Entry: name, Reason: "symlink with an empty target (skipped)"})
-				continue
-			}
-			if path.IsAbs(h.Linkname) {
-				return x.unsafe(name, fmt.Sprintf("symlink to the absolute path %q", h.Linkname))
-			}
-			if !within(path.Join(path.Dir(name), h.Linkname)) {
-				return x.unsafe(name, fmt.Sprintf("symlink to %q, outside the package", h.Linkname))
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			os.Remove(target)
-			if err := os.Symlink(h.Linkname, target); err != nil {
-				return err
-			}
-			x.res.Files++
+			err = x.symlink(name, h.Linkname)
 		case tar.TypeLink:
-			ln, err := x.clean(h.Linkname)
-			if err != nil || ln == "" {
-				return x.unsafe(name, fmt.Sprintf("hard link to %q", h.Linkname))
-			}
-			src := filepath.Join(x.root, filepath.FromSlash(ln))
-			fi, err := os.Lstat(src)
-			if err != nil || !fi.Mode().IsRegular() {
-				return x.unsafe(name, fmt.Sprintf("hard link to %q, which is not a file extracted before it", h.Linkname))
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			os.Remove(target)
-			if err := os.Link(src, target); err != nil {
-				return err
-			}
-			x.res.Files++
-		case tar.TypeXGlobalHeader, tar.TypeXHeader:
-		default:
-			return x.unsafe(name, fmt.Sprintf("unsupported entry type %q (devices, fifos and the like have no place in a package)", h.Typeflag))
+			err = x.hardlink(name, h.Linkname)
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
 
-// checkParents refuses an entry whose parent directories go through a
-// symlink: writing through it could escape the package.
-func (x *extractor) checkParents(name string) error {
-	dir := path.Dir(name)
-	for dir != "." && dir != "/" {
-		fi, err := os.Lstat(filepath.Join(x.root, filepath.FromSlash(dir)))
-		if err == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return x.unsafe(name, fmt.Sprintf("written through the symlink %q", dir))
+func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
+	d := x.declaredFor(name)
+	if d != nil {
+		switch {
+		case d.Type == "softlink" && h.Size == 0:
+			// Old packages' bug: paths.json says link, the archive
+			// holds an empty file (anaconda's zlib 1.2.11 .tar.bz2).
+			x.skipQuirk(name, "an empty file")
+			return nil
+		case d.Type != "hardlink":
+			return x.content(name, "the archive holds a file, info/paths.json says %s", d.Type)
+		case d.Size != nil && h.Size != *d.Size:
+			return x.content(name, "%d bytes in the archive, info/paths.json says %d", h.Size, *d.Size)
 		}
-		if errors.Is(err, os.ErrNotExist) {
-			// Not created yet; nothing above it can be a link we made.
+	} else if err := x.spendUndeclared(name, h.Size); err != nil {
+		return err
+	}
+	isMeta := name == "info/paths.json" || name == "info/index.json"
+	if isMeta {
+		if h.Size > maxMetadata {
+			return &BudgetError{Archive: x.archive, Entry: name, Reason: fmt.Sprintf("%d bytes of metadata, more than the %d envlock reads", h.Size, maxMetadata)}
 		}
-		dir = path.Dir(dir)
+		if (name == "info/paths.json" && x.paths != nil) || (name == "info/index.json" && x.index != nil) {
+			return x.unsafe(name, "appears twice in the archive")
+		}
+	}
+	if err := x.clear(name); err != nil {
+		return err
+	}
+	if err := x.mkdirs(name); err != nil {
+		return err
+	}
+	perm := os.FileMode(0o644)
+	if x.opts.FileMode != 0 {
+		perm = x.opts.FileMode
+	}
+	if h.Mode&0o111 != 0 {
+		perm |= 0o111
+	}
+	f, err := x.root.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_EXCL, perm)
+	if err != nil {
+		return x.fsErr(name, err)
+	}
+	x.kinds[name] = kindFile
+	// Hash unless nothing will be compared: every file whose declared
+	// record has a hash, and every payload file while paths.json is not
+	// read yet (a .tar.bz2 may put it last).
+	hashIt := (d != nil && d.SHA256 != "") || (x.paths == nil && !isInfo(name))
+	var meta []byte
+	n, sum, err := x.copy(f, r, hashIt, isMeta, &meta)
+	if err == nil && x.opts.FileMode != 0 {
+		err = f.Chmod(perm) // the umask narrowed it
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		var be *BudgetError
+		if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return x.fsErr(name, err)
+	}
+	x.sums[name] = fileSum{sha: sum, size: n}
+	x.res.Files++
+	x.res.Bytes += n
+	if d != nil {
+		if err := x.checkFile(name, d); err != nil {
+			return err
+		}
+	}
+	switch name {
+	case "info/paths.json":
+		return x.readPaths(meta)
+	case "info/index.json":
+		x.index = meta
+		return x.checkIndex()
 	}
 	return nil
 }
 
-// fileMode keeps a file's execute bits and makes it readable.
-func fileMode(m int64) os.FileMode {
-	if m&0o111 != 0 {
-		return 0o755
+// copy streams r into f, hashing when asked and keeping a copy of
+// metadata files, checking for cancellation between chunks.
+func (x *extractor) copy(f *os.File, r io.Reader, hashIt, keep bool, meta *[]byte) (int64, string, error) {
+	if x.buf == nil {
+		x.buf = make([]byte, 256<<10)
 	}
-	return 0o644
+	var h interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	if hashIt {
+		h = sha256.New()
+	}
+	var n int64
+	for {
+		if err := x.ctx.Err(); err != nil {
+			return n, "", err
+		}
+		m, rerr := r.Read(x.buf)
+		if m > 0 {
+			if _, err := f.Write(x.buf[:m]); err != nil {
+				return n, "", err
+			}
+			if h != nil {
+				h.Write(x.buf[:m])
+			}
+			if keep {
+				*meta = append(*meta, x.buf[:m]...)
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return n, "", rerr
+		}
+	}
+	if h == nil {
+		return n, "", nil
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// finish checks what only the whole archive shows, writes envlock's own
+// files and applies the cache's modes.
+func (x *extractor) finish() error {
+	if x.opts.Want.Name != "" && x.index == nil {
+		return x.content("info/index.json", "missing: not a conda package, or not the locked one")
+	}
+	// Every declared file and link must have been in the archive.
+	if x.paths != nil {
+		var missing []string
+		for p, d := range x.paths {
+			if !d.seen && d.Type != "directory" && !x.skipped[p] {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			slices.Sort(missing)
+			return x.content(missing[0], "listed in info/paths.json but not in the archive (%d such)", len(missing))
+		}
+		// A declared path must not lead through one of the package's
+		// symlinks: the linker would write where the name does not say.
+		for p := range x.paths {
+			for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
+				if x.kinds[dir] == kindLink {
+					return x.unsafe("info/paths.json", fmt.Sprintf("its record %q leads through the symlink %q", p, dir))
+				}
+			}
+		}
+	}
+	// Chains of relative links (d/e/x -> ../.., p1 -> d/e/x/.., …) can
+	// each look inside and still resolve outside: follow them as the
+	// kernel would, in the final tree.
+	names := make([]string, 0, len(x.links))
+	for l := range x.links {
+		names = append(names, l)
+	}
+	slices.Sort(names)
+	for _, l := range names {
+		to, res := x.resolve(l)
+		switch res {
+		case resolveOutside:
+			return x.unsafe(l, fmt.Sprintf("symlink to %q, which resolves outside the package through its other symlinks", x.links[l]))
+		case resolveLoop:
+			x.res.Warnings = append(x.res.Warnings, Warning{Entry: l, Reason: "symlink loop (links more than 40 deep)"})
+		default:
+			if condaMeta(to) {
+				return x.unsafe(l, fmt.Sprintf("symlink to %q, which resolves into conda-meta/", x.links[l]))
+			}
+		}
+	}
+	if x.opts.Record != nil {
+		if err := x.writeRecord(); err != nil {
+			return err
+		}
+	}
+	if x.opts.DirMode != 0 {
+		for p, k := range x.kinds {
+			if k == kindDir {
+				if err := x.root.Chmod(p, x.opts.DirMode); err != nil {
+					return x.fsErr(p, err)
+				}
+			}
+		}
+		if err := x.root.Chmod(".", x.opts.DirMode); err != nil {
+			return x.fsErr(".", err)
+		}
+	}
+	return nil
 }

@@ -69,6 +69,7 @@ func TestUnsafe(t *testing.T) {
 		msg     string
 	}{
 		{"abs", []entry{{name: "/etc/passwd", typ: tar.TypeReg, body: "x"}}, `refusing entry "/etc/passwd": absolute path`},
+		{"dot-slash-abs", []entry{{name: ".//etc/passwd", typ: tar.TypeReg, body: "x"}}, `refusing entry ".//etc/passwd": absolute path`},
 		{"dotdot", []entry{{name: "lib/../../evil", typ: tar.TypeReg, body: "x"}}, `refusing entry "lib/../../evil": path with ".."`},
 		{"symlink-out", []entry{{name: "lib/l", typ: tar.TypeSymlink, link: "../../etc/passwd"}}, `symlink to "../../etc/passwd", outside the package`},
 		{"symlink-abs", []entry{{name: "lib/l", typ: tar.TypeSymlink, link: "/etc/passwd"}}, `symlink to the absolute path "/etc/passwd"`},
@@ -82,7 +83,7 @@ func TestUnsafe(t *testing.T) {
 			writeConda(t, src, tc.entries)
 			dest := filepath.Join(dir, "out", "evil-1.0-0")
 			os.MkdirAll(filepath.Dir(dest), 0o755)
-			_, err := Package(context.Background(), src, dest)
+			_, err := Package(context.Background(), src, dest, Options{})
 			var ue *UnsafeError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "evil-1.0-0.conda") {
 				t.Fatalf("err = %v, want %q", err, tc.msg)
@@ -102,7 +103,7 @@ func TestNotAPackage(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "x-1-0.conda")
 	os.WriteFile(bad, []byte("not a zip"), 0o644)
-	if _, err := Package(context.Background(), bad, filepath.Join(dir, "x")); err == nil || !strings.Contains(err.Error(), "not a valid .conda") {
+	if _, err := Package(context.Background(), bad, filepath.Join(dir, "x"), Options{}); err == nil || !strings.Contains(err.Error(), "not a valid .conda") {
 		t.Errorf("err = %v", err)
 	}
 	gz := filepath.Join(dir, "y-1-0.tar.bz2")
@@ -111,7 +112,7 @@ func TestNotAPackage(t *testing.T) {
 	zw.Write([]byte("x"))
 	zw.Close()
 	os.WriteFile(gz, b.Bytes(), 0o644)
-	if _, err := Package(context.Background(), gz, filepath.Join(dir, "y")); err == nil || !strings.Contains(err.Error(), "corrupt archive") {
+	if _, err := Package(context.Background(), gz, filepath.Join(dir, "y"), Options{}); err == nil || !strings.Contains(err.Error(), "corrupt archive") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -155,7 +156,7 @@ func TestRealPackages(t *testing.T) {
 	}
 	for _, a := range archives {
 		dest := filepath.Join(t.TempDir(), "x")
-		res, err := Package(context.Background(), a, dest)
+		res, err := Package(context.Background(), a, dest, Options{})
 		if err != nil {
 			t.Errorf("%s: %v", a, err)
 			continue
@@ -171,8 +172,8 @@ func TestRealPackages(t *testing.T) {
 	// links are skipped with a warning; the .tar.bz2 has them as empty files).
 	z := filepath.Join(root, "anaconda-zlib", "linux-64", "zlib-1.2.11-h7b6447c_3")
 	d1, d2 := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	r1, err1 := Package(context.Background(), z+".conda", d1)
-	_, err2 := Package(context.Background(), z+".tar.bz2", d2)
+	r1, err1 := Package(context.Background(), z+".conda", d1, Options{})
+	_, err2 := Package(context.Background(), z+".tar.bz2", d2, Options{})
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
