@@ -21,9 +21,9 @@ import (
 	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/internal/testdata"
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/spec/repodata"
-	"github.com/envlock/envlock/internal/testenv"
 )
 
 // lockOf makes a lock of every record of a local channel for linux-64

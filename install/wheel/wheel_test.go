@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/envlock/envlock/internal/wheelpkg"
 	"github.com/envlock/envlock/internal/testenv"
+	"github.com/envlock/envlock/internal/wheelpkg"
 )
 
 func demo() *wheelpkg.Wheel {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/envlock/envlock/spec/envfile"
 	"github.com/envlock/envlock/internal/testenv"
+	"github.com/envlock/envlock/spec/envfile"
 )
 
 // condaLockVersion is the conda-lock .ci/run installs.

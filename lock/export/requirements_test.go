@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/internal/testenv"
+	"github.com/envlock/envlock/lock/lockfile"
 )
 
 // writeWheel writes a minimal real wheel (PEP 427: the package, and a

@@ -19,11 +19,11 @@ import (
 
 	"github.com/envlock/envlock/fetch/channel"
 	fetchpypi "github.com/envlock/envlock/fetch/pypi"
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/internal/wheelpkg"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/pypi"
 	"github.com/envlock/envlock/spec/wheeltag"
-	"github.com/envlock/envlock/internal/testenv"
 )
 
 // uvWheels is the index of TestUVAgrees: several versions per project,
