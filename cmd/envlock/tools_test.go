@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/envlock/envlock/internal/testdata"
 	"github.com/envlock/envlock/internal/testenv"
@@ -140,4 +143,30 @@ func needCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s; %s=1 requires it", msg, testenv.StrictEnv)
 	}
 	ts.Value(scriptTKey{}).(testscript.T).Skip(msg)
+}
+
+// bareSkip matches a script line that skips by itself ("skip", "[cond]
+// skip ...").
+var bareSkip = regexp.MustCompile(`^(\[[^\]]*\]\s*)*skip(\s|$)`)
+
+// TestScriptsSkipThroughNeed keeps every scenario's skip visible to
+// strict mode: a script that needs a peer or ../shared says "need NAME"
+// (or guards a part with a [NAME] condition), never "[!exists $SHARED]
+// skip", which would pass CI without its evidence.
+func TestScriptsSkipThroughNeed(t *testing.T) {
+	files, err := filepath.Glob("testdata/script/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, f := range files {
+		a, err := txtar.ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(a.Comment), "\n") {
+			if bareSkip.MatchString(strings.TrimSpace(line)) {
+				t.Errorf("%s:%d: %q skips by itself; use \"need NAME\" (see tools_test.go) so that ENVLOCK_TEST_STRICT=1 fails instead", f, i+1, line)
+			}
+		}
+	}
 }
