@@ -21,6 +21,7 @@ import (
 	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/locktest"
 	"github.com/envlock/envlock/internal/testdata"
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/spec/repodata"
 )
@@ -74,10 +75,7 @@ func TestRealZlib(t *testing.T) {
 			if _, err := os.Stat(lib); err != nil {
 				t.Fatal(err)
 			}
-			gcc, err := exec.LookPath("gcc")
-			if err != nil {
-				t.Skip("gcc not found; cannot check that libz loads")
-			}
+			gcc := testenv.Tool(t, "gcc", "checking that libz loads needs it: apt-get install gcc")
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "z.c"), []byte("#include <stdio.h>\nconst char *zlibVersion(void);\nint main(void) { printf(\"%s\\n\", zlibVersion()); return 0; }\n"), 0o644)
 			exe := filepath.Join(dir, "z")
@@ -335,10 +333,7 @@ func TestBundleRealZlib(t *testing.T) {
 		t.Fatal(err)
 	}
 	lib := filepath.Join(prefix, "lib", "libz.so.1.2.11")
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("gcc not found; cannot check that libz loads")
-	}
+	gcc := testenv.Tool(t, "gcc", "checking that libz loads needs it: apt-get install gcc")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "z.c"), []byte("#include <stdio.h>\nconst char *zlibVersion(void);\nint main(void) { printf(\"%s\\n\", zlibVersion()); return 0; }\n"), 0o644)
 	exe := filepath.Join(dir, "z")

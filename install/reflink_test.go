@@ -26,6 +26,7 @@ import (
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/internal/condapkg"
 	"github.com/envlock/envlock/internal/locktest"
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/verify"
 )
@@ -267,17 +268,18 @@ func clonable() int {
 // mountXFS loop-mounts a fresh 300 MB XFS image with reflink=1 (the
 // smallest XFS mkfs.xfs makes) and returns the mount point; it is
 // unmounted and its loop device detached when the test ends, pass or
-// fail. It skips when it cannot: not root, no mkfs.xfs, or a mount the
-// machine refuses (a container without loop devices or CAP_SYS_ADMIN).
+// fail. When it cannot (not root, no mkfs.xfs, or a mount the machine
+// refuses: a container without loop devices or CAP_SYS_ADMIN) it goes
+// through testenv.Missing. So under ENVLOCK_TEST_STRICT=1 the reflink
+// evidence is required like any peer's: .ci/run runs as root on a
+// machine with loop devices, and a CI runner without them fails, naming
+// what it lacks, rather than passing without the reflink tests.
 func mountXFS(t *testing.T) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("mounting an XFS image to test reflinks needs root")
+		testenv.Missing(t, "root (to loop-mount an XFS image for the reflink tests)", "run the tests as root, as .ci/run does")
 	}
-	mkfs, err := exec.LookPath("mkfs.xfs")
-	if err != nil {
-		t.Skip("mkfs.xfs not found (Debian: apt-get install xfsprogs); cannot test reflinks on XFS")
-	}
+	mkfs := testenv.Tool(t, "mkfs.xfs", "Debian: apt-get install xfsprogs; the reflink tests make an XFS image")
 	dir := t.TempDir()
 	img := filepath.Join(dir, "xfs.img")
 	f, err := os.Create(img)
@@ -290,14 +292,14 @@ func mountXFS(t *testing.T) string {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(mkfs, "-q", "-m", "reflink=1", img).CombinedOutput(); err != nil {
-		t.Skipf("mkfs.xfs -m reflink=1 failed (%v): %s", err, out)
+		testenv.Missing(t, "an XFS with reflink=1", fmt.Sprintf("mkfs.xfs -m reflink=1 failed (%v): %s", err, bytes.TrimSpace(out)))
 	}
 	mnt := filepath.Join(dir, "mnt")
 	if err := os.Mkdir(mnt, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot loop-mount an XFS image here (%v): %s", err, bytes.TrimSpace(out))
+		testenv.Missing(t, "a loop mount", fmt.Sprintf("mount -o loop of an XFS image fails here (%v): %s; the machine needs loop devices and CAP_SYS_ADMIN", err, bytes.TrimSpace(out)))
 	}
 	// Registered after t.TempDir, so it runs before the directory is
 	// removed: unmount (lazily if something still holds it), then detach

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +51,9 @@ func TestHostilePrefix(t *testing.T) {
 		h.t = t
 		l := h.lockHostile("cmeta", []string{"evil"}, &hostile.Package{Name: "evil", Version: "1.0", Build: "0",
 			Files: []hostile.Entry{hostile.Reg("conda-meta/greet-9-0.json", `{"name":"greet","version":"9","build":"0","files":[]}`), hostile.Reg("share/evil.txt", "x\n")}})
-		h.Expect(1, `evil-1\.0-0: info/paths\.json entry "conda-meta/greet-9-0\.json": the path "conda-meta/greet-9-0\.json" is in conda-meta/, which only the installer writes`,
+		// Refused at extraction, before the linker's own check of the same
+		// rule (install/link TestHostile… covers that layer).
+		h.Expect(1, `evil-1\.0-0\.conda: refusing entry "info/paths\.json": its record "conda-meta/greet-9-0\.json" is in conda-meta/, where the environment's records are; the package is corrupt or malicious, nothing was extracted`,
 			"install", "--lock", l, "-p", h.Prefix)
 	})
 
@@ -90,7 +93,14 @@ func TestHostilePrefix(t *testing.T) {
 				}
 			}
 			l := h.WriteJSON(fmt.Sprintf("sp%d.lock", i), m)
-			h.Expect(1, `the lock's python_site_packages_path: the path "`+sp+`" is (not inside the prefix|in conda-meta/)`, "install", "--lock", l, "-p", h.Prefix)
+			// Paths out of the prefix are refused when the lock is read
+			// (spec/ident); conda-meta, a valid path, by the installer's
+			// own check (checkSitePackages).
+			want := `platforms\[0\]\.packages\[\d+\]\.python_site_packages_path: "` + regexp.QuoteMeta(sp) + `" is not a valid python_site_packages_path`
+			if sp == "conda-meta" {
+				want = `the lock's python_site_packages_path: the path "conda-meta" is in conda-meta/, which only the installer writes`
+			}
+			h.Expect(1, want, "install", "--lock", l, "-p", h.Prefix)
 		}
 	})
 
@@ -124,7 +134,7 @@ func TestHostilePrefix(t *testing.T) {
 	t.Run("--force on a directory envlock did not make", func(t *testing.T) {
 		h.t = t
 		other := filepath.Dir(h.WriteFile("mine/data.txt", "mine\n"))
-		h.Expect(1, `mine: the target exists and is not an envlock environment \(no conda-meta/envlock\.json\); pass --replace-foreign to replace it\nhint: choose another path, or pass --replace-foreign to delete and replace `+other,
+		h.Expect(1, `mine: the target exists and is not an envlock environment \(no conda-meta/envlock/envlock\.json\); pass --replace-foreign to replace it\nhint: choose another path, or pass --replace-foreign to delete and replace `+other,
 			"install", "--force", "-p", other)
 		// --replace-foreign does what it says, and says it.
 		code, _, errOut := h.Run("install", "--replace-foreign", "-p", other)
@@ -210,7 +220,9 @@ func TestHostilePrefixWheels(t *testing.T) {
 		name, lockName, lockVersion, want string
 		w                                 *wheelpkg.Wheel
 	}{
-		{"another project", "requests", "2.31.0", `wheel requests 2\.31\.0: tiny_fmt-1\.2-py3-none-any\.whl: it holds tiny_fmt 1\.2, not the locked requests 2\.31\.0 \(tiny_fmt-1\.2\.dist-info\)`, tiny()},
+		// The file is named as the lock says (the lock reader checks
+		// that); what it holds is another project or version.
+		{"another project", "requests", "2.31.0", `wheel requests 2\.31\.0: requests-2\.31\.0-py3-none-any\.whl: it holds tiny_fmt 1\.2, not the locked requests 2\.31\.0 \(tiny_fmt-1\.2\.dist-info\)`, tiny()},
 		{"another version", "tiny-fmt", "1.3", `it holds tiny_fmt 1\.2, not the locked tiny-fmt 1\.3`, tiny()},
 		{"data into conda-meta", "tiny-fmt", "1.2", `tiny_fmt-1\.2\.data/data/conda-meta/python-3\.11\.2-h0_0_cpython\.json: the path "conda-meta/python-3\.11\.2-h0_0_cpython\.json" is in conda-meta/, which only the installer writes`,
 			tiny(wheelpkg.File{Path: "tiny_fmt-1.2.data/data/conda-meta/python-3.11.2-h0_0_cpython.json", Data: []byte("{}")})},
@@ -224,7 +236,7 @@ func TestHostilePrefixWheels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := h.WriteFile(fmt.Sprintf("wheels%d/%s", i, c.w.Filename()), string(data))
+			p := h.WriteFile(fmt.Sprintf("wheels%d/%s-%s-py3-none-any.whl", i, strings.ReplaceAll(c.lockName, "-", "_"), c.lockVersion), string(data))
 			sum := sha256.Sum256(data)
 			m := h.Lock()
 			pl := m["platforms"].([]any)[0].(map[string]any)

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"cuelang.org/go/cue"
@@ -32,11 +35,14 @@ func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			// $SHARED is ../shared/data when present; scripts that need it
-			// start with "[!exists $SHARED] skip".
+			// $SHARED is ../shared/data; scripts that use it start with
+			// "need shared", which skips without it or fails under
+			// ENVLOCK_TEST_STRICT=1.
 			if root, err := testdata.ModuleRoot(); err == nil {
 				env.Setenv("SHARED", filepath.Join(filepath.Dir(root), "shared", "data"))
 			}
+			env.Values[serversKey{}] = new(servers)
+			env.Values[scriptTKey{}] = env.T() // for "need" to skip
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("MODULECMD_TCL", modulecmdTcl())
 			return nil
@@ -48,6 +54,8 @@ func TestScript(t *testing.T) {
 			"mkwheels":  mkwheelsCmd,
 			"vetjson":   vetjsonCmd,
 			"sigstore":  sigstoreCmd,
+			"need":      needCmd,
+			"exitcode":  exitcodeCmd,
 		}),
 	})
 }
@@ -60,19 +68,54 @@ func serveCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: serve DIR | serve -stop")
 	}
 	if args[0] == "-stop" {
-		if srv, ok := servers[ts]; ok {
-			srv.Close()
-			delete(servers, ts)
+		ss := ts.Value(serversKey{}).(*servers)
+		if n := len(ss.started); n > 0 {
+			ss.started[n-1].Close()
+			ss.started = ss.started[:n-1]
 		}
 		return
 	}
 	srv := httptest.NewServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
-	servers[ts] = srv
+	ss := ts.Value(serversKey{}).(*servers)
+	ss.started = append(ss.started, srv)
 	ts.Setenv("SERVER", srv.URL)
 	ts.Defer(srv.Close)
 }
 
-var servers = map[*testscript.TestScript]*httptest.Server{}
+// servers are the HTTP servers one script started, kept in that script's
+// own values: scripts run in parallel, and a map shared between them
+// was a data race.
+type servers struct{ started []*httptest.Server }
+
+type serversKey struct{}
+
+// scriptTKey keys the script's testscript.T in its values: custom
+// commands have no other way to skip.
+type scriptTKey struct{}
+
+// exitcodeCmd implements "exitcode N PROG ARGS...": it runs PROG like
+// exec (stdout and stderr are kept for the next stdout/stderr lines) and
+// requires exit status N exactly, where "! exec" accepts any failure.
+func exitcodeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil || want < 0 {
+		ts.Fatalf("exitcode: %q is not an exit status", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: running %s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
 
 // mkchannelCmd implements "mkchannel DIR [tar.bz2]": it writes the demo
 // packages of internal/condapkg as a channel (real .conda archives, or

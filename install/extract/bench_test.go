@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/envlock/envlock/internal/testenv"
 )
 
 var (
@@ -25,10 +27,7 @@ var (
 // text files (headers, python sources) and some larger binaries that
 // compress like machine code.
 func benchPackages(b *testing.B) (dir string, unpacked int64) {
-	cph, err := exec.LookPath("cph")
-	if err != nil {
-		b.Skip("cph (Debian's conda-package-handling) not found; apt-get install conda-package-handling")
-	}
+	cph := testenv.Tool(b, "cph", "Debian's conda-package-handling builds the packages: apt-get install conda-package-handling")
 	benchOnce.Do(func() {
 		benchDir, benchErr = os.MkdirTemp("", "envlock-extract-bench-")
 		if benchErr != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/envlock/envlock/internal/testenv"
 )
 
 // The kernel tests use Debian's Python and Jupyter, not whatever python3
@@ -20,15 +22,16 @@ const (
 	systemJupyter = "/usr/bin/jupyter"
 )
 
-// needJupyter skips the test unless Debian's jupyter-client, jupyter-core
-// and python3-ipykernel are installed.
+// needJupyter stops the test through testenv unless Debian's
+// jupyter-client, jupyter-core and python3-ipykernel are installed.
 func needJupyter(t *testing.T) {
 	t.Helper()
+	const how = "apt-get install jupyter-client jupyter-core python3-ipykernel"
 	if _, err := os.Stat(systemJupyter); err != nil {
-		t.Skip("needs Jupyter from Debian: apt-get install jupyter-client jupyter-core python3-ipykernel")
+		testenv.Missing(t, "Debian's Jupyter ("+systemJupyter+")", how)
 	}
-	if err := exec.Command(systemPython, "-c", "import ipykernel, jupyter_client").Run(); err != nil {
-		t.Skipf("needs ipykernel and jupyter_client for %s: apt-get install jupyter-client jupyter-core python3-ipykernel", systemPython)
+	if out, err := exec.Command(systemPython, "-c", "import ipykernel, jupyter_client").CombinedOutput(); err != nil {
+		testenv.Missing(t, "ipykernel and jupyter_client for "+systemPython, how+": "+strings.TrimSpace(string(out)))
 	}
 }
 

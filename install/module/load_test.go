@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envlock/envlock/internal/testenv"
 )
 
 // lmodInit is where Debian's lmod package keeps the bash setup of the
@@ -35,26 +37,35 @@ type loader struct {
 	name    string
 	setup   string // bash lines that define the module function
 	formats []Format
+	missing string // why this machine lacks it, and how to get it; "" when present
 }
 
-func loaders(t *testing.T) []loader {
-	var ls []loader
-	if _, err := os.Stat(lmodInit); err == nil {
-		ls = append(ls, loader{"lmod", ". " + lmodInit, []Format{Lua, Tcl}})
-	} else {
-		t.Log("Lmod not found (" + lmodInit + "); apt-get install lmod")
+// loaders returns both module systems, present or not: a subtest for a
+// missing one goes through need, so that it is reported (and fails under
+// ENVLOCK_TEST_STRICT=1) rather than silently dropped.
+func loaders() []loader {
+	lmod := loader{name: "lmod", setup: ". " + lmodInit, formats: []Format{Lua, Tcl}}
+	if _, err := os.Stat(lmodInit); err != nil {
+		lmod.missing = "no " + lmodInit + "; apt-get install lmod"
 	}
+	em := loader{name: "environment-modules", formats: []Format{Tcl}}
 	if mc := modulecmdTcl(); mc == "" {
-		t.Log("Environment Modules not found (no modulecmd.tcl; apt-get install environment-modules, or set $ENVLOCK_MODULECMD_TCL)")
+		em.missing = "no modulecmd.tcl; .ci/run unpacks environment-modules and sets $ENVLOCK_MODULECMD_TCL (or apt-get install environment-modules)"
 	} else if _, err := exec.LookPath("tclsh"); err != nil {
-		t.Log("Environment Modules needs tclsh; apt-get install tcl")
+		em.missing = "modulecmd.tcl needs tclsh; apt-get install tcl"
 	} else {
-		ls = append(ls, loader{"environment-modules", `module() { eval "$(tclsh '` + mc + `' bash "$@")"; }`, []Format{Tcl}})
+		em.setup = `module() { eval "$(tclsh '` + mc + `' bash "$@")"; }`
 	}
-	if len(ls) == 0 {
-		t.Skip("needs Lmod (apt-get install lmod) or Environment Modules (apt-get install environment-modules)")
+	return []loader{lmod, em}
+}
+
+// need stops t when l is missing on this machine (a skip, or a failure
+// under ENVLOCK_TEST_STRICT=1).
+func (l loader) need(t *testing.T) {
+	t.Helper()
+	if l.missing != "" {
+		testenv.Missing(t, l.name, l.missing)
 	}
-	return ls
 }
 
 // nasty is a value that needs quoting in every language involved.
@@ -114,9 +125,10 @@ func runBash(t *testing.T, l loader, root, mods, script string) string {
 // the environment is found, the variables are set (byte for byte, even
 // one that needs quoting), and unloading restores PATH and unsets them.
 func TestLoad(t *testing.T) {
-	for _, l := range loaders(t) {
+	for _, l := range loaders() {
 		for _, f := range l.formats {
 			t.Run(l.name+"/"+string(f), func(t *testing.T) {
+				l.need(t)
 				root := t.TempDir()
 				mods, a, _ := moduleTree(t, root, f)
 				out := runBash(t, l, root, mods, `
@@ -156,9 +168,10 @@ command -v greet >/dev/null || echo "greet gone"
 // two are never loaded together (Lmod swaps them; Environment Modules
 // refuses or swaps, depending on its version and settings).
 func TestFamily(t *testing.T) {
-	for _, l := range loaders(t) {
+	for _, l := range loaders() {
 		for _, f := range l.formats {
 			t.Run(l.name+"/"+string(f), func(t *testing.T) {
+				l.need(t)
 				root := t.TempDir()
 				mods, a, b := moduleTree(t, root, f)
 				out := runBash(t, l, root, mods, `

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/internal/wheelpkg"
 )
 
@@ -43,13 +44,10 @@ func writeWheel(t *testing.T, w *wheelpkg.Wheel) string {
 // python3 (bin/python and pyvenv.cfg) and returns its "3.X".
 func systemPython(t *testing.T, prefix string) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 on PATH: cannot import the installed wheel (apt-get install python3)")
-	}
+	py := testenv.Tool(t, "python3", "importing the installed wheel needs it: apt-get install python3")
 	out, err := exec.Command(py, "-c", "import sys, os; print('%d.%d' % sys.version_info[:2]); print(os.path.dirname(os.path.realpath(sys.executable)))").Output()
 	if err != nil {
-		t.Skipf("python3 does not run: %v", err)
+		t.Fatalf("%s does not run: %v", py, err)
 	}
 	lines := strings.Fields(string(out))
 	os.MkdirAll(filepath.Join(prefix, "bin"), 0o755)

@@ -37,16 +37,26 @@ sys.stdout.flush()
 os._exit(0)
 `
 
-// Python returns the python3 that has py-rattler, or skips the test.
+// Version is the py-rattler .ci/run installs.
+const Version = "0.28.0"
+
+// Python returns the python3 that has py-rattler, checking its version,
+// or stops the test through testenv (a skip, or a failure under strict
+// mode).
 func Python(t testing.TB) string {
 	t.Helper()
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		testenv.Missing(t, "python3", "the differential test against py-rattler needs it")
 	}
-	if out, err := exec.Command(py, "-c", "import rattler").CombinedOutput(); err != nil {
-		testenv.Missing(t, "py-rattler", "python3 -m pip install py-rattler==0.28.0, as .ci/run does: "+strings.TrimSpace(string(out)))
+	// The import is what the tests use; the distribution's metadata is
+	// where its version is (rattler has no __version__ of its own).
+	const probe = "import rattler, importlib.metadata as m; print(m.version('py-rattler'))"
+	out, err := exec.Command(py, "-c", probe).CombinedOutput()
+	if err != nil {
+		testenv.Missing(t, "py-rattler", "python3 -m pip install py-rattler=="+Version+", as .ci/run does: "+strings.TrimSpace(string(out)))
 	}
+	testenv.Version(t, "py-rattler", string(out), Version)
 	return py
 }
 

@@ -5,21 +5,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/spec/envfile"
 )
 
-// condaLockPeer returns a python that can import conda_lock, or skips.
+// condaLockVersion is the conda-lock .ci/run installs.
+const condaLockVersion = "4.0.3"
+
+// condaLockPeer returns a python that can import conda_lock, checking
+// its version, or stops the test through testenv.
 func condaLockPeer(t *testing.T) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
+	py := testenv.Tool(t, "python3", "the conda-lock cross-check needs it")
+	out, err := exec.Command(py, "-c", "import conda_lock; print(conda_lock.__version__)").CombinedOutput()
 	if err != nil {
-		t.Skip("python3 not found; the conda-lock cross-check needs it (pip install conda-lock)")
+		testenv.Missing(t, "conda-lock", "python3 -m pip install conda-lock=="+condaLockVersion+", as .ci/run does: "+strings.TrimSpace(string(out)))
 	}
-	if out, err := exec.Command(py, "-c", "import conda_lock").CombinedOutput(); err != nil {
-		t.Skipf("conda-lock is not installed (pip install conda-lock): %s", out)
-	}
+	testenv.Version(t, "conda-lock", string(out), condaLockVersion)
 	return py
 }
 

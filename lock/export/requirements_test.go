@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
@@ -61,13 +62,14 @@ func writeWheel(t *testing.T, dir, name, version string) (string, string) {
 // file and would install exactly the locked versions; a wrong hash in
 // the lock makes pip refuse.
 func TestRequirementsPip(t *testing.T) {
-	py, err := exec.LookPath("python3")
+	py := testenv.Tool(t, "python3", "the pip check needs python3 with pip")
+	// .ci/run installs no particular pip (the other peers come through
+	// it); the version is logged so a failure can be reproduced.
+	pipVersion, err := exec.Command(py, "-m", "pip", "--version").CombinedOutput()
 	if err != nil {
-		t.Skip("python3 not found; the pip check needs python3 with pip")
+		testenv.Missing(t, "pip", "apt-get install python3-pip: "+strings.TrimSpace(string(pipVersion)))
 	}
-	if out, err := exec.Command(py, "-m", "pip", "--version").CombinedOutput(); err != nil {
-		t.Skipf("pip is not available (apt-get install python3-pip): %s", out)
-	}
+	t.Logf("peer: %s", strings.TrimSpace(string(pipVersion)))
 	links := t.TempDir()
 	l := &lockfile.Lock{Name: "pipcheck", Platforms: []*lockfile.Platform{{Platform: "linux-64"}}}
 	for _, w := range [][2]string{{"envlock_alpha", "1.2.0"}, {"envlock_beta", "0.3.1"}} {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/envlock/envlock/fetch/channel"
 	fetchpypi "github.com/envlock/envlock/fetch/pypi"
+	"github.com/envlock/envlock/internal/testenv"
 	"github.com/envlock/envlock/internal/wheelpkg"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/pypi"
@@ -92,6 +93,9 @@ func uvWheels() ([]*wheelpkg.Wheel, wheelpkg.IndexOptions) {
 
 // uvPath finds uv: on PATH, or the binary of the uv package of the
 // python3 on PATH (pip may put its scripts where PATH does not look).
+// uvVersion is the uv .ci/run installs.
+const uvVersion = "0.13.8"
+
 func uvPath() string {
 	if p, err := exec.LookPath("uv"); err == nil {
 		return p
@@ -219,8 +223,13 @@ func pins(vs map[string]string) []string {
 func TestUVAgrees(t *testing.T) {
 	uv := uvPath()
 	if uv == "" {
-		t.Skip("uv is not installed (pip install uv, as .ci/run does): this differential test runs uv pip compile against the loopback index")
+		testenv.Missing(t, "uv", "python3 -m pip install uv=="+uvVersion+", as .ci/run does: this differential test runs uv pip compile against the loopback index")
 	}
+	out, err := exec.Command(uv, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s --version: %v\n%s", uv, err, out)
+	}
+	testenv.Version(t, "uv", string(out), uvVersion)
 	ws, o := uvWheels()
 	dir := t.TempDir()
 	if err := wheelpkg.WriteIndex(dir, ws, o); err != nil {

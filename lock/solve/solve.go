@@ -477,6 +477,13 @@ func (s *solver) matching(ms *matchspec.MatchSpec) []int32 {
 			vars = append(vars, v)
 		}
 	}
+	if _, done := s.byName[ms.Name]; !done && s.loaded[ms.Name] {
+		// The name's candidates are still being loaded: their sort
+		// compares dependencies, which can lead back here through a
+		// cycle (b depends on d, d on b). Caching this empty answer would
+		// make a later requirement on the name unsatisfiable.
+		return vars
+	}
 	s.matches[key] = vars
 	return vars
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/envlock/envlock/internal/testdata"
 	"github.com/envlock/envlock/spec/matchspec"
 	"github.com/envlock/envlock/spec/repodata"
@@ -403,12 +405,63 @@ func TestRealSubset(t *testing.T) {
 	}
 }
 
+// TestRealNumpy solves "numpy" on mamba's real conda-forge closure and
+// requires the one right answer, worked out from the file by hand (a
+// breadth-first walk of depends from numpy; every name but libffi has a
+// single record there, and libffi's two are the same build as .conda
+// and .tar.bz2): numpy 1.26.4 for python 3.12.1 and exactly their
+// closure, 30 records; pip, setuptools and wheel are in the file but
+// nothing requires them (envlock does not add pip to python, as conda's
+// add_pip_as_python_dependency would); libffi from the .conda file,
+// which conda prefers.
 func TestRealNumpy(t *testing.T) {
 	path := testdata.SharedPath(t, "repodata/conda-forge-numpy-linux-64.json")
 	p := &Problem{Index: NewIndex(loadRepodata(t, path, "conda-forge")), Specs: specs(t, "numpy"),
 		Virtual: linuxVirtual("2.17"), Channels: []string{"conda-forge"}}
 	sol := solve(t, p)
-	t.Logf("%s", names(sol))
+	want := []string{
+		"_libgcc_mutex 0.1 conda_forge",
+		"_openmp_mutex 4.5 2_gnu",
+		"bzip2 1.0.8 hd590300_5",
+		"ca-certificates 2024.2.2 hbcca054_0",
+		"ld_impl_linux-64 2.40 h41732ed_0",
+		"libblas 3.9.0 21_linux64_openblas",
+		"libcblas 3.9.0 21_linux64_openblas",
+		"libexpat 2.5.0 hcb278e6_1",
+		"libffi 3.4.2 h7f98852_5",
+		"libgcc-ng 13.2.0 h807b86a_5",
+		"libgfortran-ng 13.2.0 h69a702a_5",
+		"libgfortran5 13.2.0 ha4646dd_5",
+		"libgomp 13.2.0 h807b86a_5",
+		"liblapack 3.9.0 21_linux64_openblas",
+		"libnsl 2.0.1 hd590300_0",
+		"libopenblas 0.3.26 pthreads_h413a1c8_0",
+		"libsqlite 3.44.2 h2797004_0",
+		"libstdcxx-ng 13.2.0 h7e041cc_5",
+		"libuuid 2.38.1 h0b41bf4_0",
+		"libxcrypt 4.4.36 hd590300_1",
+		"libzlib 1.2.13 hd590300_5",
+		"ncurses 6.4 h59595ed_2",
+		"numpy 1.26.4 py312head63a1_0",
+		"openssl 3.2.1 hd590300_0",
+		"python 3.12.1 hab00c5b_1_cpython",
+		"python_abi 3.12 4_cp312",
+		"readline 8.2 h8228510_1",
+		"tk 8.6.13 noxft_h4845f30_101",
+		"tzdata 2024a h0c530f3_0",
+		"xz 5.2.6 h166bdaf_0",
+	}
+	var got []string
+	for _, r := range sol.Records {
+		got = append(got, r.Name+" "+r.Version+" "+r.Build)
+		if r.Name == "libffi" && !strings.HasSuffix(r.Fn, ".conda") {
+			t.Errorf("libffi from %s; want the .conda of the same build", r.Fn)
+		}
+	}
+	sort.Strings(got)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("solution (-want +got):\n%s", d)
+	}
 }
 
 // TestSudoku solves mamba's sudoku channel, where every cell is a package
