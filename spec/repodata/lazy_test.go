@@ -97,7 +97,7 @@ func TestSkimErrors(t *testing.T) {
 	for _, tc := range []struct{ in, msg string }{
 		{``, "unexpected end of input"},
 		{`{"packages": {"a": [1]}}`, `record for "a" is not an object`},
-		
+
 		{`{"packages": {"a": {"name": "a", "depends": ["x"}`, `unterminated record "a"`},
 		{`{} x`, "unexpected data after the top-level object"},
 	} {
