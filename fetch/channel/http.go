@@ -319,6 +319,21 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 }
 
 func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) {
+	b, _, err := c.getFrom(ctx, u, accept)
+	return b, err
+}
+
+// origin says where a response body came from.
+type origin int
+
+const (
+	fromNetwork   origin = iota // a 200 response
+	fromCache                   // fresh, offline, or revalidated with a 304
+	fromLocalFile               // a file:// channel
+)
+
+// getFrom is getWith, also saying where the bytes came from.
+func (c *Client) getFrom(ctx context.Context, u, accept string) ([]byte, origin, error) {
 	dataPath, metaPath := c.cachePaths(u)
 	var meta cacheMeta
 	cached, derr := os.ReadFile(dataPath)
@@ -331,16 +346,16 @@ func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) 
 	}
 	if c.Offline {
 		if cached == nil {
-			return nil, fmt.Errorf("%s: %w", redact(u), ErrOffline)
+			return nil, 0, fmt.Errorf("%s: %w", redact(u), ErrOffline)
 		}
-		return cached, nil
+		return cached, fromCache, nil
 	}
 	if cached != nil && meta.MaxAge > 0 && c.Now().Sub(meta.Fetched) < time.Duration(meta.MaxAge)*time.Second {
-		return cached, nil
+		return cached, fromCache, nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
@@ -356,14 +371,14 @@ func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) 
 	c.authorize(req)
 	resp, body, err := c.do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
 		meta.Fetched = c.Now()
 		meta.MaxAge = maxAge(resp.Header, meta.MaxAge)
 		c.writeMeta(metaPath, meta)
-		return cached, nil
+		return cached, fromCache, nil
 	case resp.StatusCode == http.StatusOK:
 		meta = cacheMeta{
 			URL:          u,
@@ -375,9 +390,9 @@ func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) 
 		if err := writeAtomic(dataPath, body); err == nil {
 			c.writeMeta(metaPath, meta)
 		}
-		return body, nil
+		return body, fromNetwork, nil
 	}
-	return nil, &HTTPError{URL: redact(u), Status: resp.StatusCode}
+	return nil, 0, &HTTPError{URL: redact(u), Status: resp.StatusCode}
 }
 
 func maxAge(h http.Header, def int64) int64 {

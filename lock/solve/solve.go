@@ -17,6 +17,17 @@ type Index interface {
 	Records(name string) []*repodata.Record
 }
 
+// A Loader is an Index that loads a name's records when the solver
+// first asks for them (CEP-16 shards fetched, a repodata.json decoded
+// name by name: fetch/channel.Index), so the solver reads only the names
+// it reaches. When the Index of a Problem is a Loader the solver calls
+// Load, and a failed load ends the solve with that error rather than
+// reading as "no candidates".
+type Loader interface {
+	Index
+	Load(ctx context.Context, name string) ([]*repodata.Record, error)
+}
+
 // MapIndex is an Index over records held in memory.
 type MapIndex map[string][]*repodata.Record
 
@@ -137,6 +148,8 @@ type solver struct {
 	activeLevel []int // len(active) when each decision level began
 
 	stats Stats
+	// loadErr is the first error of a Loader; it ends the search.
+	loadErr error
 }
 
 // Solve solves p. It returns an *UnsatError when no set of records
@@ -176,7 +189,13 @@ func Solve(ctx context.Context, p *Problem) (*Solution, error) {
 		s.addRequirement(clause{kind: clauseRoot, spec: int32(i), parent: 0}, vars)
 	}
 	if err := s.search(); err != nil {
+		if s.loadErr != nil {
+			return nil, s.loadErr
+		}
 		return nil, err
+	}
+	if s.loadErr != nil {
+		return nil, s.loadErr
 	}
 	sol := &Solution{Stats: s.stats}
 	for v := int32(1); v < int32(len(s.cands)); v++ {
@@ -214,6 +233,9 @@ func (s *solver) search() error {
 	for {
 		if err := s.ctx.Err(); err != nil {
 			return err
+		}
+		if s.loadErr != nil {
+			return s.loadErr
 		}
 		confl := s.propagate()
 		if confl >= 0 {
@@ -414,6 +436,14 @@ func (s *solver) candidates(name string) []int32 {
 			if r.Name == name {
 				recs = append(recs, r)
 			}
+		}
+	} else if l, ok := s.p.Index.(Loader); ok {
+		var err error
+		if recs, err = l.Load(s.ctx, name); err != nil {
+			if s.loadErr == nil {
+				s.loadErr = fmt.Errorf("loading the records of %s: %w", name, err)
+			}
+			return nil
 		}
 	} else {
 		recs = s.p.Index.Records(name)
