@@ -63,15 +63,15 @@ type Stats struct {
 	// from the cache (fresh, offline or revalidated with a 304), or from
 	// local channels.
 	ShardIndexesNetwork, ShardIndexesCache, ShardIndexesLocal int64
-	ShardIndexBytesNetwork, ShardIndexBytesCache             int64
+	ShardIndexBytesNetwork, ShardIndexBytesCache              int64
 	// Shards are shards read, likewise, with their compressed sizes.
 	ShardsNetwork, ShardsCache, ShardsLocal             int64
 	ShardBytesNetwork, ShardBytesCache, ShardBytesLocal int64
 	// Repodata are repodata.json(.zst) files read, with their sizes as
 	// stored (compressed when .zst) and how many records they index.
-	RepodataNetwork, RepodataCache, RepodataLocal             int64
+	RepodataNetwork, RepodataCache, RepodataLocal                int64
 	RepodataBytesNetwork, RepodataBytesCache, RepodataBytesLocal int64
-	RepodataRecords                                           int64
+	RepodataRecords                                              int64
 	// Names is how many (subdir, name) pairs were loaded; Records how
 	// many records they held.
 	Names, Records int64
