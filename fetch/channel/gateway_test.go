@@ -332,7 +332,9 @@ func TestShardsOnlyChannel(t *testing.T) {
 	if st.ShardsNetwork != 8 {
 		t.Errorf("%d shards fetched, want 8 (the reached names only): %+v", st.ShardsNetwork, st)
 	}
-	if n := srv.count(func(p string) bool { return strings.HasSuffix(p, "repodata.json") || strings.HasSuffix(p, "repodata.json.zst") }); n != 0 {
+	if n := srv.count(func(p string) bool {
+		return strings.HasSuffix(p, "repodata.json") || strings.HasSuffix(p, "repodata.json.zst")
+	}); n != 0 {
 		t.Errorf("%d requests for repodata.json", n)
 	}
 	ch, _ := channel.Parse(srv.URL, "", "")
