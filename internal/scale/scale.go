@@ -21,6 +21,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/envlock/envlock/fetch/shards"
+	"github.com/envlock/envlock/spec/repodata"
 )
 
 // Options say how much to multiply the base channel.
@@ -96,6 +99,11 @@ func writeSubdir(dir, sub string, recs map[string]map[string]any, names map[stri
 	sort.Strings(fns)
 	fmt.Fprintf(w, "{\"info\": {\"subdir\": %q},\n\"packages\": {", sub)
 	n := 0
+	// A variant's version "X.k" can be a version the base already has
+	// (certifi 2022.5.18 variant 1 is the real certifi 2022.5.18.1, same
+	// build string): the file name would repeat, which real repodata never
+	// does. Such a variant gets its own build string instead.
+	written := make(map[string]bool, len(recs)*(opt.Variants+1)*max(1, opt.Universes))
 	for u := 0; u < max(1, opt.Universes); u++ {
 		suffix := ""
 		if u > 0 {
@@ -127,6 +135,11 @@ func writeSubdir(dir, sub string, recs map[string]map[string]any, names map[stri
 					ext = ".conda"
 				}
 				newFn := fmt.Sprintf("%s-%v-%s%s", name, r["version"], r["build"], ext)
+				for k := 1; written[newFn]; k++ {
+					r["build"] = fmt.Sprintf("%v_v%d", recs[fn]["build"], k)
+					newFn = fmt.Sprintf("%s-%v-%s%s", name, r["version"], r["build"], ext)
+				}
+				written[newFn] = true
 				r["fn"] = newFn
 				b, err := json.Marshal(r)
 				if err != nil {
@@ -160,4 +173,49 @@ func clone(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// Shard writes CEP-16 shards beside each subdir's repodata.json under
+// dir (the layout conda-index --write-shards makes: the shard index and
+// "<sha256>.msgpack.zst" files in the subdir), so benchmarks can serve
+// the same channel both ways. It returns the total bytes of the shards
+// and indexes written.
+func Shard(dir string) (int64, error) {
+	var total int64
+	for _, sub := range []string{"linux-64", "noarch"} {
+		data, err := os.ReadFile(filepath.Join(dir, sub, "repodata.json"))
+		if err != nil {
+			return 0, err
+		}
+		rd, err := repodata.Parse(data)
+		if err != nil {
+			return 0, fmt.Errorf("%s/%s: %v", dir, sub, err)
+		}
+		data = nil
+		byName := map[string][]*repodata.Record{}
+		for _, r := range rd.Records {
+			byName[r.Name] = append(byName[r.Name], r)
+		}
+		idx := &shards.Index{Version: 1, Subdir: sub, Shards: make(map[string]shards.Hash, len(byName))}
+		for name, recs := range byName {
+			b, h, err := shards.EncodeShard(recs)
+			if err != nil {
+				return 0, err
+			}
+			if err := os.WriteFile(filepath.Join(dir, sub, h.String()+".msgpack.zst"), b, 0o644); err != nil {
+				return 0, err
+			}
+			idx.Shards[name] = h
+			total += int64(len(b))
+		}
+		b, err := shards.EncodeIndex(idx)
+		if err != nil {
+			return 0, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, sub, shards.IndexFile), b, 0o644); err != nil {
+			return 0, err
+		}
+		total += int64(len(b))
+	}
+	return total, nil
 }
