@@ -30,6 +30,11 @@ import (
 type Options struct {
 	Universes int // independent copies of every name
 	Variants  int // extra versions of every record per copy
+	// Extra are more linux-64 records to add to the base before scaling:
+	// flat {file name: record} indexes or repodata.json files (for
+	// example the old defaults index, which has numpy, scipy, pandas and
+	// matplotlib that the conda-forge subset lacks).
+	Extra []string
 }
 
 // Stats describe a generated channel.
@@ -66,6 +71,13 @@ func Generate(base, out string, opt Options) (Stats, error) {
 		for fn, r := range rd.PackagesConda {
 			all[fn] = r
 		}
+		if sub == "linux-64" {
+			for _, path := range opt.Extra {
+				if err := addExtra(path, all); err != nil {
+					return st, err
+				}
+			}
+		}
 		for _, r := range all {
 			names[r["name"].(string)] = true
 		}
@@ -80,6 +92,42 @@ func Generate(base, out string, opt Options) (Stats, error) {
 		st.Bytes += size
 	}
 	return st, nil
+}
+
+// addExtra adds the records of a flat index or repodata.json to all, as
+// linux-64 records; a file name already present keeps its base record.
+func addExtra(path string, all map[string]map[string]any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	sections := []json.RawMessage{data}
+	if _, ok := doc["packages"]; ok {
+		sections = []json.RawMessage{doc["packages"], doc["packages.conda"]}
+	}
+	for _, sec := range sections {
+		if len(sec) == 0 || string(sec) == "null" {
+			continue
+		}
+		var recs map[string]map[string]any
+		if err := json.Unmarshal(sec, &recs); err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		for fn, r := range recs {
+			if _, ok := r["name"].(string); !ok {
+				continue
+			}
+			if _, dup := all[fn]; !dup {
+				r["subdir"] = "linux-64"
+				all[fn] = r
+			}
+		}
+	}
+	return nil
 }
 
 func writeSubdir(dir, sub string, recs map[string]map[string]any, names map[string]bool, opt Options) (int, int64, error) {

@@ -1,0 +1,72 @@
+// Package netsim makes a loopback server behave like a real link for
+// benchmarks: every request waits a fixed latency before its first byte,
+// and all responses share one bandwidth limit, as downloads from one
+// mirror share the user's connection. Loopback HTTP alone has neither, so
+// it flatters whatever makes many requests and whatever downloads much.
+package netsim
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// A Link is a simulated network link.
+type Link struct {
+	// Latency is added before each response's first byte.
+	Latency time.Duration
+	// BitsPerSecond is the bandwidth all responses share; 0 is unlimited.
+	BitsPerSecond int64
+
+	mu   sync.Mutex
+	free time.Time // when the link has sent everything queued so far
+}
+
+// chunk is how much is sent at once; smaller chunks interleave
+// concurrent responses more finely.
+const chunk = 16 << 10
+
+// Handler wraps h so its responses go over the link.
+func (l *Link) Handler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(l.Latency)
+		h.ServeHTTP(&writer{ResponseWriter: w, l: l}, r)
+	})
+}
+
+// wait reserves the link for n bytes and sleeps until they are sent.
+func (l *Link) wait(n int) {
+	if l.BitsPerSecond <= 0 {
+		return
+	}
+	d := time.Duration(int64(n) * 8 * int64(time.Second) / l.BitsPerSecond)
+	l.mu.Lock()
+	now := time.Now()
+	if l.free.Before(now) {
+		l.free = now
+	}
+	l.free = l.free.Add(d)
+	until := l.free
+	l.mu.Unlock()
+	time.Sleep(time.Until(until))
+}
+
+type writer struct {
+	http.ResponseWriter
+	l *Link
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		n := min(len(p), chunk)
+		w.l.wait(n)
+		m, err := w.ResponseWriter.Write(p[:n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		p = p[n:]
+	}
+	return written, nil
+}
