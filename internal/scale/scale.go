@@ -33,7 +33,9 @@ type Options struct {
 	// Extra are more linux-64 records to add to the base before scaling:
 	// flat {file name: record} indexes or repodata.json files (for
 	// example the old defaults index, which has numpy, scipy, pandas and
-	// matplotlib that the conda-forge subset lacks).
+	// matplotlib that the conda-forge subset lacks). They are written in
+	// the first universe only (with its variants), so they add to the
+	// channel's depth, not much to its size.
 	Extra []string
 }
 
@@ -96,6 +98,9 @@ func Generate(base, out string, opt Options) (Stats, error) {
 
 // addExtra adds the records of a flat index or repodata.json to all, as
 // linux-64 records; a file name already present keeps its base record.
+// extraKey marks a record from Options.Extra while generating.
+const extraKey = "\x00extra"
+
 func addExtra(path string, all map[string]map[string]any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -123,6 +128,7 @@ func addExtra(path string, all map[string]map[string]any) error {
 			}
 			if _, dup := all[fn]; !dup {
 				r["subdir"] = "linux-64"
+				r[extraKey] = true
 				all[fn] = r
 			}
 		}
@@ -160,6 +166,12 @@ func writeSubdir(dir, sub string, recs map[string]map[string]any, names map[stri
 		for v := 0; v <= opt.Variants; v++ {
 			for _, fn := range fns {
 				r := clone(recs[fn])
+				if r[extraKey] != nil {
+					if u > 0 {
+						continue
+					}
+					delete(r, extraKey)
+				}
 				name := r["name"].(string) + suffix
 				r["name"] = name
 				if v > 0 {
