@@ -40,10 +40,11 @@ func TestScript(t *testing.T) {
 		},
 		Condition: toolCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"serve":     serveCmd,
-			"mkchannel": mkchannelCmd,
-			"mkwheels":  mkwheelsCmd,
-			"vetjson":   vetjsonCmd,
+			"serve":        serveCmd,
+			"mkchannel":    mkchannelCmd,
+			"mkwheels":     mkwheelsCmd,
+			"vetjson":      vetjsonCmd,
+			"shardchannel": shardchannelCmd,
 		},
 	})
 }
