@@ -20,6 +20,7 @@ import (
 	"github.com/envlock/envlock/fetch/shards"
 	"github.com/envlock/envlock/internal/condaindex"
 	"github.com/envlock/envlock/internal/condapkg"
+	"github.com/envlock/envlock/internal/scale"
 	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/solve"
@@ -505,5 +506,54 @@ func rewriteIndex(t *testing.T, idxPath, name string, data []byte) {
 	}
 	if err := os.WriteFile(idxPath, out, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGatewayConcurrent: several platforms' solves share a gateway (and
+// its noarch subdir); loads of the same names from many goroutines give
+// the same records, each name read once. Run with -race.
+func TestGatewayConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	if err := condapkg.WriteChannel(dir, stack(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scale.Shard(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, sharded := range []bool{true, false} {
+		g := channel.NewGateway(newClient(t.TempDir()))
+		g.NoShards = !sharded
+		ch, _ := channel.Parse(dir, "", "")
+		var wg sync.WaitGroup
+		results := make([][]*repodata.Record, 8)
+		for i := range results {
+			wg.Go(func() {
+				p := platform.Linux64
+				if i%2 == 1 {
+					p = platform.OsxArm64
+				}
+				ix, err := g.Index(context.Background(), []channel.Channel{ch}, p)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := ix.Prefetch(context.Background(), []string{"requests"}); err != nil {
+					t.Error(err)
+				}
+				results[i] = ix.Records("six")
+			})
+		}
+		wg.Wait()
+		for i, r := range results {
+			if len(r) != 1 || r[0] != results[0][0] {
+				t.Fatalf("sharded=%v: goroutine %d got %v, want the one shared six record", sharded, i, r)
+			}
+		}
+		// requests, six, certifi in noarch, python and libzlib in
+		// linux-64 (osx-arm64 serves repodata.json here), each once.
+		if st := g.Stats(); sharded && st.ShardsLocal != 5 {
+			t.Errorf("%d shards read, want 5, each once", st.ShardsLocal)
+		}
+		g.Close()
 	}
 }
