@@ -63,6 +63,12 @@ func stack() []*condapkg.Package {
 // 1.2.13 is in both formats.
 func writeStack(t *testing.T, dir string, shardsOnly bool, extra ...*condapkg.Package) {
 	t.Helper()
+	writeStackArgs(t, dir, shardsOnly, nil, extra...)
+}
+
+// writeStackArgs is writeStack with more conda-index arguments.
+func writeStackArgs(t *testing.T, dir string, shardsOnly bool, more []string, extra ...*condapkg.Package) {
+	t.Helper()
 	condaindex.Python(t)
 	pkgs := append(stack(), extra...)
 	if err := condapkg.WriteChannel(dir, pkgs, func(p *condapkg.Package) string {
@@ -88,7 +94,7 @@ func writeStack(t *testing.T, dir string, shardsOnly bool, extra ...*condapkg.Pa
 	if shardsOnly {
 		args = append(args, "--no-write-monolithic")
 	}
-	condaindex.Run(t, dir, args...)
+	condaindex.Run(t, dir, append(args, more...)...)
 	if _, err := os.Stat(filepath.Join(dir, "linux-64", shards.IndexFile)); err != nil {
 		t.Fatalf("conda-index wrote no shard index: %v", err)
 	}
@@ -555,5 +561,32 @@ func TestGatewayConcurrent(t *testing.T) {
 			t.Errorf("%d shards read, want 5, each once", st.ShardsLocal)
 		}
 		g.Close()
+	}
+}
+
+// TestShardsBaseURL: packages live where the shard index's CEP-15
+// base_url says (conda-index --base-url), not beside the shards.
+func TestShardsBaseURL(t *testing.T) {
+	dir := t.TempDir()
+	writeStackArgs(t, dir, true, []string{"--base-url", "https://pkgs.example/mirror"})
+	srv := serve(t, dir)
+	for _, chURL := range []string{srv.URL, "file://" + dir} {
+		ch, _ := channel.Parse(chURL, "", "")
+		ix, err := channel.NewGateway(newClient(t.TempDir())).Index(context.Background(), []channel.Channel{ch}, platform.Linux64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"numpy", "six"} {
+			recs, err := ix.Load(context.Background(), name)
+			if err != nil || len(recs) == 0 {
+				t.Fatalf("%s: %v, %v", name, recs, err)
+			}
+			for _, r := range recs {
+				want := "https://pkgs.example/mirror/" + r.Subdir + "/" + r.Fn
+				if r.URL != want || r.Channel != ch.URL {
+					t.Errorf("%s: url %s channel %s, want %s from %s", r.Fn, r.URL, r.Channel, want, ch.URL)
+				}
+			}
+		}
 	}
 }
