@@ -20,6 +20,7 @@ type Link struct {
 
 	mu   sync.Mutex
 	free time.Time // when the link has sent everything queued so far
+	last *writer   // the response that reserved the link last
 }
 
 // chunk is how much is sent at once; smaller chunks interleave
@@ -38,20 +39,22 @@ func (l *Link) Handler(h http.Handler) http.Handler {
 	})
 }
 
-// wait reserves the link for n bytes and sleeps until they are sent.
-func (l *Link) wait(n int) {
+// wait reserves the link for n bytes of w and sleeps until they are sent.
+func (l *Link) wait(w *writer, n int) {
 	if l.BitsPerSecond <= 0 {
 		return
 	}
 	d := time.Duration(int64(n) * 8 * int64(time.Second) / l.BitsPerSecond)
 	l.mu.Lock()
 	now := time.Now()
-	// A link idle for a while starts afresh; a sleep that overslept (a
-	// loaded machine) is caught up with, not lost, so the bandwidth seen
-	// over a transfer stays what was asked for.
-	if now.Sub(l.free) > idle {
+	// An idle link starts afresh at now; but when the same response
+	// goes on after a sleep that overslept (a loaded machine), the lost
+	// time is caught up with, so the bandwidth seen over a transfer stays
+	// what was asked for.
+	if l.free.Before(now) && (w != l.last || now.Sub(l.free) > idle) {
 		l.free = now
 	}
+	l.last = w
 	l.free = l.free.Add(d)
 	until := l.free
 	l.mu.Unlock()
@@ -67,7 +70,7 @@ func (w *writer) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		n := min(len(p), chunk)
-		w.l.wait(n)
+		w.l.wait(w, n)
 		m, err := w.ResponseWriter.Write(p[:n])
 		written += m
 		if err != nil {
