@@ -308,14 +308,44 @@ func (g *Gateway) useJSON(s *subdir, path, what, hint string) error {
 	if err != nil {
 		return err
 	}
+	// A repodata.json already indexed (same path, size and modification
+	// time) is not skimmed again: its saved index is read instead.
+	idxPath := g.lazyIndexPath(path)
+	if idxPath != "" {
+		if saved, err := os.ReadFile(idxPath); err == nil {
+			if l, err := repodata.UnmarshalIndex(data, saved); err == nil {
+				s.kind, s.lazy, s.unmap = kindJSON, l, unmap
+				g.stats.jsonRecords.Add(int64(l.Len()))
+				return nil
+			}
+		}
+	}
 	l, err := repodata.Skim(data, release)
 	if err != nil {
 		unmap()
 		return fmt.Errorf("%s: %w (%s)", what, err, hint)
 	}
+	if idxPath != "" {
+		// Best effort: without it the next run skims again.
+		atomicfile.WriteFile(idxPath, l.MarshalIndex(), 0o644)
+	}
 	s.kind, s.lazy, s.unmap = kindJSON, l, unmap
 	g.stats.jsonRecords.Add(int64(l.Len()))
 	return nil
+}
+
+// lazyIndexPath returns where the saved index of the repodata.json at
+// path lives in the cache: named by the path, size and modification
+// time, so a changed file is indexed afresh. "" when there is no cache
+// directory or the file cannot be read.
+func (g *Gateway) lazyIndexPath(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil || g.c.CacheDir == "" {
+		return ""
+	}
+	abs, _ := filepath.Abs(path)
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", abs, fi.Size(), fi.ModTime().UnixNano()))
+	return filepath.Join(g.c.CacheDir, "repodata", fmt.Sprintf("%x.lazyidx", sum[:12]))
 }
 
 // load returns the records of name in s, loading them once.

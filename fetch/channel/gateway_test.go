@@ -590,3 +590,51 @@ func TestShardsBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedIndex: a repodata.json read once is not skimmed again — its
+// index is saved in the cache and read back (a damaged one is replaced);
+// records are the same either way.
+func TestSavedIndex(t *testing.T) {
+	dir := t.TempDir()
+	if err := condapkg.WriteChannel(dir, stack(), nil); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	ch, _ := channel.Parse(dir, "", "")
+	read := func() []string {
+		g := channel.NewGateway(newClient(cache))
+		defer g.Close()
+		ix, err := g.Index(context.Background(), []channel.Channel{ch}, platform.Linux64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range []string{"numpy", "python", "six", "absent"} {
+			recs, err := ix.Load(context.Background(), n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				out = append(out, r.URL+" "+r.SHA256+" "+strings.Join(r.Depends, ","))
+			}
+		}
+		return out
+	}
+	first := read()
+	saved, _ := filepath.Glob(filepath.Join(cache, "repodata", "*.lazyidx"))
+	if len(saved) != 2 {
+		t.Fatalf("saved indexes %v, want one per subdir read (linux-64 and noarch)", saved)
+	}
+	if got := read(); strings.Join(got, "\n") != strings.Join(first, "\n") {
+		t.Errorf("through the saved index:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(first, "\n"))
+	}
+	for _, p := range saved {
+		os.WriteFile(p, []byte("damaged"), 0o644)
+	}
+	if got := read(); strings.Join(got, "\n") != strings.Join(first, "\n") {
+		t.Errorf("after damaging the saved index:\n%s", strings.Join(got, "\n"))
+	}
+	if b, _ := os.ReadFile(saved[0]); string(b) == "damaged" {
+		t.Errorf("a damaged saved index was not replaced")
+	}
+}

@@ -183,3 +183,71 @@ func FuzzSkim(f *testing.F) {
 		}
 	})
 }
+
+func TestLazyIndexRoundTrip(t *testing.T) {
+	path := testdata.SharedPath(t, "repodata/conda-forge-py39-subset/linux-64/repodata.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Skim(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := l.MarshalIndex()
+	back, err := UnmarshalIndex(data, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := l.Repodata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := back.Repodata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(a, b, recordCmp); d != "" {
+		t.Errorf("records through a saved index differ (-skim +saved):\n%s", d)
+	}
+	t.Logf("index: %d bytes for %d bytes of JSON", len(idx), len(data))
+	if _, err := UnmarshalIndex(data[:len(data)-1], idx); err == nil {
+		t.Error("an index for a document of another size was accepted")
+	}
+	for _, cut := range []int{0, 10, len(idx) / 2, len(idx) - 1} {
+		if _, err := UnmarshalIndex(data, idx[:cut]); err == nil {
+			t.Errorf("an index cut to %d bytes was accepted", cut)
+		}
+	}
+}
+
+func FuzzUnmarshalIndex(f *testing.F) {
+	l, _ := Skim([]byte(small), nil)
+	f.Add(l.MarshalIndex())
+	f.Fuzz(func(t *testing.T, idx []byte) {
+		back, err := UnmarshalIndex([]byte(small), idx)
+		if err != nil {
+			return
+		}
+		back.Repodata() // may fail; must not panic
+	})
+}
+
+func BenchmarkUnmarshalIndex(b *testing.B) {
+	path := testdata.SharedPath(b, "repodata/conda-forge-py39-subset/linux-64/repodata.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := Skim(data, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := l.MarshalIndex()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := UnmarshalIndex(data, idx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
