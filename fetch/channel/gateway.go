@@ -184,7 +184,11 @@ func (g *Gateway) openSubdir(ctx context.Context, s *subdir) error {
 				}
 				return g.useIndex(s, u, data)
 			}
-			if !skippable(err) {
+			// Any 4xx means no shards here: S3-style hosts answer 403
+			// for a missing key. repodata.json is tried next, and its
+			// answer is the one reported.
+			var he *HTTPError
+			if !skippable(err) && !(errors.As(err, &he) && he.Status >= 400 && he.Status < 500) {
 				return g.subdirErr(ctx, s, err)
 			}
 			tried = append(tried, redact(u))
@@ -205,7 +209,9 @@ func (g *Gateway) openSubdir(ctx context.Context, s *subdir) error {
 				}
 				return g.useJSON(s, path, redact(u), "the server sent something that is not repodata")
 			}
-			if !skippable(err) {
+			var he *HTTPError
+			forbiddenZst := strings.HasSuffix(name, ".zst") && errors.As(err, &he) && he.Status == http.StatusForbidden
+			if !skippable(err) && !forbiddenZst {
 				return g.subdirErr(ctx, s, err)
 			}
 			tried = append(tried, redact(u))

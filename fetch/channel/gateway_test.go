@@ -638,3 +638,29 @@ func TestSavedIndex(t *testing.T) {
 		t.Errorf("a damaged saved index was not replaced")
 	}
 }
+
+// TestNoShardsForbidden: a host that answers 403 for a missing shard
+// index (as S3 does for a missing key) is read through repodata.json.
+func TestNoShardsForbidden(t *testing.T) {
+	dir := t.TempDir()
+	if err := condapkg.WriteChannel(dir, stack(), nil); err != nil {
+		t.Fatal(err)
+	}
+	files := http.FileServer(http.Dir(dir))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(r.URL.Path))); err != nil {
+			http.Error(w, "AccessDenied", http.StatusForbidden)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	g := channel.NewGateway(newClient(t.TempDir()))
+	got, _ := solveWith(t, g, srv.URL, "numpy")
+	if len(got) == 0 {
+		t.Fatal("nothing locked")
+	}
+	if st := g.Stats(); st.RepodataNetwork != 2 || st.ShardIndexesNetwork != 0 {
+		t.Errorf("stats %+v: want linux-64 and noarch read from repodata.json", st)
+	}
+}
