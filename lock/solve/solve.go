@@ -260,6 +260,9 @@ func (s *solver) search() error {
 		if v == 0 {
 			return nil
 		}
+		if s.blocked(v) {
+			continue // propagate ¬v, then decide again
+		}
 		s.stats.Decisions++
 		s.level++
 		s.enqueue(lit(v), reason{kind: reasonDecision})
@@ -336,28 +339,9 @@ func (s *solver) onInstalled(v int32) int32 {
 			s.enqueue(lit(-w), reason{kind: reasonSameName, ref: v})
 		}
 	}
-	if s.expanded[v] {
-		for _, idx := range s.requires[v] {
-			s.active = append(s.active, activeReq{clause: idx, level: s.level})
-		}
-	} else {
-		s.expanded[v] = true
-		for _, dep := range c.rec.Depends {
-			ms, err := s.parseDep(dep)
-			var vars []int32
-			if err == nil {
-				vars = s.matching(ms)
-			}
-			s.addRequirement(clause{kind: clauseRequires, parent: v, spec: s.depIndex(dep)}, vars)
-			s.requires[v] = append(s.requires[v], int32(len(s.clauses)-1))
-		}
-		for _, con := range c.rec.Constrains {
-			ms, err := s.parseDep(con)
-			if err != nil {
-				continue // a constraint we cannot read restricts nothing we can check
-			}
-			s.constraints[v] = append(s.constraints[v], constraint{spec: ms, dep: con})
-		}
+	s.expand(v)
+	for _, idx := range s.requires[v] {
+		s.active = append(s.active, activeReq{clause: idx, level: s.level})
 	}
 	for _, con := range s.constraints[v] {
 		for _, w := range s.candidates(con.spec.Name) {
@@ -373,6 +357,53 @@ func (s *solver) onInstalled(v int32) int32 {
 		}
 	}
 	return -1
+}
+
+// expand adds, the first time, v's dependencies as clauses (v → one of
+// the records matching the dependency) and reads its constrains. The
+// clauses hold whether or not v is installed; they become active
+// requirements when it is (onInstalled).
+func (s *solver) expand(v int32) {
+	if s.expanded[v] {
+		return
+	}
+	s.expanded[v] = true
+	c := &s.cands[v]
+	for _, dep := range c.rec.Depends {
+		ms, err := s.parseDep(dep)
+		var vars []int32
+		if err == nil {
+			vars = s.matching(ms)
+		}
+		cl := clause{kind: clauseRequires, parent: v, spec: s.depIndex(dep)}
+		lits := make([]lit, 0, len(vars)+1)
+		lits = append(lits, lit(-v))
+		for _, w := range vars {
+			lits = append(lits, lit(w))
+		}
+		cl.lits = lits
+		idx := s.addClause(cl)
+		s.reqCands[idx] = vars
+		s.requires[v] = append(s.requires[v], idx)
+	}
+	for _, con := range c.rec.Constrains {
+		ms, err := s.parseDep(con)
+		if err != nil {
+			continue // a constraint we cannot read restricts nothing we can check
+		}
+		s.constraints[v] = append(s.constraints[v], constraint{spec: ms, dep: con})
+	}
+}
+
+// blocked expands v and reports whether one of its dependencies has no
+// candidate left: installing v would only lead to a conflict, so the
+// clause just added propagates ¬v instead. Without this look-ahead every
+// such candidate costs a conflict and a backjump (thousands of them when
+// a pinned python rules out most builds of every package).
+func (s *solver) blocked(v int32) bool {
+	pending := len(s.pending)
+	s.expand(v)
+	return len(s.pending) > pending
 }
 
 // depIndex interns a dependency string so clauses can name it cheaply.
