@@ -150,6 +150,9 @@ type solver struct {
 	stats Stats
 	// loadErr is the first error of a Loader; it ends the search.
 	loadErr error
+
+	// matchesByPtr caches matches by parsed spec.
+	matchesByPtr map[*matchspec.MatchSpec][]int32
 }
 
 // Solve solves p. It returns an *UnsatError when no set of records
@@ -439,17 +442,26 @@ func (s *solver) parseDep(dep string) (*matchspec.MatchSpec, error) {
 // matching returns the candidate vars that ms matches, most preferred
 // first.
 func (s *solver) matching(ms *matchspec.MatchSpec) []int32 {
-	key := ms.String()
-	if vars, ok := s.matches[key]; ok {
+	// Parsed specs are shared (parseDep), so the pointer finds them
+	// without formatting the spec: the comparator that orders candidates
+	// asks this for every comparison.
+	if vars, ok := s.matchesByPtr[ms]; ok {
 		return vars
 	}
-	var vars []int32
-	for _, v := range s.candidates(ms.Name) {
-		if ms.Match(s.cands[v].rec) {
-			vars = append(vars, v)
+	key := ms.String()
+	vars, ok := s.matches[key]
+	if !ok {
+		for _, v := range s.candidates(ms.Name) {
+			if ms.Match(s.cands[v].rec) {
+				vars = append(vars, v)
+			}
 		}
+		s.matches[key] = vars
 	}
-	s.matches[key] = vars
+	if s.matchesByPtr == nil {
+		s.matchesByPtr = map[*matchspec.MatchSpec][]int32{}
+	}
+	s.matchesByPtr[ms] = vars
 	return vars
 }
 
