@@ -151,8 +151,10 @@ type solver struct {
 	// loadErr is the first error of a Loader; it ends the search.
 	loadErr error
 
-	// matchesByPtr caches matches by parsed spec.
+	// matchesByPtr caches matches by parsed spec, prioByURL channel
+	// priorities by the records' channel URLs.
 	matchesByPtr map[*matchspec.MatchSpec][]int32
+	prioByURL    map[string]int
 }
 
 // Solve solves p. It returns an *UnsatError when no set of records
@@ -495,10 +497,18 @@ func (s *solver) candidates(name string) []int32 {
 		return nil
 	}
 	prio := func(r *repodata.Record) int {
-		if p, ok := s.priority[matchspec.CanonicalChannel(r.Channel)]; ok {
+		if p, ok := s.prioByURL[r.Channel]; ok {
 			return p
 		}
-		return len(s.p.Channels)
+		p, ok := s.priority[matchspec.CanonicalChannel(r.Channel)]
+		if !ok {
+			p = len(s.p.Channels)
+		}
+		if s.prioByURL == nil {
+			s.prioByURL = map[string]int{}
+		}
+		s.prioByURL[r.Channel] = p
+		return p
 	}
 	if !s.p.Flexible && !virtual {
 		best := -1
@@ -603,7 +613,7 @@ func (s *solver) compareDeps(a, b *repodata.Record) int {
 	for _, name := range names {
 		sa := ma[name]
 		sb, ok := mb[name]
-		if !ok || sa.String() == sb.String() {
+		if !ok || sa == sb || sa.String() == sb.String() {
 			continue
 		}
 		va, oka := s.newestMatching(sa)
