@@ -22,13 +22,21 @@ import (
 // it with fetch/channel; tests with files.
 type Source func(ctx context.Context, p platform.Platform) ([]*repodata.Record, error)
 
+// An IndexSource gives the solver's input for one platform name by name
+// (fetch/channel's Index): only the names the solve reaches are read.
+// roots are the names the request starts from, for sources that fetch
+// ahead (CEP-16 shards of their dependency closure).
+type IndexSource func(ctx context.Context, p platform.Platform, roots []string) (solve.Index, error)
+
 // Options adjust Resolve.
 type Options struct {
 	// Channels are the manifest's channels resolved to URLs, highest
 	// priority first.
 	Channels []lockfile.Channel
-	// Source supplies records.
+	// Source supplies records, all of a platform's at once.
 	Source Source
+	// Index, when set, replaces Source: records are read name by name.
+	Index IndexSource
 	// Previous is the existing lock, if any: its packages are preferred
 	// so that a re-lock moves only what the manifest change requires.
 	Previous *lockfile.Lock
@@ -107,10 +115,6 @@ func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Loc
 }
 
 func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform, opts Options) (*lockfile.Platform, error) {
-	recs, err := opts.Source(ctx, p)
-	if err != nil {
-		return nil, err
-	}
 	var specs []*matchspec.MatchSpec
 	for _, d := range m.DependenciesFor(p) {
 		specs = append(specs, d.Spec)
@@ -119,30 +123,51 @@ func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform,
 	var locked []*repodata.Record
 	if opts.Previous != nil && !opts.UpdateAll {
 		if prev := opts.Previous.Platform(string(p)); prev != nil {
-			have := make(map[string]bool, len(recs))
-			for _, r := range recs {
-				have[r.URL] = true
-			}
 			for _, pk := range prev.Packages {
-				if slices.Contains(opts.Update, pk.Name) {
-					continue
-				}
-				r := pk.Record()
-				locked = append(locked, r)
-				// A locked build the channel no longer lists can still be
-				// kept: the lock holds all it takes to install it.
-				if !have[r.URL] {
-					recs = append(recs, r)
+				if !slices.Contains(opts.Update, pk.Name) {
+					locked = append(locked, pk.Record())
 				}
 			}
 		}
+	}
+	var idx solve.Index
+	if opts.Index != nil {
+		var roots []string
+		for _, ms := range specs {
+			roots = append(roots, ms.Name)
+		}
+		for _, r := range locked {
+			roots = append(roots, r.Name)
+		}
+		li, err := opts.Index(ctx, p, roots)
+		if err != nil {
+			return nil, err
+		}
+		idx = withLocked(li, locked)
+	} else {
+		recs, err := opts.Source(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		have := make(map[string]bool, len(recs))
+		for _, r := range recs {
+			have[r.URL] = true
+		}
+		for _, r := range locked {
+			// A locked build the channel no longer lists can still be
+			// kept: the lock holds all it takes to install it.
+			if !have[r.URL] {
+				recs = append(recs, r)
+			}
+		}
+		idx = solve.NewIndex(recs)
 	}
 	var names []string
 	for _, c := range opts.Channels {
 		names = append(names, matchspec.CanonicalChannel(c.URL))
 	}
 	sol, err := solve.Solve(ctx, &solve.Problem{
-		Index:    solve.NewIndex(recs),
+		Index:    idx,
 		Specs:    specs,
 		Virtual:  virtual.Records(virt),
 		Channels: names,
@@ -180,4 +205,48 @@ func Header(m *spec.Manifest, channels []lockfile.Channel) *lockfile.Lock {
 		}
 	}
 	return l
+}
+
+// lockedIndex adds to an index the locked records its channels no
+// longer list: a locked build can be kept, since the lock holds all it
+// takes to install it.
+type lockedIndex struct {
+	idx    solve.Index
+	locked map[string][]*repodata.Record
+}
+
+func withLocked(idx solve.Index, locked []*repodata.Record) solve.Loader {
+	l := &lockedIndex{idx: idx, locked: map[string][]*repodata.Record{}}
+	for _, r := range locked {
+		l.locked[r.Name] = append(l.locked[r.Name], r)
+	}
+	return l
+}
+
+func (l *lockedIndex) Records(name string) []*repodata.Record {
+	recs, _ := l.Load(context.Background(), name)
+	return recs
+}
+
+func (l *lockedIndex) Load(ctx context.Context, name string) ([]*repodata.Record, error) {
+	var recs []*repodata.Record
+	if ld, ok := l.idx.(solve.Loader); ok {
+		var err error
+		if recs, err = ld.Load(ctx, name); err != nil {
+			return nil, err
+		}
+	} else {
+		recs = l.idx.Records(name)
+	}
+	extra := l.locked[name]
+	if len(extra) == 0 {
+		return recs, nil
+	}
+	out := slices.Clip(recs) // the index's slice is shared: append copies
+	for _, r := range extra {
+		if !slices.ContainsFunc(recs, func(c *repodata.Record) bool { return c.URL == r.URL }) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

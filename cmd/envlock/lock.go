@@ -5,10 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/envlock/envlock/fetch/channel"
 	"github.com/envlock/envlock/lock"
@@ -30,11 +30,12 @@ var lockFlags struct {
 	sign      string
 	offline   bool
 	scan      bool
+	verbose   bool
 }
 
 var cmdLock = &Command{
 	Name:  "lock",
-	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--scan] [--dry-run] [--sign KEY] [--policy FILE] [--offline]",
+	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--scan] [--dry-run] [--sign KEY] [--policy FILE] [--offline] [-v]",
 	Short: "resolve env.cue into env.lock",
 	Long: `
 Lock loads env.cue (with the site policy from --policy or $ENVLOCK_POLICY),
@@ -51,6 +52,12 @@ given platforms and keeps the others as locked.
 complete for every platform, 1 with the reasons otherwise (CI runs this).
 --dry-run resolves and prints what would change, without writing.
 --sign KEY signs the new lock (env.lock.sig), as 'envlock sign' does.
+-v reports what was read: CEP-16 shards and repodata.json files, how
+many came from the network, the cache or local channels, and their bytes.
+
+Channels serving CEP-16 sharded repodata (repodata_shards.msgpack.zst)
+are read shard by shard: only the names the solve reaches are fetched.
+Other channels' repodata.json is indexed once and decoded name by name.
 
 --scan then fetches every locked package and wheel of the Linux platforms
 into the package cache and reads their ELF files' GLIBC_x.y needs straight
@@ -79,6 +86,7 @@ Example:
 		fs.StringVar(&lockFlags.sign, "sign", "", "sign the lock with this private key")
 		fs.BoolVar(&lockFlags.offline, "offline", false, "use only cached repodata")
 		fs.BoolVar(&lockFlags.scan, "scan", false, "fetch the locked artifacts and check their ELF files against the glibc floor (exit 5 when one needs more)")
+		fs.BoolVar(&lockFlags.verbose, "v", false, "report the repodata read (shards, bytes, network or cache)")
 	},
 	Run: runLock,
 }
@@ -121,10 +129,11 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		}
 		platforms = append(platforms, p)
 	}
-	chans, source, err := manifestSource(env, dir, m, lockFlags.offline)
+	chans, index, gw, err := manifestIndex(env, dir, m, lockFlags.offline)
 	if err != nil {
 		return err
 	}
+	defer gw.Close()
 	var locked []lockfile.Channel
 	for i, c := range chans {
 		locked = append(locked, lockfile.Channel{Name: m.Channels[i], URL: lockURL(dir, c), Priority: i})
@@ -132,7 +141,7 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 	tty := isTerminalWriter(env.Stderr)
 	l, err := lock.Resolve(ctx, m, lock.Options{
 		Channels:  locked,
-		Source:    source,
+		Index:     index,
 		Previous:  prev,
 		Update:    lockFlags.update,
 		UpdateAll: lockFlags.updateAll,
@@ -144,6 +153,9 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 			}
 		},
 	})
+	if lockFlags.verbose {
+		writeFetchReport(env.Stderr, gw.Stats())
+	}
 	if err != nil {
 		return explainLockError(env, err)
 	}
@@ -225,43 +237,62 @@ func lockURL(projectDir string, c channel.Channel) string {
 	return "./" + filepath.ToSlash(rel)
 }
 
-// manifestSource resolves the manifest's channels (relative paths against
-// the project directory) and returns a Source that reads each platform's
-// records once.
-func manifestSource(env *Env, projectDir string, m *spec.Manifest, offline bool) ([]channel.Channel, lock.Source, error) {
+// manifestIndex resolves the manifest's channels (relative paths against
+// the project directory) and returns the solver's input for each
+// platform, read name by name through one gateway (CEP-16 shards where
+// served, else repodata.json indexed once).
+func manifestIndex(env *Env, projectDir string, m *spec.Manifest, offline bool) ([]channel.Channel, lock.IndexSource, *channel.Gateway, error) {
 	chans, err := parseChannels(env, m.Channels, projectDir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	client := newClient(env, offline)
-	var mu sync.Mutex
-	cache := map[platform.Platform][]*repodata.Record{}
-	return chans, func(ctx context.Context, p platform.Platform) ([]*repodata.Record, error) {
-		mu.Lock()
-		recs, ok := cache[p]
-		mu.Unlock()
-		if ok {
-			return recs, nil
+	gw := channel.NewGateway(newClient(env, offline))
+	gw.Rewrite = func(c channel.Channel, r *repodata.Record) {
+		if u := lockURL(projectDir, c); u != c.URL && r.Channel == c.URL {
+			r.Channel = u
+			r.URL = u + strings.TrimPrefix(r.URL, c.URL)
 		}
-		recs, err := client.LoadAll(ctx, chans, p)
+	}
+	return chans, func(ctx context.Context, p platform.Platform, roots []string) (solve.Index, error) {
+		ix, err := gw.Index(ctx, chans, p)
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range chans {
-			if u := lockURL(projectDir, c); u != c.URL {
-				for _, r := range recs {
-					if r.Channel == c.URL {
-						r.Channel = u
-						r.URL = u + strings.TrimPrefix(r.URL, c.URL)
-					}
-				}
-			}
+		if err := ix.Prefetch(ctx, roots); err != nil {
+			return nil, err
 		}
-		mu.Lock()
-		cache[p] = recs
-		mu.Unlock()
-		return recs, nil
-	}, nil
+		return ix, nil
+	}, gw, nil
+}
+
+// writeFetchReport says what the lock read, for -v.
+func writeFetchReport(w io.Writer, st channel.Stats) {
+	if n := st.ShardIndexesNetwork + st.ShardIndexesCache + st.ShardIndexesLocal; n > 0 {
+		fmt.Fprintf(w, "shard indexes: %d from the network (%s), %d from the cache (%s), %d local\n",
+			st.ShardIndexesNetwork, byteSize(st.ShardIndexBytesNetwork), st.ShardIndexesCache, byteSize(st.ShardIndexBytesCache), st.ShardIndexesLocal)
+	}
+	if n := st.ShardsNetwork + st.ShardsCache + st.ShardsLocal; n > 0 {
+		fmt.Fprintf(w, "shards: %d from the network (%s), %d from the cache (%s), %d local (%s)\n",
+			st.ShardsNetwork, byteSize(st.ShardBytesNetwork), st.ShardsCache, byteSize(st.ShardBytesCache), st.ShardsLocal, byteSize(st.ShardBytesLocal))
+	}
+	if n := st.RepodataNetwork + st.RepodataCache + st.RepodataLocal; n > 0 {
+		fmt.Fprintf(w, "repodata.json: %d from the network (%s), %d from the cache (%s), %d local (%s); %d records indexed\n",
+			st.RepodataNetwork, byteSize(st.RepodataBytesNetwork), st.RepodataCache, byteSize(st.RepodataBytesCache), st.RepodataLocal, byteSize(st.RepodataBytesLocal), st.RepodataRecords)
+	}
+	fmt.Fprintf(w, "records decoded: %d, of %d package names (counted per subdir)\n", st.Records, st.Names)
+}
+
+// byteSize writes n bytes for people: 512 B, 3.4 kB, 12.0 MB.
+func byteSize(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }
 
 func isTerminalWriter(w any) bool {

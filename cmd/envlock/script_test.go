@@ -56,6 +56,7 @@ func TestScript(t *testing.T) {
 			"sigstore":  sigstoreCmd,
 			"need":      needCmd,
 			"exitcode":  exitcodeCmd,
+			"shardchannel": shardchannelCmd,
 		}),
 	})
 }

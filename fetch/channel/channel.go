@@ -3,7 +3,16 @@
 // A channel is given as a name ("conda-forge", resolved against the
 // channel alias https://conda.anaconda.org), an http(s) URL, a file:// URL
 // or a local directory. Each holds one directory per subdir (linux-64,
-// noarch, …) with a repodata.json (or repodata.json.zst) in it.
+// noarch, …) with a repodata.json (or repodata.json.zst), CEP-16 shards
+// (repodata_shards.msgpack.zst and one shard per package name), or both.
+//
+// Locks read through a Gateway, name by name: where a subdir serves
+// shards, only the shards of the names the solve reaches are fetched
+// (content-addressed, cached for good; the shard index is revalidated);
+// else its repodata.json is downloaded once, indexed by name without
+// being decoded (repodata.Skim over a memory map) and decoded per name.
+// LoadAll and Subdir read a whole subdir for callers that want every
+// record (search, solve).
 package channel
 
 import (

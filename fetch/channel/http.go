@@ -14,12 +14,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/envlock/envlock/internal/atomicfile"
 	"github.com/envlock/envlock/spec/platform"
@@ -215,7 +217,14 @@ func (c *Client) LoadAll(ctx context.Context, chans []Channel, p platform.Platfo
 // channels, else over HTTP through the cache.
 func (c *Client) Subdir(ctx context.Context, ch Channel, sub platform.Platform) (*repodata.Repodata, error) {
 	if ch.IsLocal() {
-		return LoadSubdir(ch, sub)
+		rd, err := LoadSubdir(ch, sub)
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			if srd, serr := c.allShards(ctx, ch, sub); serr == nil {
+				return srd, nil
+			}
+		}
+		return rd, err
 	}
 	base := ch.SubdirURL(sub)
 	var tried []string
@@ -254,6 +263,17 @@ func (c *Client) Subdir(ctx context.Context, ch Channel, sub platform.Platform) 
 			}
 		}
 	}
+	if skippable(lastErr) {
+		// No repodata.json: a channel may serve CEP-16 shards only.
+		rd, err := c.allShards(ctx, ch, sub)
+		if err == nil {
+			return rd, nil
+		}
+		var nf *NotFoundError
+		if !errors.As(err, &nf) && !errors.Is(err, ErrOffline) {
+			return nil, err
+		}
+	}
 	var he *HTTPError
 	if errors.As(lastErr, &he) && he.Status == http.StatusNotFound {
 		return nil, &NotFoundError{Channel: ch, Subdir: sub, Where: redact(base)}
@@ -262,6 +282,44 @@ func (c *Client) Subdir(ctx context.Context, ch Channel, sub platform.Platform) 
 		return nil, fmt.Errorf("channel %s, %s: %w (tried %s); run once with network access to fill the cache", ch.Given, sub, ErrOffline, strings.Join(tried, ", "))
 	}
 	return nil, fmt.Errorf("channel %s, %s: %w", ch.Given, sub, lastErr)
+}
+
+// allShards reads every shard of a subdir that serves CEP-16 shards,
+// for callers that want all of a subdir's records (search, solve);
+// locks read only the shards they need through a Gateway.
+func (c *Client) allShards(ctx context.Context, ch Channel, sub platform.Platform) (*repodata.Repodata, error) {
+	g := NewGateway(c)
+	defer g.Close()
+	s, err := g.open(ctx, ch, sub)
+	if err != nil {
+		return nil, err
+	}
+	if s.kind != kindShards {
+		return nil, &NotFoundError{Channel: ch, Subdir: sub, Where: redact(ch.SubdirURL(sub))}
+	}
+	names := make([]string, 0, len(s.index.Shards))
+	for n := range s.index.Shards {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	recs := make([][]*repodata.Record, len(names))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(prefetchLimit)
+	for i, n := range names {
+		eg.Go(func() error {
+			var err error
+			recs[i], err = g.load(ectx, s, n)
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	rd := &repodata.Repodata{Info: repodata.Info{Subdir: s.index.Subdir, BaseURL: s.index.BaseURL}, Version: s.index.Version}
+	for _, r := range recs {
+		rd.Records = append(rd.Records, r...)
+	}
+	return rd, nil
 }
 
 // candidates returns the URL prefixes to try for base: mirrors first,
@@ -319,6 +377,21 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 }
 
 func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) {
+	b, _, err := c.getFrom(ctx, u, accept)
+	return b, err
+}
+
+// origin says where a response body came from.
+type origin int
+
+const (
+	fromNetwork   origin = iota // a 200 response
+	fromCache                   // fresh, offline, or revalidated with a 304
+	fromLocalFile               // a file:// channel
+)
+
+// getFrom is getWith, also saying where the bytes came from.
+func (c *Client) getFrom(ctx context.Context, u, accept string) ([]byte, origin, error) {
 	dataPath, metaPath := c.cachePaths(u)
 	var meta cacheMeta
 	cached, derr := os.ReadFile(dataPath)
@@ -331,16 +404,16 @@ func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) 
 	}
 	if c.Offline {
 		if cached == nil {
-			return nil, fmt.Errorf("%s: %w", redact(u), ErrOffline)
+			return nil, 0, fmt.Errorf("%s: %w", redact(u), ErrOffline)
 		}
-		return cached, nil
+		return cached, fromCache, nil
 	}
 	if cached != nil && meta.MaxAge > 0 && c.Now().Sub(meta.Fetched) < time.Duration(meta.MaxAge)*time.Second {
-		return cached, nil
+		return cached, fromCache, nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
@@ -356,14 +429,14 @@ func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) 
 	c.authorize(req)
 	resp, body, err := c.do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
 		meta.Fetched = c.Now()
 		meta.MaxAge = maxAge(resp.Header, meta.MaxAge)
 		c.writeMeta(metaPath, meta)
-		return cached, nil
+		return cached, fromCache, nil
 	case resp.StatusCode == http.StatusOK:
 		meta = cacheMeta{
 			URL:          u,
@@ -375,9 +448,9 @@ func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) 
 		if err := writeAtomic(dataPath, body); err == nil {
 			c.writeMeta(metaPath, meta)
 		}
-		return body, nil
+		return body, fromNetwork, nil
 	}
-	return nil, &HTTPError{URL: redact(u), Status: resp.StatusCode}
+	return nil, 0, &HTTPError{URL: redact(u), Status: resp.StatusCode}
 }
 
 func maxAge(h http.Header, def int64) int64 {

@@ -17,6 +17,17 @@ type Index interface {
 	Records(name string) []*repodata.Record
 }
 
+// A Loader is an Index that loads a name's records when the solver
+// first asks for them (CEP-16 shards fetched, a repodata.json decoded
+// name by name: fetch/channel.Index), so the solver reads only the names
+// it reaches. When the Index of a Problem is a Loader the solver calls
+// Load, and a failed load ends the solve with that error rather than
+// reading as "no candidates".
+type Loader interface {
+	Index
+	Load(ctx context.Context, name string) ([]*repodata.Record, error)
+}
+
 // MapIndex is an Index over records held in memory.
 type MapIndex map[string][]*repodata.Record
 
@@ -141,6 +152,13 @@ type solver struct {
 	activeLevel []int // len(active) when each decision level began
 
 	stats Stats
+	// loadErr is the first error of a Loader; it ends the search.
+	loadErr error
+
+	// matchesByPtr caches matches by parsed spec, prioByURL channel
+	// priorities by the records' channel URLs.
+	matchesByPtr map[*matchspec.MatchSpec][]int32
+	prioByURL    map[string]int
 }
 
 // Solve solves p. It returns an *UnsatError when no set of records
@@ -180,7 +198,13 @@ func Solve(ctx context.Context, p *Problem) (*Solution, error) {
 		s.addRequirement(clause{kind: clauseRoot, spec: int32(i), parent: 0}, vars)
 	}
 	if err := s.search(); err != nil {
+		if s.loadErr != nil {
+			return nil, s.loadErr
+		}
 		return nil, err
+	}
+	if s.loadErr != nil {
+		return nil, s.loadErr
 	}
 	sol := &Solution{Stats: s.stats}
 	for v := int32(1); v < int32(len(s.cands)); v++ {
@@ -219,6 +243,9 @@ func (s *solver) search() error {
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}
+		if s.loadErr != nil {
+			return s.loadErr
+		}
 		confl := s.propagate()
 		if confl >= 0 {
 			s.stats.Conflicts++
@@ -241,6 +268,9 @@ func (s *solver) search() error {
 		v := s.decide()
 		if v == 0 {
 			return nil
+		}
+		if s.blocked(v) {
+			continue // propagate ¬v, then decide again
 		}
 		s.stats.Decisions++
 		s.level++
@@ -395,28 +425,9 @@ func (s *solver) onInstalled(v int32) int32 {
 			s.enqueue(lit(-w), reason{kind: reasonSameName, ref: v})
 		}
 	}
-	if s.expanded[v] {
-		for _, idx := range s.requires[v] {
-			s.active = append(s.active, activeReq{clause: idx, level: s.level})
-		}
-	} else {
-		s.expanded[v] = true
-		for _, dep := range c.rec.Depends {
-			ms, err := s.parseDep(dep)
-			var vars []int32
-			if err == nil {
-				vars = s.matching(ms)
-			}
-			s.addRequirement(clause{kind: clauseRequires, parent: v, spec: s.depIndex(dep)}, vars)
-			s.requires[v] = append(s.requires[v], int32(len(s.clauses)-1))
-		}
-		for _, con := range c.rec.Constrains {
-			ms, err := s.parseDep(con)
-			if err != nil {
-				continue // a constraint we cannot read restricts nothing we can check
-			}
-			s.constraints[v] = append(s.constraints[v], constraint{spec: ms, dep: con})
-		}
+	s.expand(v)
+	for _, idx := range s.requires[v] {
+		s.active = append(s.active, activeReq{clause: idx, level: s.level})
 	}
 	for _, con := range s.constraints[v] {
 		for _, w := range s.candidates(con.spec.Name) {
@@ -432,6 +443,53 @@ func (s *solver) onInstalled(v int32) int32 {
 		}
 	}
 	return -1
+}
+
+// expand adds, the first time, v's dependencies as clauses (v → one of
+// the records matching the dependency) and reads its constrains. The
+// clauses hold whether or not v is installed; they become active
+// requirements when it is (onInstalled).
+func (s *solver) expand(v int32) {
+	if s.expanded[v] {
+		return
+	}
+	s.expanded[v] = true
+	c := &s.cands[v]
+	for _, dep := range c.rec.Depends {
+		ms, err := s.parseDep(dep)
+		var vars []int32
+		if err == nil {
+			vars = s.matching(ms)
+		}
+		cl := clause{kind: clauseRequires, parent: v, spec: s.depIndex(dep)}
+		lits := make([]lit, 0, len(vars)+1)
+		lits = append(lits, lit(-v))
+		for _, w := range vars {
+			lits = append(lits, lit(w))
+		}
+		cl.lits = lits
+		idx := s.addClause(cl)
+		s.reqCands[idx] = vars
+		s.requires[v] = append(s.requires[v], idx)
+	}
+	for _, con := range c.rec.Constrains {
+		ms, err := s.parseDep(con)
+		if err != nil {
+			continue // a constraint we cannot read restricts nothing we can check
+		}
+		s.constraints[v] = append(s.constraints[v], constraint{spec: ms, dep: con})
+	}
+}
+
+// blocked expands v and reports whether one of its dependencies has no
+// candidate left: installing v would only lead to a conflict, so the
+// clause just added propagates ¬v instead. Without this look-ahead every
+// such candidate costs a conflict and a backjump (thousands of them when
+// a pinned python rules out most builds of every package).
+func (s *solver) blocked(v int32) bool {
+	pending := len(s.pending)
+	s.expand(v)
+	return len(s.pending) > pending
 }
 
 // depIndex interns a dependency string so clauses can name it cheaply.
@@ -467,24 +525,33 @@ func (s *solver) parseDep(dep string) (*matchspec.MatchSpec, error) {
 // matching returns the candidate vars that ms matches, most preferred
 // first.
 func (s *solver) matching(ms *matchspec.MatchSpec) []int32 {
+	// Parsed specs are shared (parseDep), so the pointer finds them
+	// without formatting the spec: the comparator that orders candidates
+	// asks this for every comparison.
+	if vars, ok := s.matchesByPtr[ms]; ok {
+		return vars
+	}
 	key := ms.String()
-	if vars, ok := s.matches[key]; ok {
-		return vars
-	}
-	var vars []int32
-	for _, v := range s.candidates(ms.Name) {
-		if ms.Match(s.cands[v].rec) {
-			vars = append(vars, v)
+	vars, ok := s.matches[key]
+	if !ok {
+		for _, v := range s.candidates(ms.Name) {
+			if ms.Match(s.cands[v].rec) {
+				vars = append(vars, v)
+			}
 		}
+		if _, done := s.byName[ms.Name]; !done && s.loaded[ms.Name] {
+			// The name's candidates are still being loaded: their sort
+			// compares dependencies, which can lead back here through a
+			// cycle (b depends on d, d on b). Caching this empty answer
+			// would make a later requirement on the name unsatisfiable.
+			return vars
+		}
+		s.matches[key] = vars
 	}
-	if _, done := s.byName[ms.Name]; !done && s.loaded[ms.Name] {
-		// The name's candidates are still being loaded: their sort
-		// compares dependencies, which can lead back here through a
-		// cycle (b depends on d, d on b). Caching this empty answer would
-		// make a later requirement on the name unsatisfiable.
-		return vars
+	if s.matchesByPtr == nil {
+		s.matchesByPtr = map[*matchspec.MatchSpec][]int32{}
 	}
-	s.matches[key] = vars
+	s.matchesByPtr[ms] = vars
 	return vars
 }
 
@@ -503,6 +570,14 @@ func (s *solver) candidates(name string) []int32 {
 				recs = append(recs, r)
 			}
 		}
+	} else if l, ok := s.p.Index.(Loader); ok {
+		var err error
+		if recs, err = l.Load(s.ctx, name); err != nil {
+			if s.loadErr == nil {
+				s.loadErr = fmt.Errorf("loading the records of %s: %w", name, err)
+			}
+			return nil
+		}
 	} else {
 		recs = s.p.Index.Records(name)
 	}
@@ -510,10 +585,18 @@ func (s *solver) candidates(name string) []int32 {
 		return nil
 	}
 	prio := func(r *repodata.Record) int {
-		if p, ok := s.priority[matchspec.CanonicalChannel(r.Channel)]; ok {
+		if p, ok := s.prioByURL[r.Channel]; ok {
 			return p
 		}
-		return len(s.p.Channels)
+		p, ok := s.priority[matchspec.CanonicalChannel(r.Channel)]
+		if !ok {
+			p = len(s.p.Channels)
+		}
+		if s.prioByURL == nil {
+			s.prioByURL = map[string]int{}
+		}
+		s.prioByURL[r.Channel] = p
+		return p
 	}
 	if !s.p.Flexible && !virtual {
 		best := -1
@@ -619,7 +702,7 @@ func (s *solver) compareDeps(a, b *repodata.Record) int {
 	for _, name := range names {
 		sa := ma[name]
 		sb, ok := mb[name]
-		if !ok || sa.String() == sb.String() {
+		if !ok || sa == sb || sa.String() == sb.String() {
 			continue
 		}
 		va, oka := s.newestMatching(sa)

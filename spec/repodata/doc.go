@@ -13,6 +13,18 @@
 // licenses) interned. See BenchmarkParse for the figures; encoding/json
 // with reflection was measured at roughly a quarter of the speed.
 //
+// A lock reaches a few hundred of conda-forge's tens of thousands of
+// names, so Skim goes further: one pass notes where each record is and
+// which name it holds, without decoding anything, and Lazy.Records
+// decodes the records of one name when asked (see BenchmarkSkim).
+//
+// # Repeated file names
+//
+// A file name repeated within "packages" or "packages.conda" keeps only
+// its last record: conda reads repodata.json with Python's json module,
+// where the last of a repeated key wins (rattler refuses such a file).
+// See TestDuplicateKeys.
+//
 // # Normalization
 //
 // Old repodata writes noarch as a boolean and track_features as one

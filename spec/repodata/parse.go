@@ -77,6 +77,7 @@ func Parse(data []byte) (*Repodata, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	spans, condaSpans = lastKeyWins(spans), lastKeyWins(condaSpans)
 	conda, invalid, err := decodeSpans(data, condaSpans, rd.Info.Subdir)
 	if err != nil {
 		return nil, err
@@ -86,20 +87,7 @@ func Parse(data []byte) (*Repodata, error) {
 		return nil, err
 	}
 	rd.Invalid = append(invalid, invalid2...)
-	rd.Records = conda
-	if len(conda) > 0 {
-		have := make(map[string]bool, len(conda))
-		for _, r := range conda {
-			have[strings.TrimSuffix(r.Fn, ".conda")] = true
-		}
-		for _, r := range bz2 {
-			if !have[strings.TrimSuffix(r.Fn, ".tar.bz2")] {
-				rd.Records = append(rd.Records, r)
-			}
-		}
-	} else {
-		rd.Records = bz2
-	}
+	rd.Records = MergeTwins(conda, bz2)
 	return rd, nil
 }
 
@@ -345,3 +333,49 @@ func (s *scanner) noarch() string {
 }
 
 var bom = []byte("\xef\xbb\xbf")
+
+// MergeTwins returns the .conda records followed by the .tar.bz2 records
+// that have no .conda twin (the same name, and the same file name but
+// for the extension): conda prefers the .conda of a package published in
+// both formats.
+func MergeTwins(conda, tarbz2 []*Record) []*Record {
+	if len(conda) == 0 {
+		return tarbz2
+	}
+	out := conda
+	type key struct{ name, stem string }
+	have := make(map[key]bool, len(conda))
+	for _, r := range conda {
+		have[key{r.Name, strings.TrimSuffix(r.Fn, ".conda")}] = true
+	}
+	for _, r := range tarbz2 {
+		if !have[key{r.Name, strings.TrimSuffix(r.Fn, ".tar.bz2")}] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// lastKeyWins drops all but the last of spans with the same file name.
+// A JSON object with a repeated key is what conda reads with Python's
+// json module, where the last value wins; rattler refuses such a file.
+// envlock reads it as conda does, so the lock equals conda's view.
+func lastKeyWins(spans []span) []span {
+	if len(spans) < 2 {
+		return spans
+	}
+	last := make(map[string]int, len(spans))
+	for i, sp := range spans {
+		last[sp.fn] = i
+	}
+	if len(last) == len(spans) {
+		return spans
+	}
+	out := spans[:0:0]
+	for i, sp := range spans {
+		if last[sp.fn] == i {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
