@@ -35,6 +35,7 @@ var installFlags struct {
 	scripts  bool
 	compile  bool
 	bundle   string
+	from     string // oci://…, see pull.go
 
 	noHostCheck bool
 	noKernel    bool
@@ -92,6 +93,7 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&installFlags.lock, "lock", lockfile.FileName, "lock file")
 		fs.StringVar(&installFlags.bundle, "bundle", "", "install from an offline bundle (see 'envlock bundle'); no network")
+		fs.StringVar(&installFlags.from, "from", "", "install from a registry: oci://HOST/REPO:TAG or @sha256:… (see 'envlock push')")
 		fs.StringVar(&installFlags.prefix, "p", "", "environment path (required)")
 		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
 		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
@@ -171,6 +173,11 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		}
 		l, data, lockPath, offline = contents.Lock, contents.LockData, bpath, true
 		lockSig = contents.Signature
+	} else if installFlags.from != "" {
+		if l, data, lockSig, err = installFrom(ctx, env, installFlags.from, c, string(p), keys, checkSig); err != nil {
+			return err
+		}
+		lockPath, offline = installFlags.from, true
 	} else {
 		lockPath = abs(env, installFlags.lock)
 		if l, data, err = lockfile.Read(lockPath); err != nil {

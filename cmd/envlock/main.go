@@ -41,6 +41,8 @@ var commands = []*Command{
 	cmdModule,
 	cmdRemove,
 	cmdBundle,
+	cmdPush,
+	cmdPull,
 	cmdExport,
 	cmdSearch,
 	cmdSolve,

@@ -50,6 +50,8 @@ func toolCondition(cond string) (bool, error) {
 	case "lmod":
 		_, err := os.Stat(lmodInit)
 		return err == nil, nil
+	case "registry":
+		return registryCondition()
 	case "modulecmd":
 		return modulecmdTcl() != "", nil
 	}

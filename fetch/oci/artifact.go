@@ -1,0 +1,141 @@
+package oci
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// A Blob is one layer of an artifact: small files in memory, packages
+// as files on disk whose sha256 and size are known (from the lock).
+type Blob struct {
+	Title       string
+	MediaType   string
+	SHA256      string // hex
+	Size        int64
+	Data        []byte // or
+	Path        string // the file holding the bytes
+	Annotations map[string]string
+}
+
+// DataBlob is a Blob of small bytes.
+func DataBlob(title, mediaType string, data []byte) Blob {
+	s := sha256.Sum256(data)
+	return Blob{Title: title, MediaType: mediaType, SHA256: hex.EncodeToString(s[:]), Size: int64(len(data)), Data: data}
+}
+
+// Descriptor is an OCI content descriptor.
+type Descriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Manifest is an OCI image manifest carrying an artifact.
+type Manifest struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	MediaType     string            `json:"mediaType"`
+	ArtifactType  string            `json:"artifactType,omitempty"`
+	Config        Descriptor        `json:"config"`
+	Layers        []Descriptor      `json:"layers"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+}
+
+// Title returns the layer titled t, or nil.
+func (m *Manifest) Title(t string) *Descriptor {
+	for i := range m.Layers {
+		if m.Layers[i].Annotations[TitleAnnotation] == t {
+			return &m.Layers[i]
+		}
+	}
+	return nil
+}
+
+// Artifact is what Push writes: a config blob and layers, in order.
+type Artifact struct {
+	ArtifactType string
+	Config       Blob
+	Layers       []Blob
+}
+
+// image adapts an Artifact to ggcr's v1.Image, with the manifest bytes
+// built here so that they depend on nothing but the artifact.
+type image struct {
+	a        *Artifact
+	manifest []byte
+	byDigest map[string]*Blob
+}
+
+func newImage(a *Artifact) (v1.Image, []byte, error) {
+	m := Manifest{SchemaVersion: 2, MediaType: ociManifestType, ArtifactType: a.ArtifactType,
+		Config: descriptor(&a.Config), Layers: []Descriptor{}}
+	im := &image{a: a, byDigest: map[string]*Blob{}}
+	im.byDigest["sha256:"+a.Config.SHA256] = &a.Config
+	for i := range a.Layers {
+		b := &a.Layers[i]
+		if b.Size <= 0 && b.Data == nil {
+			return nil, nil, fmt.Errorf("%s: size unknown", b.Title)
+		}
+		m.Layers = append(m.Layers, descriptor(b))
+		im.byDigest["sha256:"+b.SHA256] = b
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	im.manifest = raw
+	img, err := partial.CompressedToImage(im)
+	return img, raw, err
+}
+
+func descriptor(b *Blob) Descriptor {
+	ann := map[string]string{}
+	for k, v := range b.Annotations {
+		ann[k] = v
+	}
+	if b.Title != "" {
+		ann[TitleAnnotation] = b.Title
+	}
+	if len(ann) == 0 {
+		ann = nil
+	}
+	return Descriptor{MediaType: b.MediaType, Digest: "sha256:" + b.SHA256, Size: b.Size, Annotations: ann}
+}
+
+func (im *image) RawConfigFile() ([]byte, error) { return im.a.Config.Data, nil }
+func (im *image) MediaType() (types.MediaType, error) {
+	return types.MediaType(ociManifestType), nil
+}
+func (im *image) RawManifest() ([]byte, error) { return im.manifest, nil }
+func (im *image) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+	b, ok := im.byDigest[h.String()]
+	if !ok {
+		return nil, fmt.Errorf("no layer %s", h)
+	}
+	return &layer{b}, nil
+}
+
+// layer adapts a Blob to ggcr's CompressedLayer: OCI artifacts have no
+// "uncompressed" form, the bytes are the blob.
+type layer struct{ b *Blob }
+
+func (l *layer) Digest() (v1.Hash, error) { return v1.NewHash("sha256:" + l.b.SHA256) }
+func (l *layer) Size() (int64, error)     { return l.b.Size, nil }
+func (l *layer) MediaType() (types.MediaType, error) {
+	return types.MediaType(l.b.MediaType), nil
+}
+func (l *layer) Compressed() (io.ReadCloser, error) {
+	if l.b.Data != nil || l.b.Path == "" {
+		return io.NopCloser(bytes.NewReader(l.b.Data)), nil
+	}
+	return os.Open(l.b.Path)
+}

@@ -1,0 +1,50 @@
+package oci
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// PushResult says what a push did.
+type PushResult struct {
+	Ref           string // REPO@sha256:…
+	Digest        string // of the manifest
+	Layers        int
+	Uploaded      int   // blobs the registry did not have
+	UploadedBytes int64 // their bytes
+}
+
+// Push writes the artifact to ref (a tag or a digest). Blobs the
+// repository already holds are not uploaded again. The manifest's bytes,
+// and so its digest, depend only on the artifact.
+func (c *Client) Push(ctx context.Context, ref name.Reference, a *Artifact) (*PushResult, error) {
+	img, raw, err := newImage(a)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if d, ok := ref.(name.Digest); ok && d.DigestStr() != digest {
+		return nil, fmt.Errorf("pushing to %s: the artifact's digest is %s", ref, digest)
+	}
+	cnt := &Counter{sizes: map[string]int64{"sha256:" + a.Config.SHA256: a.Config.Size}}
+	for _, b := range a.Layers {
+		cnt.sizes["sha256:"+b.SHA256] = b.Size
+	}
+	p, err := remote.NewPusher(c.options(ctx, cnt)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Push(ctx, ref, img); err != nil {
+		return nil, explain(hostOf(ref), "pushing "+ref.String(), err)
+	}
+	return &PushResult{
+		Ref: ref.Context().Digest(digest).String(), Digest: digest, Layers: len(a.Layers),
+		Uploaded: cnt.Uploaded, UploadedBytes: cnt.UploadedBytes,
+	}, nil
+}
