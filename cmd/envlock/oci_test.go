@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,8 +19,10 @@ import (
 // registryCmd implements, for the oci*.txtar scripts:
 //
 //	registry start [-auth USER:PASS]  start a real registry; sets $REGISTRY (host:port)
-//	registry corrupt DIGEST            flip a byte of a blob in its storage
-//	registry remove DIGEST             delete a blob's data from its storage
+//	registry corrupt DIGEST|FILE       flip a byte of a blob in its storage
+//	registry remove DIGEST|FILE        delete a blob's data from its storage
+//
+// (FILE names the blob of that file's bytes.)
 //
 // Scripts start with "[!registry] skip": without docker-registry they skip,
 // or fail under ENVLOCK_TEST_STRICT (registryCondition).
@@ -52,7 +56,15 @@ func registryCmd(ts *testscript.TestScript, neg bool, args []string) {
 		if r == nil || len(args) != 2 {
 			ts.Fatalf("registry %s DIGEST needs a started registry", args[0])
 		}
-		p := r.Blob(args[1])
+		digest := args[1]
+		if !strings.HasPrefix(digest, "sha256:") {
+			// A file: the blob of its bytes.
+			b, err := os.ReadFile(ts.MkAbs(digest))
+			ts.Check(err)
+			sum := sha256.Sum256(b)
+			digest = "sha256:" + hex.EncodeToString(sum[:])
+		}
+		p := r.Blob(digest)
 		if args[0] == "remove" {
 			ts.Check(os.Remove(p))
 			return
