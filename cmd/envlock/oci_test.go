@@ -80,14 +80,30 @@ func registryCmd(ts *testscript.TestScript, neg bool, args []string) {
 
 var registries = map[*testscript.TestScript]*registrytest.Registry{}
 
-// registryCondition is the [registry] condition: docker-registry is
-// installed. Missing under strict mode, it is an error.
-func registryCondition() (bool, error) {
-	if _, err := exec.LookPath(registrytest.Command); err != nil {
+// ociCondition is the [registry], [oras] and [cosign] conditions:
+// docker-registry, or the real oras or cosign .ci/run installs, is on
+// PATH (at the version .ci/run installs). Missing under strict mode, it
+// is an error.
+func ociCondition(cond string) (bool, error) {
+	tool, how, version, want := registrytest.Command, registrytest.How, "", ""
+	switch cond {
+	case "oras":
+		tool, how, version, want = "oras", "go install oras.land/oras/cmd/oras@v1.3.6; .ci/run builds it", "version", "Version:    1.3.6"
+	case "cosign":
+		tool, how, version, want = "cosign", ".ci/run builds it", "version", "v2.6.5"
+	}
+	p, err := exec.LookPath(tool)
+	if err != nil {
 		if testenv.Strict() {
-			return false, fmt.Errorf("%s is not available (%s); %s=1 requires it", registrytest.Command, registrytest.How, testenv.StrictEnv)
+			return false, fmt.Errorf("%s is not available (%s); %s=1 requires it", tool, how, testenv.StrictEnv)
 		}
 		return false, nil
+	}
+	if version != "" {
+		out, _ := exec.Command(p, version).CombinedOutput()
+		if !strings.Contains(string(out), want) && testenv.Strict() {
+			return false, fmt.Errorf("%s reports %q, want %s (the one .ci/run installs)", tool, strings.TrimSpace(string(out)), want)
+		}
 	}
 	return true, nil
 }

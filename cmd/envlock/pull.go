@@ -164,7 +164,16 @@ func pullEnv(ctx context.Context, env *Env, ref string, c *cache.Cache, platform
 		return nil, err
 	}
 	if len(keys) > 0 {
-		err := rem.VerifySignature(ctx, func(sig, payload []byte) error { return sign.VerifyTrusted(keys, sig, payload) })
+		err := rem.VerifySignature(ctx, func(sig, payload []byte) error {
+			var fps []string
+			for _, k := range keys {
+				if sign.Verify(k, sig, payload) == nil {
+					return nil
+				}
+				fps = append(fps, sign.Fingerprint(k))
+			}
+			return fmt.Errorf("the cosign signature is by none of the trusted keys %s", strings.Join(fps, ", "))
+		})
 		switch {
 		case errors.Is(err, oci.ErrNoSignature):
 			fmt.Fprintf(env.Stderr, "note: %s has no cosign signature in the registry; the lock's own signature was verified\n", ref)

@@ -50,8 +50,8 @@ func toolCondition(cond string) (bool, error) {
 	case "lmod":
 		_, err := os.Stat(lmodInit)
 		return err == nil, nil
-	case "registry":
-		return registryCondition()
+	case "registry", "oras", "cosign":
+		return ociCondition(cond)
 	case "modulecmd":
 		return modulecmdTcl() != "", nil
 	}
