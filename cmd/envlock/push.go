@@ -116,7 +116,7 @@ func runPush(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	art, err := oci.Build(ctx, &oci.Env{Lock: l, LockData: data, Signature: sig, Manifest: manifest, Platforms: pushFlags.platforms},
-		&download.Fetcher{Client: newClient(env, pushFlags.offline), Cache: c, Parallel: 4, BaseDir: filepath.Dir(lockPath)})
+		(&download.Fetcher{Client: newClient(env, pushFlags.offline), Cache: c, Parallel: 4, BaseDir: filepath.Dir(lockPath)}).Fetch)
 	if err != nil {
 		return err
 	}

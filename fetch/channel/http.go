@@ -319,6 +319,9 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 }
 
 func (c *Client) getWith(ctx context.Context, u, accept string) ([]byte, error) {
+	if isOCI(u) {
+		return c.ociGet(ctx, u) // oci.go
+	}
 	dataPath, metaPath := c.cachePaths(u)
 	var meta cacheMeta
 	cached, derr := os.ReadFile(dataPath)
@@ -497,6 +500,14 @@ func (c *Client) Open(ctx context.Context, u string, offset int64) (*http.Respon
 	for _, cand := range c.candidates(u) {
 		if c.Offline {
 			return nil, fmt.Errorf("%s: %w", redact(u), ErrOffline)
+		}
+		if isOCI(cand) {
+			resp, err := c.ociOpen(ctx, cand) // oci.go
+			if err == nil {
+				return resp, nil
+			}
+			lastErr = err
+			continue
 		}
 		wait := c.Backoff
 		for attempt := 0; ; attempt++ {

@@ -106,7 +106,7 @@ func (c *Client) Sign(ctx context.Context, repo name.Repository, digest string, 
 
 // signatures reads the layers of a cosign signature manifest.
 func (c *Client) signatures(ctx context.Context, tag name.Tag) ([]Blob, error) {
-	r, err := c.open(ctx, tag)
+	r, err := c.Resolve(ctx, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ var ErrNoSignature = errors.New("no cosign signature in the registry")
 // over a payload), and that the signed payload names r's digest.
 func (r *Remote) VerifySignature(ctx context.Context, verify func(sig, payload []byte) error) error {
 	tag := r.Ref.Context().Tag(SignatureTag(r.Digest))
-	sr, err := r.c.open(ctx, tag)
+	sr, err := r.c.Resolve(ctx, tag)
 	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("%s: %w (looked for tag %s); sign it with 'envlock push --sign-key' or 'cosign sign'", r.Ref, ErrNoSignature, tag.TagStr())
 	}

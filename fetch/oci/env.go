@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"sort"
 
-	"github.com/envlock/envlock/fetch/bundle"
 	"github.com/envlock/envlock/fetch/cache"
-	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
@@ -52,12 +51,12 @@ func LockedArtifacts(l *lockfile.Lock, platforms []string) ([]Locked, error) {
 			return nil, fmt.Errorf("the lock has no packages for %s; it was locked for %v", p, l.PlatformNames())
 		}
 		for _, pk := range pl.Packages {
-			fn := bundle.FileName(pk)
+			fn := path.Base(pk.URL)
 			t := pk.Subdir + "/" + fn
 			seen[t] = Locked{Artifact: cache.Artifact{Fn: fn, URL: pk.URL, SHA256: pk.SHA256, Size: pk.Size}, Title: t, MediaType: PackageType(fn), MD5: pk.MD5}
 		}
 		for _, w := range pl.PyPI {
-			t := bundle.WheelDir + w.FileName()
+			t := WheelDir + w.FileName()
 			seen[t] = Locked{Artifact: cache.Artifact{Fn: w.FileName(), URL: w.URL, SHA256: w.SHA256, Size: w.Size}, Title: t, MediaType: WheelType}
 		}
 	}
@@ -69,10 +68,17 @@ func LockedArtifacts(l *lockfile.Lock, platforms []string) ([]Locked, error) {
 	return out, nil
 }
 
+// WheelDir is the title prefix of wheels, as in an offline bundle.
+const WheelDir = "pypi/"
+
+// A FetchFunc brings artifacts into the package cache and returns their
+// paths in order (download.Fetcher.Fetch).
+type FetchFunc func(ctx context.Context, arts []cache.Artifact) ([]string, error)
+
 // Build fetches (through the cache) every artifact the lock names for
 // the platforms and returns the environment as an OCI artifact: layers
 // env.lock, env.lock.sig, env.cue, then the packages and wheels by title.
-func Build(ctx context.Context, e *Env, f *download.Fetcher) (*Artifact, error) {
+func Build(ctx context.Context, e *Env, fetch FetchFunc) (*Artifact, error) {
 	plats := slices.Clone(e.Platforms)
 	if len(plats) == 0 {
 		plats = e.Lock.PlatformNames()
@@ -86,7 +92,7 @@ func Build(ctx context.Context, e *Env, f *download.Fetcher) (*Artifact, error) 
 	for i, a := range arts {
 		list[i] = a.Artifact
 	}
-	paths, err := f.Fetch(ctx, list)
+	paths, err := fetch(ctx, list)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ var ErrNotEnvironment = errors.New("not an envlock environment")
 // Open resolves ref to its manifest. When ref is a digest, the manifest
 // is checked against it.
 func (c *Client) Open(ctx context.Context, ref name.Reference) (*Remote, error) {
-	r, err := c.open(ctx, ref)
+	r, err := c.Resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +50,8 @@ func (c *Client) Open(ctx context.Context, ref name.Reference) (*Remote, error) 
 	return r, nil
 }
 
-// open resolves any manifest.
-func (c *Client) open(ctx context.Context, ref name.Reference) (*Remote, error) {
+// Resolve reads the manifest ref names, whatever it carries.
+func (c *Client) Resolve(ctx context.Context, ref name.Reference) (*Remote, error) {
 	p, err := remote.NewPuller(c.options(ctx, nil)...)
 	if err != nil {
 		return nil, err
@@ -79,6 +79,20 @@ func (r *Remote) ReadTitle(ctx context.Context, t string) (data []byte, ok bool,
 	}
 	data, err = r.readBlob(ctx, d.Digest, d.Size)
 	return data, true, err
+}
+
+// Read reads the blob d names, at most max bytes, checked against its
+// digest.
+func (r *Remote) Read(ctx context.Context, d Descriptor, max int64) ([]byte, error) {
+	if d.Size > max {
+		return nil, fmt.Errorf("%s: blob %s is %d bytes, more than envlock reads (%d)", r.Ref.Context(), d.Digest, d.Size, max)
+	}
+	return r.readBlob(ctx, d.Digest, d.Size)
+}
+
+// Open streams the blob d names; reading it to the end checks its digest.
+func (r *Remote) Open(ctx context.Context, d Descriptor) (io.ReadCloser, error) {
+	return r.open(ctx, d.Digest)
 }
 
 func (r *Remote) readBlob(ctx context.Context, digest string, size int64) ([]byte, error) {

@@ -52,6 +52,11 @@ func Keychain(getenv func(string) string) authn.Keychain {
 			tokens[host] = tok
 		}
 	}
+	return TokenKeychain(tokens)
+}
+
+// TokenKeychain is Keychain with the bearer tokens by host already read.
+func TokenKeychain(tokens map[string]string) authn.Keychain {
 	return authn.NewMultiKeychain(tokenKeychain(tokens), authn.DefaultKeychain)
 }
 
