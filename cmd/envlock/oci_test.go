@@ -92,6 +92,9 @@ func ociCondition(cond string) (bool, error) {
 	case "cosign":
 		tool, how, version, want = "cosign", ".ci/run builds it", "version", "v2.6.5"
 	}
+	if cond == "conda-oci-mirror" {
+		return condaOCIMirrorCondition()
+	}
 	p, err := exec.LookPath(tool)
 	if err != nil {
 		if testenv.Strict() {
@@ -104,6 +107,28 @@ func ociCondition(cond string) (bool, error) {
 		if !strings.Contains(string(out), want) && testenv.Strict() {
 			return false, fmt.Errorf("%s reports %q, want %s (the one .ci/run installs)", tool, strings.TrimSpace(string(out)), want)
 		}
+	}
+	return true, nil
+}
+
+// condaOCIMirrorCondition is [conda-oci-mirror]: the python in
+// $ENVLOCK_CONDA_OCI_MIRROR_PYTHON (a venv .ci/run makes) imports
+// conda-oci-mirror 0.3.0. The scripts find it as $CONDA_OCI_MIRROR_PYTHON.
+func condaOCIMirrorCondition() (bool, error) {
+	py := os.Getenv("ENVLOCK_CONDA_OCI_MIRROR_PYTHON")
+	const how = "python3 -m venv V && V/bin/pip install conda-oci-mirror==0.3.0, then ENVLOCK_CONDA_OCI_MIRROR_PYTHON=V/bin/python; .ci/run does this"
+	if py == "" {
+		if testenv.Strict() {
+			return false, fmt.Errorf("conda-oci-mirror is not available (%s); %s=1 requires it", how, testenv.StrictEnv)
+		}
+		return false, nil
+	}
+	out, err := exec.Command(py, "-c", "import importlib.metadata as m; print(m.version('conda-oci-mirror'))").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "0.3.0" {
+		if testenv.Strict() {
+			return false, fmt.Errorf("%s does not have conda-oci-mirror 0.3.0 (%s): %s", py, how, out)
+		}
+		return false, nil
 	}
 	return true, nil
 }

@@ -39,6 +39,7 @@ func TestScript(t *testing.T) {
 			}
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("MODULECMD_TCL", modulecmdTcl())
+			env.Setenv("CONDA_OCI_MIRROR_PYTHON", os.Getenv("ENVLOCK_CONDA_OCI_MIRROR_PYTHON"))
 			return nil
 		},
 		Condition: toolCondition,

@@ -50,7 +50,7 @@ func toolCondition(cond string) (bool, error) {
 	case "lmod":
 		_, err := os.Stat(lmodInit)
 		return err == nil, nil
-	case "registry", "oras", "cosign":
+	case "registry", "oras", "cosign", "conda-oci-mirror":
 		return ociCondition(cond)
 	case "modulecmd":
 		return modulecmdTcl() != "", nil

@@ -24,6 +24,11 @@ type Blob struct {
 	Data        []byte // or
 	Path        string // the file holding the bytes
 	Annotations map[string]string
+	// MountFrom, when set, is a repository (HOST/PATH) that may hold the
+	// blob already, such as a conda-oci-mirror package repository: a push
+	// to the same registry asks to mount it from there instead of
+	// uploading it.
+	MountFrom string
 }
 
 // DataBlob is a Blob of small bytes.

@@ -121,6 +121,12 @@ func Build(ctx context.Context, e *Env, fetch FetchFunc) (*Artifact, error) {
 		if l.MD5 != "" {
 			b.Annotations = map[string]string{MD5Annotation: l.MD5}
 		}
+		if IsRef(l.URL) {
+			// From an oci:// channel: its package repository has the blob.
+			if ref, _, err := PackageRef(l.URL); err == nil {
+				b.MountFrom = ref.Context().Name()
+			}
+		}
 		a.Layers = append(a.Layers, b)
 	}
 	return a, nil

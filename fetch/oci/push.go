@@ -7,7 +7,9 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/errgroup"
 )
 
 // PushResult says what a push did.
@@ -40,6 +42,9 @@ func (c *Client) Push(ctx context.Context, ref name.Reference, a *Artifact) (*Pu
 	if err != nil {
 		return nil, err
 	}
+	if err := c.mount(ctx, p, ref.Context(), a); err != nil {
+		return nil, explain(hostOf(ref), "pushing "+ref.String(), err)
+	}
 	if err := p.Push(ctx, ref, img); err != nil {
 		return nil, explain(hostOf(ref), "pushing "+ref.String(), err)
 	}
@@ -47,4 +52,30 @@ func (c *Client) Push(ctx context.Context, ref name.Reference, a *Artifact) (*Pu
 		Ref: ref.Context().Digest(digest).String(), Digest: digest, Layers: len(a.Layers),
 		Uploaded: cnt.Uploaded, UploadedBytes: cnt.UploadedBytes,
 	}, nil
+}
+
+// mount asks the registry to mount blobs from the repositories that may
+// hold them (Blob.MountFrom, same registry). A blob the source lacks is
+// uploaded as usual.
+func (c *Client) mount(ctx context.Context, p *remote.Pusher, repo name.Repository, a *Artifact) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.jobs())
+	for i := range a.Layers {
+		b := &a.Layers[i]
+		if b.MountFrom == "" {
+			continue
+		}
+		from, err := name.NewRepository(b.MountFrom)
+		if err != nil || from.RegistryStr() != repo.RegistryStr() || from.RepositoryStr() == repo.RepositoryStr() {
+			continue
+		}
+		l, err := partial.CompressedToLayer(&layer{b})
+		if err != nil {
+			return err
+		}
+		g.Go(func() error {
+			return p.Upload(ctx, repo, &remote.MountableLayer{Layer: l, Reference: from.Digest("sha256:" + b.SHA256)})
+		})
+	}
+	return g.Wait()
 }
