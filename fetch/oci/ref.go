@@ -43,8 +43,7 @@ func ParseRef(s string) (name.Reference, error) {
 // Keychain finds credentials for a registry: a bearer token for the host
 // in ENVLOCK_TOKENS ("host=token;host2=token2", as for HTTP channels),
 // else the Docker config ($DOCKER_CONFIG or ~/.docker/config.json) and
-// its credential helpers, which 'docker login', 'oras login' and
-// 'apptainer registry login --authfile' write.
+// its credential helpers, which 'docker login' and 'oras login' write.
 func Keychain(getenv func(string) string) authn.Keychain {
 	tokens := map[string]string{}
 	for _, entry := range strings.Split(getenv("ENVLOCK_TOKENS"), ";") {

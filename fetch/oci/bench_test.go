@@ -1,0 +1,118 @@
+package oci
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/envlock/envlock/fetch/cache"
+	"github.com/envlock/envlock/internal/registrytest"
+	"github.com/envlock/envlock/internal/testenv"
+)
+
+// The figure: pushing and pulling a 50-package environment moves
+// bytes at ≥ 80% of what oras achieves for the same blobs on the same
+// registry. Both sides push into a fresh repository each iteration (so
+// every blob is uploaded) and pull into an empty directory or cache.
+const (
+	benchBlobs = 50
+	benchSize  = 1 << 20
+)
+
+func orasTool(b *testing.B) string {
+	p := testenv.Tool(b, "oras", "go install oras.land/oras/cmd/oras@v1.3.6; .ci/run builds it")
+	out, _ := exec.Command(p, "version").CombinedOutput()
+	testenv.Version(b, "oras", string(out), "1.3.6")
+	return p
+}
+
+func BenchmarkPush(b *testing.B) {
+	reg := registrytest.Start(b)
+	dir := b.TempDir()
+	a := testArtifact(b, dir, benchBlobs, benchSize)
+	total := int64(0)
+	for _, l := range a.Layers {
+		total += l.Size
+	}
+	ctx := context.Background()
+	b.Run("envlock", func(b *testing.B) {
+		b.SetBytes(total)
+		for i := 0; b.Loop(); i++ {
+			ref, _ := ParseRef(fmt.Sprintf("oci://%s/bench/envlock-%d:v1", reg.Host, i))
+			res, err := testClient(nil).Push(ctx, ref, a)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Uploaded != benchBlobs+2 {
+				b.Fatalf("uploaded %d blobs, want %d", res.Uploaded, benchBlobs+2)
+			}
+		}
+	})
+	b.Run("oras", func(b *testing.B) {
+		oras := orasTool(b)
+		args := []string{"push", "--plain-http", "--disable-path-validation", "", "--artifact-type", ArtifactType}
+		for _, l := range a.Layers[1:] {
+			args = append(args, filepath.Base(l.Path)+":"+CondaType)
+		}
+		b.SetBytes(total - a.Layers[0].Size)
+		for i := 0; b.Loop(); i++ {
+			args[3] = fmt.Sprintf("%s/bench/oras-%d:v1", reg.Host, i)
+			cmd := exec.Command(oras, args...)
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("oras push: %v\n%s", err, out)
+			}
+		}
+	})
+}
+
+func BenchmarkPull(b *testing.B) {
+	reg := registrytest.Start(b)
+	dir := b.TempDir()
+	a := testArtifact(b, dir, benchBlobs, benchSize)
+	ctx := context.Background()
+	ref, _ := ParseRef("oci://" + reg.Host + "/bench/pull:v1")
+	if _, err := testClient(nil).Push(ctx, ref, a); err != nil {
+		b.Fatal(err)
+	}
+	var arts []cache.Artifact
+	total := int64(0)
+	for _, l := range a.Layers[1:] {
+		arts = append(arts, cache.Artifact{Fn: filepath.Base(l.Path), SHA256: l.SHA256, Size: l.Size})
+		total += l.Size
+	}
+	b.Run("envlock", func(b *testing.B) {
+		b.SetBytes(total)
+		for b.Loop() {
+			cdir, _ := os.MkdirTemp(b.TempDir(), "cache")
+			c, err := cache.Open([]string{cdir}, cache.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := testClient(nil).Open(ctx, ref)
+			if err != nil {
+				b.Fatal(err)
+			}
+			res, err := r.Fetch(ctx, c, arts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Downloaded != benchBlobs {
+				b.Fatalf("downloaded %d, want %d", res.Downloaded, benchBlobs)
+			}
+		}
+	})
+	b.Run("oras", func(b *testing.B) {
+		oras := orasTool(b)
+		b.SetBytes(total + a.Layers[0].Size)
+		for b.Loop() {
+			out, _ := os.MkdirTemp(b.TempDir(), "pull")
+			if o, err := exec.Command(oras, "pull", "--plain-http", "-o", out, reg.Host+"/bench/pull:v1").CombinedOutput(); err != nil {
+				b.Fatalf("oras pull: %v\n%s", err, o)
+			}
+		}
+	})
+}
