@@ -76,7 +76,7 @@ func runPull(ctx context.Context, env *Env, args []string) error {
 			return &exitError{code: exitSignature, msg: fmt.Sprintf("%s: %v; nothing was written", where, err)}
 		}
 		return nil
-	})
+	}, "nothing was written")
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ type pulled struct {
 // there is one, all before any package is fetched; then it brings the
 // artifacts of platforms (default all of the lock's) that the cache lacks
 // into it.
-func pullEnv(ctx context.Context, env *Env, ref string, c *cache.Cache, platforms []string, keys [][]byte, check func(where string, sig, data []byte) error) (*pulled, error) {
+func pullEnv(ctx context.Context, env *Env, ref string, c *cache.Cache, platforms []string, keys [][]byte, check func(where string, sig, data []byte) error, nothing string) (*pulled, error) {
 	r, err := oci.ParseRef(ref)
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -178,7 +178,7 @@ func pullEnv(ctx context.Context, env *Env, ref string, c *cache.Cache, platform
 		case errors.Is(err, oci.ErrNoSignature):
 			fmt.Fprintf(env.Stderr, "note: %s has no cosign signature in the registry; the lock's own signature was verified\n", ref)
 		case err != nil:
-			return nil, &exitError{code: exitSignature, msg: fmt.Sprintf("%v; nothing was installed", ociErr(err))}
+			return nil, &exitError{code: exitSignature, msg: fmt.Sprintf("%v; %s", ociErr(err), nothing)}
 		}
 	}
 	if len(platforms) == 0 {
@@ -209,7 +209,10 @@ func pullEnv(ctx context.Context, env *Env, ref string, c *cache.Cache, platform
 // installFrom is install --from: the environment at ref, its artifacts
 // for platform in the cache; check sees the lock and signature first.
 func installFrom(ctx context.Context, env *Env, ref string, c *cache.Cache, platform string, keys [][]byte, check func(where string, sig, data []byte) error) (l *lockfile.Lock, data, sig []byte, err error) {
-	pe, err := pullEnv(ctx, env, ref, c, []string{platform}, keys, check)
+	if installFlags.bundle != "" {
+		return nil, nil, nil, usagef("--from and --bundle exclude each other")
+	}
+	pe, err := pullEnv(ctx, env, ref, c, []string{platform}, keys, check, "nothing was installed")
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -51,6 +51,36 @@ func BenchmarkPush(b *testing.B) {
 			}
 		}
 	})
+	// The second push of an environment sharing 90% of its packages
+	// with one already in the repository: only the new blobs move.
+	b.Run("envlock-shared90", func(b *testing.B) {
+		ref, _ := ParseRef(fmt.Sprintf("oci://%s/bench/shared:base", reg.Host))
+		if _, err := testClient(nil).Push(ctx, ref, a); err != nil {
+			b.Fatal(err)
+		}
+		var uploaded, bytes int64
+		n := 0
+		for i := 0; b.Loop(); i++ {
+			b.StopTimer()
+			v := &Artifact{ArtifactType: a.ArtifactType, Config: a.Config, Layers: append([]Blob(nil), a.Layers...)}
+			v.Layers[0] = DataBlob(LockTitle, LockType, fmt.Appendf(nil, `{"variant":%d}`, i))
+			fresh := testArtifact(b, b.TempDir(), benchBlobs/10, benchSize)
+			copy(v.Layers[len(v.Layers)-benchBlobs/10:], fresh.Layers[1:])
+			b.StartTimer()
+			res, err := testClient(nil).Push(ctx, ref.Context().Tag(fmt.Sprintf("v%d", i)), v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Uploaded != benchBlobs/10+1 {
+				b.Fatalf("uploaded %d blobs, want %d (the new packages and the lock)", res.Uploaded, benchBlobs/10+1)
+			}
+			uploaded += int64(res.Uploaded)
+			bytes += res.UploadedBytes
+			n++
+		}
+		b.ReportMetric(float64(uploaded)/float64(n), "uploaded-blobs/op")
+		b.ReportMetric(float64(bytes)/float64(n)/float64(total), "uploaded-fraction")
+	})
 	b.Run("oras", func(b *testing.B) {
 		oras := orasTool(b)
 		args := []string{"push", "--plain-http", "--disable-path-validation", "", "--artifact-type", ArtifactType}

@@ -85,6 +85,19 @@ func TestPush(t *testing.T) {
 		t.Errorf("second push: digest %s uploaded %d; want %s and 0", again.Digest, again.Uploaded, first.Digest)
 	}
 
+	// A second environment sharing all but one package (and its lock):
+	// only those two blobs are uploaded.
+	b := &Artifact{ArtifactType: a.ArtifactType, Config: a.Config, Layers: append([]Blob(nil), a.Layers...)}
+	b.Layers[0] = DataBlob(LockTitle, LockType, []byte(`{"second":true}`))
+	b.Layers[len(b.Layers)-1] = testArtifact(t, t.TempDir(), 1, 4096).Layers[1]
+	second, err := c.Push(ctx, ref.Context().Tag("v2"), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Uploaded != 2 || second.UploadedBytes != 4096+int64(len(`{"second":true}`)) {
+		t.Errorf("second environment uploaded %d blobs (%d bytes), want 2 (%d)", second.Uploaded, second.UploadedBytes, 4096+len(`{"second":true}`))
+	}
+
 	// Interrupted after 4 uploads (the transport fails the rest), then
 	// resumed with a working one.
 	ref2, _ := ParseRef("oci://" + reg.Host + "/test/resumed:v1")
