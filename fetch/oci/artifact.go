@@ -10,7 +10,6 @@ import (
 	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -72,34 +71,19 @@ type Artifact struct {
 	Layers       []Blob
 }
 
-// image adapts an Artifact to ggcr's v1.Image, with the manifest bytes
-// built here so that they depend on nothing but the artifact.
-type image struct {
-	a        *Artifact
-	manifest []byte
-	byDigest map[string]*Blob
-}
-
-func newImage(a *Artifact) (v1.Image, []byte, error) {
+// manifest returns the manifest bytes of the artifact: they depend on
+// nothing but the artifact, so the same lock gives the same digest.
+func manifest(a *Artifact) ([]byte, error) {
 	m := Manifest{SchemaVersion: 2, MediaType: ociManifestType, ArtifactType: a.ArtifactType,
 		Config: descriptor(&a.Config), Layers: []Descriptor{}}
-	im := &image{a: a, byDigest: map[string]*Blob{}}
-	im.byDigest["sha256:"+a.Config.SHA256] = &a.Config
 	for i := range a.Layers {
 		b := &a.Layers[i]
 		if b.Size <= 0 && b.Data == nil {
-			return nil, nil, fmt.Errorf("%s: size unknown", b.Title)
+			return nil, fmt.Errorf("%s: size unknown", b.Title)
 		}
 		m.Layers = append(m.Layers, descriptor(b))
-		im.byDigest["sha256:"+b.SHA256] = b
 	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return nil, nil, err
-	}
-	im.manifest = raw
-	img, err := partial.CompressedToImage(im)
-	return img, raw, err
+	return json.Marshal(m)
 }
 
 func descriptor(b *Blob) Descriptor {
@@ -116,21 +100,9 @@ func descriptor(b *Blob) Descriptor {
 	return Descriptor{MediaType: b.MediaType, Digest: "sha256:" + b.SHA256, Size: b.Size, Annotations: ann}
 }
 
-func (im *image) RawConfigFile() ([]byte, error) { return im.a.Config.Data, nil }
-func (im *image) MediaType() (types.MediaType, error) {
-	return types.MediaType(ociManifestType), nil
-}
-func (im *image) RawManifest() ([]byte, error) { return im.manifest, nil }
-func (im *image) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
-	b, ok := im.byDigest[h.String()]
-	if !ok {
-		return nil, fmt.Errorf("no layer %s", h)
-	}
-	return &layer{b}, nil
-}
-
-// layer adapts a Blob to ggcr's CompressedLayer: OCI artifacts have no
-// "uncompressed" form, the bytes are the blob.
+// layer adapts a Blob to ggcr's CompressedLayer (for cross-repository
+// mounts): OCI artifacts have no "uncompressed" form, the bytes are the
+// blob.
 type layer struct{ b *Blob }
 
 func (l *layer) Digest() (v1.Hash, error) { return v1.NewHash("sha256:" + l.b.SHA256) }

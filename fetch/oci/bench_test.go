@@ -3,10 +3,15 @@ package oci
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/internal/registrytest"
@@ -21,6 +26,19 @@ const (
 	benchBlobs = 50
 	benchSize  = 1 << 20
 )
+
+// benchRun makes repository names unique across -count runs, so every
+// push uploads every blob.
+var benchRun atomic.Int64
+
+// benchJobs is the pull concurrency measured (ENVLOCK_BENCH_JOBS, default 4).
+var benchJobs = func() int {
+	n, err := strconv.Atoi(os.Getenv("ENVLOCK_BENCH_JOBS"))
+	if err != nil {
+		return 4
+	}
+	return n
+}()
 
 func orasTool(b *testing.B) string {
 	p := testenv.Tool(b, "oras", "go install oras.land/oras/cmd/oras@v1.3.6; .ci/run builds it")
@@ -41,7 +59,7 @@ func BenchmarkPush(b *testing.B) {
 	b.Run("envlock", func(b *testing.B) {
 		b.SetBytes(total)
 		for i := 0; b.Loop(); i++ {
-			ref, _ := ParseRef(fmt.Sprintf("oci://%s/bench/envlock-%d:v1", reg.Host, i))
+			ref, _ := ParseRef(fmt.Sprintf("oci://%s/bench/envlock-%d-%d:v1", reg.Host, benchRun.Add(1), i))
 			res, err := testClient(nil).Push(ctx, ref, a)
 			if err != nil {
 				b.Fatal(err)
@@ -54,7 +72,7 @@ func BenchmarkPush(b *testing.B) {
 	// The second push of an environment sharing 90% of its packages
 	// with one already in the repository: only the new blobs move.
 	b.Run("envlock-shared90", func(b *testing.B) {
-		ref, _ := ParseRef(fmt.Sprintf("oci://%s/bench/shared:base", reg.Host))
+		ref, _ := ParseRef(fmt.Sprintf("oci://%s/bench/shared-%d:base", reg.Host, benchRun.Add(1)))
 		if _, err := testClient(nil).Push(ctx, ref, a); err != nil {
 			b.Fatal(err)
 		}
@@ -89,7 +107,7 @@ func BenchmarkPush(b *testing.B) {
 		}
 		b.SetBytes(total - a.Layers[0].Size)
 		for i := 0; b.Loop(); i++ {
-			args[3] = fmt.Sprintf("%s/bench/oras-%d:v1", reg.Host, i)
+			args[3] = fmt.Sprintf("%s/bench/oras-%d-%d:v1", reg.Host, benchRun.Add(1), i)
 			cmd := exec.Command(oras, args...)
 			cmd.Dir = dir
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -122,7 +140,7 @@ func BenchmarkPull(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			r, err := testClient(nil).Open(ctx, ref)
+			r, err := (&Client{Keychain: testClient(nil).Keychain, Jobs: benchJobs}).Open(ctx, ref)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -132,6 +150,34 @@ func BenchmarkPull(b *testing.B) {
 			}
 			if res.Downloaded != benchBlobs {
 				b.Fatalf("downloaded %d, want %d", res.Downloaded, benchBlobs)
+			}
+		}
+	})
+	// The same transfers without the package cache (each blob read to the
+	// end, digest-checked, and dropped): envlock's network side alone,
+	// without the cache's fsync-and-rename per package that oras does not do.
+	b.Run("envlock-nocache", func(b *testing.B) {
+		b.SetBytes(total)
+		for b.Loop() {
+			r, err := (&Client{Keychain: testClient(nil).Keychain, Jobs: benchJobs}).Open(ctx, ref)
+			if err != nil {
+				b.Fatal(err)
+			}
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(benchJobs)
+			for _, l := range r.Manifest.Layers[1:] {
+				g.Go(func() error {
+					rc, err := r.Open(gctx, l)
+					if err != nil {
+						return err
+					}
+					defer rc.Close()
+					_, err = io.Copy(io.Discard, rc)
+					return err
+				})
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})

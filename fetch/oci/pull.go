@@ -26,7 +26,6 @@ type Remote struct {
 	Manifest Manifest
 	c        *Client
 	puller   *remote.Puller
-	ctx      context.Context
 }
 
 // ErrNotEnvironment is wrapped when a reference names something other
@@ -60,7 +59,7 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (*Remote, erro
 	if err != nil {
 		return nil, explain(hostOf(ref), "reading "+ref.String(), err)
 	}
-	r := &Remote{Ref: ref, Digest: desc.Digest.String(), c: c, puller: p, ctx: ctx}
+	r := &Remote{Ref: ref, Digest: desc.Digest.String(), c: c, puller: p}
 	if err := json.Unmarshal(desc.Manifest, &r.Manifest); err != nil {
 		return nil, fmt.Errorf("reading %s: the manifest is not JSON: %v", ref, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -25,7 +26,7 @@ type PushResult struct {
 // repository already holds are not uploaded again. The manifest's bytes,
 // and so its digest, depend only on the artifact.
 func (c *Client) Push(ctx context.Context, ref name.Reference, a *Artifact) (*PushResult, error) {
-	img, raw, err := newImage(a)
+	raw, err := manifest(a)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +46,22 @@ func (c *Client) Push(ctx context.Context, ref name.Reference, a *Artifact) (*Pu
 	if err := c.mount(ctx, p, ref.Context(), a); err != nil {
 		return nil, explain(hostOf(ref), "pushing "+ref.String(), err)
 	}
-	if err := p.Push(ctx, ref, img); err != nil {
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	up, err := c.uploader(ctx, ref.Context(), &countingTransport{rt: rt, c: cnt})
+	if err != nil {
+		return nil, explain(hostOf(ref), "pushing "+ref.String(), err)
+	}
+	blobs := []*Blob{&a.Config}
+	for i := range a.Layers {
+		blobs = append(blobs, &a.Layers[i])
+	}
+	if err := up.blobs(ctx, blobs, c.jobs()); err != nil {
+		return nil, explain(hostOf(ref), "pushing "+ref.String(), err)
+	}
+	if err := up.manifest(ctx, ref, raw); err != nil {
 		return nil, explain(hostOf(ref), "pushing "+ref.String(), err)
 	}
 	return &PushResult{
