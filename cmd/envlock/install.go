@@ -38,6 +38,7 @@ var installFlags struct {
 	scripts  bool
 	compile  bool
 	bundle   string
+	from     string // oci://…, see pull.go
 
 	noHostCheck bool
 	noKernel    bool
@@ -110,6 +111,7 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&installFlags.lock, "lock", lockfile.FileName, "lock file")
 		fs.StringVar(&installFlags.bundle, "bundle", "", "install from an offline bundle (see 'envlock bundle'); no network")
+		fs.StringVar(&installFlags.from, "from", "", "install from a registry: oci://HOST/REPO:TAG or @sha256:… (see 'envlock push')")
 		fs.StringVar(&installFlags.prefix, "p", "", "environment path (required)")
 		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
 		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
@@ -198,6 +200,11 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		}
 		l, data, lockPath, offline = contents.Lock, contents.LockData, bpath, true
 		lockSig = contents.Signature
+	} else if installFlags.from != "" {
+		if l, data, lockSig, err = installFrom(ctx, env, installFlags.from, c, string(p), trust.Keys, checkSig); err != nil {
+			return err
+		}
+		lockPath, offline = installFlags.from, true
 	} else {
 		lockPath = abs(env, installFlags.lock)
 		if l, data, err = lockfile.Read(lockPath); err != nil {

@@ -46,6 +46,8 @@ var commands = []*Command{
 	cmdModule,
 	cmdRemove,
 	cmdBundle,
+	cmdPush,
+	cmdPull,
 	cmdExport,
 	cmdSearch,
 	cmdSolve,

@@ -45,18 +45,21 @@ func TestScript(t *testing.T) {
 			env.Values[scriptTKey{}] = env.T() // for "need" to skip
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("MODULECMD_TCL", modulecmdTcl())
+			env.Setenv("CONDA_OCI_MIRROR_PYTHON", os.Getenv("ENVLOCK_CONDA_OCI_MIRROR_PYTHON"))
+			env.Setenv("COSIGN2_DIR", filepath.Dir(cosignV2()))
 			return nil
 		},
 		Condition: toolCondition,
 		Cmds: withRealpython(map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"serve":     serveCmd,
-			"mkchannel": mkchannelCmd,
-			"mkwheels":  mkwheelsCmd,
-			"vetjson":   vetjsonCmd,
-			"sigstore":  sigstoreCmd,
-			"need":      needCmd,
-			"exitcode":  exitcodeCmd,
+			"serve":        serveCmd,
+			"mkchannel":    mkchannelCmd,
+			"mkwheels":     mkwheelsCmd,
+			"vetjson":      vetjsonCmd,
+			"sigstore":     sigstoreCmd,
+			"need":         needCmd,
+			"exitcode":     exitcodeCmd,
 			"shardchannel": shardchannelCmd,
+			"registry":     registryCmd,
 		}),
 	})
 }

@@ -81,16 +81,20 @@ type peer struct {
 
 // peers are the names the scripts' "need" command and conditions know.
 var peers = map[string]peer{
-	"python3":    {func() bool { return onPath("python3") }, "apt-get install python3"},
-	"jupyter":    {hasJupyter, "apt-get install jupyter-client jupyter-core python3-ipykernel"},
-	"lmod":       {func() bool { _, err := os.Stat(lmodInit); return err == nil }, "apt-get install lmod (" + lmodInit + ")"},
-	"modulecmd":  {func() bool { return modulecmdTcl() != "" }, "Environment Modules' modulecmd.tcl and tclsh: .ci/run unpacks environment-modules and sets $ENVLOCK_MODULECMD_TCL"},
-	"zsh":        {func() bool { return onPath("zsh") }, "apt-get install zsh"},
-	"fish":       {func() bool { return onPath("fish") }, "apt-get install fish"},
-	"tcsh":       {func() bool { return onPath("tcsh") }, "apt-get install tcsh"},
-	"shared":     {func() bool { return sharedData() != "" }, "the real test data, ../shared/data beside the module root"},
-	"gcc":        {func() bool { return onPath("gcc") }, "apt-get install gcc"},
-	"realpython": {haveRealPython, "a CPython with its own prefix ($ENVLOCK_CPYTHON) and the real wheel fixture ($ENVLOCK_WHEELS_FIXTURE), as .ci/run provides"},
+	"python3":          {func() bool { return onPath("python3") }, "apt-get install python3"},
+	"jupyter":          {hasJupyter, "apt-get install jupyter-client jupyter-core python3-ipykernel"},
+	"lmod":             {func() bool { _, err := os.Stat(lmodInit); return err == nil }, "apt-get install lmod (" + lmodInit + ")"},
+	"modulecmd":        {func() bool { return modulecmdTcl() != "" }, "Environment Modules' modulecmd.tcl and tclsh: .ci/run unpacks environment-modules and sets $ENVLOCK_MODULECMD_TCL"},
+	"zsh":              {func() bool { return onPath("zsh") }, "apt-get install zsh"},
+	"fish":             {func() bool { return onPath("fish") }, "apt-get install fish"},
+	"tcsh":             {func() bool { return onPath("tcsh") }, "apt-get install tcsh"},
+	"shared":           {func() bool { return sharedData() != "" }, "the real test data, ../shared/data beside the module root"},
+	"gcc":              {func() bool { return onPath("gcc") }, "apt-get install gcc"},
+	"registry":         {ociPeer("registry"), "apt-get install docker-registry"},
+	"oras":             {ociPeer("oras"), "oras v1.3.6: go install oras.land/oras/cmd/oras@v1.3.6, as .ci/run does"},
+	"cosign2":          {ociPeer("cosign"), "cosign v2.6.5 in $XDG_CACHE_HOME/envlock-ci/bin or $ENVLOCK_COSIGN_V2, as .ci/run builds it"},
+	"conda-oci-mirror": {ociPeer("conda-oci-mirror"), "conda-oci-mirror 0.3.0 in its venv ($ENVLOCK_CONDA_OCI_MIRROR_PYTHON), as .ci/run installs it"},
+	"realpython":       {haveRealPython, "a CPython with its own prefix ($ENVLOCK_CPYTHON) and the real wheel fixture ($ENVLOCK_WHEELS_FIXTURE), as .ci/run provides"},
 }
 
 // peerMissing is the message for a peer this machine lacks.
@@ -106,6 +110,10 @@ func peerMissing(name string) string {
 // one, but under ENVLOCK_TEST_STRICT=1 a missing peer fails the script
 // instead of dropping that part.
 func toolCondition(cond string) (bool, error) {
+	switch cond {
+	case "registry", "oras", "cosign", "conda-oci-mirror":
+		return ociCondition(cond)
+	}
 	p, ok := peers[cond]
 	if !ok {
 		return realpythonCondition(cond)

@@ -64,6 +64,8 @@ func Parse(s, dir, alias string) (Channel, error) {
 		}
 		// Given is for messages: credentials in it are masked.
 		return Channel{Given: redact(strings.TrimRight(given, "/")), URL: strings.TrimRight(given, "/")}, nil
+	case strings.HasPrefix(given, "oci://"): // a registry in conda-oci-mirror's layout (oci.go)
+		return Channel{Given: given, URL: strings.TrimRight(given, "/")}, nil
 	case strings.HasPrefix(given, "file://"):
 		u, err := url.Parse(given)
 		if err != nil {

@@ -392,6 +392,10 @@ const (
 
 // getFrom is getWith, also saying where the bytes came from.
 func (c *Client) getFrom(ctx context.Context, u, accept string) ([]byte, origin, error) {
+	if isOCI(u) {
+		b, err := c.ociGet(ctx, u) // oci.go
+		return b, fromNetwork, err
+	}
 	dataPath, metaPath := c.cachePaths(u)
 	var meta cacheMeta
 	cached, derr := os.ReadFile(dataPath)
@@ -570,6 +574,14 @@ func (c *Client) Open(ctx context.Context, u string, offset int64) (*http.Respon
 	for _, cand := range c.candidates(u) {
 		if c.Offline {
 			return nil, fmt.Errorf("%s: %w", redact(u), ErrOffline)
+		}
+		if isOCI(cand) {
+			resp, err := c.ociOpen(ctx, cand) // oci.go
+			if err == nil {
+				return resp, nil
+			}
+			lastErr = err
+			continue
 		}
 		wait := c.Backoff
 		for attempt := 0; ; attempt++ {
