@@ -22,6 +22,7 @@ var initOpts struct {
 	platforms stringList
 	force     bool
 	policy    string
+	config    bool
 }
 
 var cmdInit = &Command{
@@ -49,12 +50,16 @@ Example:
 		listVar(fs, &initOpts.channels, "channel", "channel, highest priority first (repeatable; default conda-forge)")
 		listVar(fs, &initOpts.platforms, "platform", "platform to lock for (repeatable; default this machine's)")
 		fs.BoolVar(&initOpts.force, "force", false, "overwrite an existing env.cue")
+		fs.BoolVar(&initOpts.config, "config", false, "write a commented user configuration instead (see 'envlock help config')")
 		fs.StringVar(&initOpts.policy, "policy", "", "site policy `FILE` (default $ENVLOCK_POLICY)")
 	},
 	Run: runInit,
 }
 
 func runInit(ctx context.Context, env *Env, args []string) error {
+	if initOpts.config {
+		return writeUserConfig(env, initOpts.force)
+	}
 	dir := userPath(env, initOpts.dir)
 	var items []envfile.Item
 	for i, a := range args {

@@ -101,7 +101,7 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&installFlags.lock, "lock", lockfile.FileName, "lock file")
 		fs.StringVar(&installFlags.bundle, "bundle", "", "install from an offline bundle (see 'envlock bundle'); no network")
-		fs.StringVar(&installFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &installFlags.prefix, "environment path (required)")
 		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
 		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
 		fs.StringVar(&installFlags.link, "link", "", "hardlink, reflink or copy (default: hardlink, else copy)")
@@ -290,7 +290,10 @@ func openCache(env *Env, given []string) (*cache.Cache, error) {
 		dirs[i] = abs(env, dirs[i])
 	}
 	if len(dirs) == 0 {
-		dirs = cache.DefaultDirs(env.Getenv)
+		var err error
+		if dirs, err = defaultPkgsDirs(env); err != nil {
+			return nil, err
+		}
 	}
 	var copts cache.Options
 	if m := env.Getenv("ENVLOCK_PKGS_MODE"); m != "" {
@@ -320,7 +323,7 @@ Example:
 	envlock remove -p /blue/mylab/envs/proj
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.StringVar(&removeFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &removeFlags.prefix, "environment path (required)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 || removeFlags.prefix == "" {

@@ -51,6 +51,10 @@ var commands = []*Command{
 	cmdHost,
 	cmdDoctor,
 	cmdVerify,
+	cmdConfig,
+	cmdEnvs,
+	cmdList,
+	cmdCompletion,
 }
 
 func main() {
@@ -111,6 +115,9 @@ func run(ctx context.Context, env *Env, args []string) int {
 		c.printUsage(env.Stderr)
 		fmt.Fprintf(env.Stderr, "Run 'envlock help %s' for details.\n", c.Name)
 		return c.usageCode()
+	}
+	if err := resolveNamed(c, env); err != nil {
+		return report(env.Stderr, c, err)
 	}
 	err := c.Run(ctx, env, c.Flags.Args())
 	return report(env.Stderr, c, err)

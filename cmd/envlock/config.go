@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/envlock/envlock/fetch/cache"
+	"github.com/envlock/envlock/internal/atomicfile"
+	"github.com/envlock/envlock/spec/config"
+)
+
+var configFlags struct {
+	sources  bool
+	json     bool
+	pkgsDirs stringList
+	envsDirs stringList
+	link     string
+}
+
+var cmdConfig = &Command{
+	Name:  "config",
+	Usage: "config [--show-sources] [--json] [--pkgs-dir DIR]… [--envs-dir DIR]… [--link MODE]",
+	Short: "show the configuration and where each value comes from",
+	Long: `
+Config prints envlock's configuration: what is set, merged from these
+layers, each overriding the one before key by key (as conda merges its
+.condarc files):
+
+	system   $ENVLOCK_SYSTEM_CONFIG, else /etc/envlock/config.cue
+	user     $XDG_CONFIG_HOME/envlock/config.cue (~/.config/envlock/config.cue)
+	project  envlock.config.cue in the current directory
+	env      $ENVLOCK_PKGS_DIRS, $ENVLOCK_ENVS_DIRS, $ENVLOCK_CHANNEL_ALIAS,
+	         $ENVLOCK_POLICY, $ENVLOCK_TRUSTED_KEYS, $ENVLOCK_LINK_MODE
+	flag     --pkgs-dir, --envs-dir, --link (here and on install)
+
+The files are CUE satisfying #Config in schemas/config.cue; their keys are
+pkgs_dirs, envs_dirs, channel_alias, mirrors, channels, policy,
+trusted_keys and link_mode. Relative paths are taken against the file's
+directory. 'envlock init --config' writes a commented user file.
+
+--show-sources adds where each value came from; --json prints the
+configuration, the sources and the files read (#Report in
+schemas/config.cue).
+
+Example:
+
+	envlock config --show-sources
+`,
+	SetFlags: func(fs *flag.FlagSet) {
+		configFlags.sources, configFlags.json, configFlags.link = false, false, ""
+		fs.BoolVar(&configFlags.sources, "show-sources", false, "say where each value comes from")
+		fs.BoolVar(&configFlags.json, "json", false, "print JSON (schemas/config.cue #Report)")
+		listVar(fs, &configFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable), as install takes it")
+		listVar(fs, &configFlags.envsDirs, "envs-dir", "named environments directory (repeatable)")
+		fs.StringVar(&configFlags.link, "link", "", "link mode, as install takes it")
+	},
+	Run: runConfig,
+}
+
+func runConfig(ctx context.Context, env *Env, args []string) error {
+	if len(args) != 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	l, err := loadConfig(env)
+	if err != nil {
+		return err
+	}
+	flagSet := func(key, flagName string, vals ...string) error {
+		var v string
+		for _, s := range vals {
+			if s == "" {
+				continue
+			}
+			if v != "" {
+				v += string(filepath.ListSeparator)
+			}
+			v += s
+		}
+		if v == "" {
+			return nil
+		}
+		if err := l.Set(key, v, "flag --"+flagName); err != nil {
+			return usagef("--%s: %v", flagName, err)
+		}
+		return nil
+	}
+	if err := flagSet("pkgs_dirs", "pkgs-dir", configFlags.pkgsDirs...); err != nil {
+		return err
+	}
+	if err := flagSet("envs_dirs", "envs-dir", configFlags.envsDirs...); err != nil {
+		return err
+	}
+	if err := flagSet("link_mode", "link", configFlags.link); err != nil {
+		return err
+	}
+	if configFlags.json {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(l)
+	}
+	if configFlags.sources {
+		for _, f := range l.Files {
+			fmt.Fprintf(env.Stdout, "// %s: %s\n", f.Layer, f.Path)
+		}
+	}
+	fmt.Fprint(env.Stdout, l.Show(configFlags.sources))
+	return nil
+}
+
+// loadConfig reads the configuration files and environment variables for
+// a command run in env.
+func loadConfig(env *Env) (*config.Loaded, error) {
+	l, err := config.Load(env.Getenv, env.Dir)
+	if err != nil {
+		return nil, withHint(err, "fix the file, or see 'envlock help config'")
+	}
+	return l, nil
+}
+
+// defaultPkgsDirs is the package cache when no --pkgs-dir is given:
+// $ENVLOCK_PKGS_DIRS, else pkgs_dirs from the configuration files, else
+// the default under $XDG_CACHE_HOME.
+func defaultPkgsDirs(env *Env) ([]string, error) {
+	if env.Getenv("ENVLOCK_PKGS_DIRS") == "" {
+		l, err := loadConfig(env)
+		if err != nil {
+			return nil, err
+		}
+		if len(l.Config.PkgsDirs) > 0 {
+			return l.Config.PkgsDirs, nil
+		}
+	}
+	return cache.DefaultDirs(env.Getenv), nil
+}
+
+// userConfigTemplate is what 'envlock init --config' writes.
+const userConfigTemplate = `// envlock configuration (see 'envlock help config'). This file is CUE;
+// it must satisfy #Config in envlock's schemas/config.cue. Layers, each
+// overriding the one before: /etc/envlock/config.cue, this file, a
+// project's envlock.config.cue, $ENVLOCK_* variables, flags.
+//
+// On a cluster, keep packages and environments off the small home
+// quota, on group storage (conda users set the same in ~/.condarc):
+//
+// pkgs_dirs: ["/blue/mygroup/envlock/pkgs"]
+// envs_dirs: ["/blue/mygroup/envlock/envs", "~/.local/share/envlock/envs"]
+
+// Base URL for bare channel names:
+// channel_alias: "https://conda.anaconda.org"
+
+// Mirrors to try instead of a channel URL, in order:
+// mirrors: "https://conda.anaconda.org/conda-forge": ["https://mirror.example.edu/conda-forge"]
+
+// Channels for a new env.cue:
+// channels: ["conda-forge"]
+
+// The site policy, and the keys trusted to sign locks:
+// policy: "/blue/mygroup/envlock/policy.cue"
+// trusted_keys: ["/blue/mygroup/envlock/keys/lab.pub"]
+
+// How install links files: "hardlink", "reflink" or "copy".
+// link_mode: "hardlink"
+`
+
+// writeUserConfig implements 'envlock init --config'.
+func writeUserConfig(env *Env, force bool) error {
+	path := config.UserPath(env.Getenv)
+	if _, err := os.Stat(path); err == nil && !force {
+		return withHint(fmt.Errorf("%s already exists", path), "edit it, or pass --force to replace it")
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, []byte(userConfigTemplate), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "wrote %s\n", path)
+	return nil
+}
