@@ -85,6 +85,10 @@ func run(ctx context.Context, env *Env, args []string) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
+			if args[1] == "help" {
+				fmt.Fprint(env.Stdout, helpHelp)
+				return exitOK
+			}
 			if c := lookup(args[1]); c != nil {
 				initFlags(c)
 				c.printHelp(env.Stdout)
@@ -95,13 +99,16 @@ func run(ctx context.Context, env *Env, args []string) int {
 		}
 		printMainHelp(env.Stdout)
 		return exitOK
-	case "version", "--version":
-		fmt.Fprintf(env.Stdout, "envlock %s\n", buildVersion())
-		return exitOK
+	case "version", "--version", "-V":
+		return runVersion(env.Stdout, env.Stderr, args[1:])
 	}
 	c := lookup(name)
 	if c == nil {
-		fmt.Fprintf(env.Stderr, "envlock: unknown command %q\nRun 'envlock help' for the list of commands.\n", name)
+		fmt.Fprintf(env.Stderr, "envlock: unknown command %q\n", name)
+		if s := suggest(name); s != "" {
+			fmt.Fprintf(env.Stderr, "Did you mean 'envlock %s'?\n", s)
+		}
+		fmt.Fprintf(env.Stderr, "Run 'envlock help' for the list of commands.\n")
 		return exitUsage
 	}
 	initFlags(c)

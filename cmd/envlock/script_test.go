@@ -47,6 +47,7 @@ func TestScript(t *testing.T) {
 			"mkchannel": mkchannelCmd,
 			"mkwheels":  mkwheelsCmd,
 			"vetjson":   vetjsonCmd,
+			"vetschema": vetschemaCmd,
 			"sigstore":  sigstoreCmd,
 		}),
 	})

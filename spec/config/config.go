@@ -50,7 +50,7 @@ type File struct {
 // Loaded is the configuration with where each key came from.
 type Loaded struct {
 	Config Config `json:"config"`
-	// Sources maps each set key to a file path, "env $NAME" or "flag --NAME".
+	// Sources maps each set key to a file path, "env NAME" or "flag --NAME".
 	Sources map[string]string `json:"sources"`
 	// Files are the files read, lowest layer first.
 	Files []File `json:"files"`
@@ -139,7 +139,7 @@ func Load(getenv func(string) string, dir string) (*Loaded, error) {
 		if v == "" {
 			continue
 		}
-		if err := l.Set(e.key, v, "env $"+e.name); err != nil {
+		if err := l.Set(e.key, v, "env "+e.name); err != nil {
 			return nil, fmt.Errorf("$%s: %w", e.name, err)
 		}
 	}
