@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/envlock/envlock/install"
@@ -137,8 +138,8 @@ func runEnvList(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintln(tw, "NAME\tLOCK\tPLATFORM\tSIZE\tVERIFY\tPATH")
 	for _, d := range dirs {
 		ents, err := os.ReadDir(d)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			continue // an entry not made yet, or unusable: install skips it too
 		}
 		if err != nil {
 			return err
