@@ -34,7 +34,8 @@ from its conda-meta/envlock.json follow, with build "pypi_0" and channel
 "pypi" as conda shows them. --pypi lists the wheels only.
 
 --explicit prints conda's explicit format (@EXPLICIT, then one package URL
-a line, with its md5 when known), which 'conda create --file' reads;
+a line, with its md5 when known; a channel inside the project becomes a
+file:// URL), which 'conda create --file' reads;
 wheels have no place in it and are left out. --json prints an array of
 {name, version, build, channel} (#List in schemas/cli.cue).
 
@@ -80,11 +81,11 @@ func runList(ctx context.Context, env *Env, args []string) error {
 	if !listFlags.pypi {
 		rows = pkgs
 	}
+	m, err := install.ReadMarker(prefix)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	if !listFlags.explicit {
-		m, err := install.ReadMarker(prefix)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
 		if m != nil {
 			for _, w := range m.PyPI {
 				name, ver, _ := strings.Cut(w, "==")
@@ -104,6 +105,10 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		for _, r := range rows {
 			if r.url == "" {
 				return fmt.Errorf("%s: conda-meta record of %s-%s-%s has no url; the explicit format needs one", prefix, r.Name, r.Version, r.Build)
+			}
+			if m != nil && !strings.Contains(r.url, "://") && !filepath.IsAbs(r.url) {
+				// A channel inside the project: relative to the lock.
+				r.url = "file://" + filepath.Join(filepath.Dir(m.Lock), r.url)
 			}
 			if r.md5 != "" {
 				fmt.Fprintf(env.Stdout, "%s#%s\n", r.url, r.md5)
