@@ -147,7 +147,7 @@ func writeFishCompletion(w io.Writer) {
 			if len(f.Name) == 1 {
 				opt = "-o " + f.Name
 			}
-			usage, _ := flag.UnquoteUsage(f)
+			_, usage := flag.UnquoteUsage(f)
 			fmt.Fprintf(w, "complete -c envlock -n '__fish_seen_subcommand_from %s' %s -d %s\n", c.Name, opt, zshQuote(firstLine(usage)))
 		})
 	}
