@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
-	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/internal/atomicfile"
 	"github.com/envlock/envlock/spec/config"
 )
@@ -115,27 +115,66 @@ func runConfig(ctx context.Context, env *Env, args []string) error {
 // loadConfig reads the configuration files and environment variables for
 // a command run in env.
 func loadConfig(env *Env) (*config.Loaded, error) {
-	l, err := config.Load(env.Getenv, env.Dir)
+	getenv := env.Getenv
+	if env.rawGetenv != nil {
+		getenv = env.rawGetenv
+	}
+	l, err := config.Load(getenv, env.Dir)
 	if err != nil {
 		return nil, withHint(err, "fix the file, or see 'envlock help config'")
 	}
 	return l, nil
 }
 
-// defaultPkgsDirs is the package cache when no --pkgs-dir is given:
-// $ENVLOCK_PKGS_DIRS, else pkgs_dirs from the configuration files, else
-// the default under $XDG_CACHE_HOME.
-func defaultPkgsDirs(env *Env) ([]string, error) {
-	if env.Getenv("ENVLOCK_PKGS_DIRS") == "" {
-		l, err := loadConfig(env)
-		if err != nil {
-			return nil, err
-		}
-		if len(l.Config.PkgsDirs) > 0 {
-			return l.Config.PkgsDirs, nil
-		}
+// prepare readies a parsed command to run: the configuration files are
+// overlaid on the environment (applyConfig) and -n NAME becomes a path.
+func prepare(c *Command, env *Env) error {
+	if err := applyConfig(env); err != nil {
+		return err
 	}
-	return cache.DefaultDirs(env.Getenv), nil
+	return resolveNamed(c, env)
+}
+
+// applyConfig reads the configuration and makes env.Getenv answer the
+// variables envlock already reads ($ENVLOCK_PKGS_DIRS, $ENVLOCK_MIRRORS,
+// $ENVLOCK_CHANNEL_ALIAS, $ENVLOCK_POLICY, $ENVLOCK_TRUSTED_KEYS,
+// $ENVLOCK_LINK_MODE) from the files when the environment does not set
+// them, so a variable still wins over every file and a flag over both.
+func applyConfig(env *Env) error {
+	if env.rawGetenv != nil {
+		return nil
+	}
+	l, err := loadConfig(env)
+	if err != nil {
+		return err
+	}
+	raw := env.Getenv
+	env.rawGetenv = raw
+	list := func(l []string) string { return strings.Join(l, string(filepath.ListSeparator)) }
+	c := l.Config
+	env.Getenv = func(k string) string {
+		if v := raw(k); v != "" {
+			return v
+		}
+		switch k {
+		case "ENVLOCK_PKGS_DIRS":
+			return list(c.PkgsDirs)
+		case "ENVLOCK_ENVS_DIRS":
+			return list(c.EnvsDirs)
+		case "ENVLOCK_CHANNEL_ALIAS":
+			return c.ChannelAlias
+		case "ENVLOCK_MIRRORS":
+			return config.MirrorsEnv(c.Mirrors)
+		case "ENVLOCK_POLICY":
+			return c.Policy
+		case "ENVLOCK_TRUSTED_KEYS":
+			return list(c.TrustedKeys)
+		case "ENVLOCK_LINK_MODE":
+			return c.LinkMode
+		}
+		return ""
+	}
+	return nil
 }
 
 // userConfigTemplate is what 'envlock init --config' writes.

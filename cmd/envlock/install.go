@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -124,7 +125,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if installFlags.prefix == "" {
 		return usagef("-p PATH is required")
 	}
-	mode := link.Mode(installFlags.link)
+	mode := link.Mode(cmp.Or(installFlags.link, env.Getenv("ENVLOCK_LINK_MODE")))
 	switch mode {
 	case link.Auto, link.Hardlink, link.Copy, link.Reflink:
 	default:
@@ -290,10 +291,7 @@ func openCache(env *Env, given []string) (*cache.Cache, error) {
 		dirs[i] = abs(env, dirs[i])
 	}
 	if len(dirs) == 0 {
-		var err error
-		if dirs, err = defaultPkgsDirs(env); err != nil {
-			return nil, err
-		}
+		dirs = cache.DefaultDirs(env.Getenv)
 	}
 	var copts cache.Options
 	if m := env.Getenv("ENVLOCK_PKGS_MODE"); m != "" {

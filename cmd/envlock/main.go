@@ -123,7 +123,7 @@ func run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Run 'envlock help %s' for details.\n", c.Name)
 		return c.usageCode()
 	}
-	if err := resolveNamed(c, env); err != nil {
+	if err := prepare(c, env); err != nil {
 		return report(env.Stderr, c, err)
 	}
 	err := c.Run(ctx, env, c.Flags.Args())

@@ -71,6 +71,7 @@ var envVars = []struct{ name, key string }{
 	{"ENVLOCK_POLICY", "policy"},
 	{"ENVLOCK_TRUSTED_KEYS", "trusted_keys"},
 	{"ENVLOCK_LINK_MODE", "link_mode"},
+	{"ENVLOCK_MIRRORS", "mirrors"},
 }
 
 // SystemPath is $ENVLOCK_SYSTEM_CONFIG, else /etc/envlock/config.cue.
@@ -166,6 +167,12 @@ func (l *Loaded) Set(key, value, source string) error {
 		c.TrustedKeys = list
 	case "channels":
 		c.Channels = strings.Split(value, ",")
+	case "mirrors":
+		m, err := parseMirrors(value)
+		if err != nil {
+			return err
+		}
+		c.Mirrors = m
 	case "channel_alias":
 		if !hasScheme(value) {
 			return fmt.Errorf("channel_alias %q is not an http(s):// or file:// URL", value)
@@ -355,4 +362,40 @@ func list(l []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// MirrorsEnv encodes mirrors as $ENVLOCK_MIRRORS does:
+// "PREFIX=M1,M2;PREFIX2=M3", prefixes sorted.
+func MirrorsEnv(m map[string][]string) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+"="+strings.Join(m[k], ","))
+	}
+	return strings.Join(parts, ";")
+}
+
+// parseMirrors decodes $ENVLOCK_MIRRORS.
+func parseMirrors(v string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, entry := range strings.Split(v, ";") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		prefix, ms, ok := strings.Cut(entry, "=")
+		if !ok || !hasScheme(prefix) {
+			return nil, fmt.Errorf("mirrors entry %q is not URL=MIRROR[,MIRROR]", entry)
+		}
+		for _, m := range strings.Split(ms, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				out[prefix] = append(out[prefix], m)
+			}
+		}
+	}
+	return out, nil
 }
