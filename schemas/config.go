@@ -9,8 +9,9 @@ import _ "embed"
 //go:embed config.cue
 var Config string
 
-// CLI is the CUE schema of the JSON that 'envlock list --json' (#List) and
-// 'envlock version --json' (#Version) print (schemas/cli.cue, package cli).
+// CLI is the CUE schema of the JSON that 'envlock list --json' (#List),
+// 'envlock version --json' (#Version) and 'envlock env list --json'
+// (#Envs) print (schemas/cli.cue, package cli).
 //
 //go:embed cli.cue
 var CLI string

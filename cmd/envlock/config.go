@@ -223,3 +223,14 @@ func writeUserConfig(env *Env, force bool) error {
 	fmt.Fprintf(env.Stderr, "wrote %s\n", path)
 	return nil
 }
+
+// configChannels is channels from the configuration, for a new env.cue;
+// nil when unset or unreadable (commands that use more of the
+// configuration report a bad file).
+func configChannels(env *Env) []string {
+	l, err := loadConfig(env)
+	if err != nil {
+		return nil
+	}
+	return l.Config.Channels
+}

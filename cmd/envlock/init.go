@@ -32,7 +32,7 @@ var cmdInit = &Command{
 	Long: `
 Init writes env.cue in the project directory (-C, default the current one):
 a commented manifest with the given name (default the directory's name),
-channels (default conda-forge), platforms (default the one envlock runs on)
+channels (default: channels from 'envlock config', else conda-forge), platforms (default the one envlock runs on)
 and dependencies, one per MatchSpec argument, plus commented-out examples
 of the other fields. It refuses to overwrite an env.cue unless --force.
 
@@ -82,6 +82,8 @@ func runInit(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(initOpts.channels) > 0 {
 		d.Channels = initOpts.channels
+	} else if ch := configChannels(env); len(ch) > 0 {
+		d.Channels = ch
 	}
 	for _, p := range initOpts.platforms {
 		if _, err := platform.Parse(p); err != nil {

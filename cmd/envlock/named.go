@@ -109,21 +109,24 @@ var envsFlags struct{ json bool }
 
 var cmdEnvs = &Command{
 	Name:  "env",
-	Usage: "env list",
+	Usage: "env list [--json]",
 	Short: "list the named environments in envs_dirs",
 	Long: `
 Env list shows the environments in envs_dirs (see 'envlock config'), the
 ones '-n NAME' finds: name, the environment's name in its lock, platform,
 size on disk and a quick verify (sizes and modification times against the
 installed lock, as 'envlock verify --quick' does): clean, drift, or "-" for
-a conda environment envlock did not install.
+a conda environment envlock did not install. --json prints them as an
+array (#Envs in schemas/cli.cue).
 
 Example:
 
 	envlock env list
 `,
-	SetFlags: func(fs *flag.FlagSet) {},
-	Run:      runEnvList,
+	SetFlags: func(fs *flag.FlagSet) {
+		fs.BoolVar(&envsFlags.json, "json", false, "print JSON (schemas/cli.cue #Envs)")
+	},
+	Run: runEnvList,
 }
 
 func runEnvList(ctx context.Context, env *Env, args []string) error {
@@ -134,8 +137,7 @@ func runEnvList(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tLOCK\tPLATFORM\tSIZE\tVERIFY\tPATH")
+	rows := []namedEnv{}
 	for _, d := range dirs {
 		ents, err := os.ReadDir(d)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -152,15 +154,33 @@ func runEnvList(ctx context.Context, env *Env, args []string) error {
 			if _, err := os.Stat(filepath.Join(p, "conda-meta")); err != nil {
 				continue
 			}
-			lockName, plat, status := "-", "-", "-"
+			r := namedEnv{Name: e.Name(), Path: p, Lock: "-", Platform: "-", Verify: "-", Size: dirSize(p)}
 			if m, err := install.ReadMarker(p); err == nil {
-				lockName, plat = m.Name, m.Platform
-				status = quickVerify(ctx, p)
+				r.Lock, r.Platform = m.Name, m.Platform
+				r.Verify = quickVerify(ctx, p)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Name(), lockName, plat, iecSize(dirSize(p)), status, p)
+			rows = append(rows, r)
 		}
 	}
+	if envsFlags.json {
+		return writeJSON(env.Stdout, rows)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tLOCK\tPLATFORM\tSIZE\tVERIFY\tPATH")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Lock, r.Platform, iecSize(r.Size), r.Verify, r.Path)
+	}
 	return tw.Flush()
+}
+
+// namedEnv is one row of 'envlock env list' (#Envs in schemas/cli.cue).
+type namedEnv struct {
+	Name     string `json:"name"`
+	Path     string `json:"path"`
+	Lock     string `json:"lock"`
+	Platform string `json:"platform"`
+	Size     int64  `json:"size"`
+	Verify   string `json:"verify"`
 }
 
 // quickVerify is 'envlock verify --quick --no-elf' of an envlock prefix
