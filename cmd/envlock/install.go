@@ -59,6 +59,7 @@ next run finishes or rolls back. Re-installing the same lock is a no-op.
 
 The package cache is --pkgs-dir (repeatable; the first writable is used,
 the others are read), else $ENVLOCK_PKGS_DIRS (colon-separated), else
+pkgs_dirs from the configuration files ('envlock help config'), else
 $XDG_CACHE_HOME/envlock/pkgs. Put it on group or scratch storage to spare
 the home quota; a group-writable or setgid cache is shared with the group
 (files 664, directories 2775, whatever the umask), and $ENVLOCK_PKGS_MODE

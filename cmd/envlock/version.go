@@ -47,10 +47,6 @@ func readVersion() versionInfo {
 	return v
 }
 
-// buildVersion is the module version envlock was built from, "(devel)" for
-// a build from a checkout.
-func buildVersion() string { return readVersion().Version }
-
 // runVersion implements 'envlock version [--json]', '--version' and '-V'.
 func runVersion(w, errw io.Writer, args []string) int {
 	v := readVersion()
