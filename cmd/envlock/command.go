@@ -56,6 +56,9 @@ type Env struct {
 	Getenv func(string) string
 	// Dir is the working directory relative paths are taken against.
 	Dir string
+	// rawGetenv is Getenv before the configuration files were overlaid
+	// (see applyConfig); nil until then.
+	rawGetenv func(string) string
 }
 
 // usageError is returned by a command whose arguments are wrong; main

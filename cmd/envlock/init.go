@@ -22,6 +22,7 @@ var initOpts struct {
 	platforms stringList
 	force     bool
 	policy    string
+	config    bool
 }
 
 var cmdInit = &Command{
@@ -31,7 +32,7 @@ var cmdInit = &Command{
 	Long: `
 Init writes env.cue in the project directory (-C, default the current one):
 a commented manifest with the given name (default the directory's name),
-channels (default conda-forge), platforms (default the one envlock runs on)
+channels (default: channels from 'envlock config', else conda-forge), platforms (default the one envlock runs on)
 and dependencies, one per MatchSpec argument, plus commented-out examples
 of the other fields. It refuses to overwrite an env.cue unless --force.
 
@@ -49,12 +50,16 @@ Example:
 		listVar(fs, &initOpts.channels, "channel", "channel, highest priority first (repeatable; default conda-forge)")
 		listVar(fs, &initOpts.platforms, "platform", "platform to lock for (repeatable; default this machine's)")
 		fs.BoolVar(&initOpts.force, "force", false, "overwrite an existing env.cue")
+		fs.BoolVar(&initOpts.config, "config", false, "write a commented user configuration instead (see 'envlock help config')")
 		fs.StringVar(&initOpts.policy, "policy", "", "site policy `FILE` (default $ENVLOCK_POLICY)")
 	},
 	Run: runInit,
 }
 
 func runInit(ctx context.Context, env *Env, args []string) error {
+	if initOpts.config {
+		return writeUserConfig(env, initOpts.force)
+	}
 	dir := userPath(env, initOpts.dir)
 	var items []envfile.Item
 	for i, a := range args {
@@ -77,6 +82,8 @@ func runInit(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(initOpts.channels) > 0 {
 		d.Channels = initOpts.channels
+	} else if ch := configChannels(env); len(ch) > 0 {
+		d.Channels = ch
 	}
 	for _, p := range initOpts.platforms {
 		if _, err := platform.Parse(p); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -61,6 +62,7 @@ next run finishes or rolls back. Re-installing the same lock is a no-op.
 
 The package cache is --pkgs-dir (repeatable; the first writable is used,
 the others are read), else $ENVLOCK_PKGS_DIRS (colon-separated), else
+pkgs_dirs from the configuration files ('envlock help config'), else
 $XDG_CACHE_HOME/envlock/pkgs. Put it on group or scratch storage to spare
 the home quota; a group-writable or setgid cache is shared with the group
 (files 664, directories 2775, whatever the umask), and $ENVLOCK_PKGS_MODE
@@ -112,7 +114,7 @@ Example:
 		fs.StringVar(&installFlags.lock, "lock", lockfile.FileName, "lock file")
 		fs.StringVar(&installFlags.bundle, "bundle", "", "install from an offline bundle (see 'envlock bundle'); no network")
 		fs.StringVar(&installFlags.from, "from", "", "install from a registry: oci://HOST/REPO:TAG or @sha256:… (see 'envlock push')")
-		fs.StringVar(&installFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &installFlags.prefix, "environment path (required)")
 		fs.StringVar(&installFlags.platform, "platform", "", "platform to install (default: this host's)")
 		listVar(fs, &installFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
 		fs.StringVar(&installFlags.link, "link", "", "hardlink, reflink or copy (default: hardlink, else copy)")
@@ -137,7 +139,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if installFlags.prefix == "" {
 		return usagef("-p PATH is required")
 	}
-	mode := link.Mode(installFlags.link)
+	mode := link.Mode(cmp.Or(installFlags.link, env.Getenv("ENVLOCK_LINK_MODE")))
 	switch mode {
 	case link.Auto, link.Hardlink, link.Copy, link.Reflink:
 	default:
@@ -346,7 +348,7 @@ Example:
 	envlock remove -p /blue/mylab/envs/proj
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.StringVar(&removeFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &removeFlags.prefix, "environment path (required)")
 		fs.BoolVar(&removeFlags.noWait, "no-wait", false, "fail instead of waiting when another envlock run uses PATH")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {

@@ -70,7 +70,7 @@ Examples:
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		kernelFlags.fs = fs
-		fs.StringVar(&kernelFlags.prefix, "p", "", "install: environment path (required)")
+		prefixFlag(fs, &kernelFlags.prefix, "install: environment path (required)")
 		fs.StringVar(&kernelFlags.name, "name", "", "install: kernel name (default: env.cue's kernel.name, else the environment's name)")
 		fs.StringVar(&kernelFlags.displayName, "display-name", "", "install: name Jupyter shows (default: env.cue's kernel.display_name, else the name)")
 		fs.StringVar(&kernelFlags.language, "language", "", "install: python or R (default: python with ipykernel, else R with r-irkernel)")

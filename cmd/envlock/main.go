@@ -58,6 +58,10 @@ var commands = []*Command{
 	cmdHost,
 	cmdDoctor,
 	cmdVerify,
+	cmdConfig,
+	cmdEnvs,
+	cmdList,
+	cmdCompletion,
 }
 
 func main() {
@@ -109,6 +113,10 @@ func run(ctx context.Context, env *Env, args []string) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
+			if args[1] == "help" {
+				fmt.Fprint(env.Stdout, helpHelp)
+				return exitOK
+			}
 			if c := lookup(args[1]); c != nil {
 				initFlags(c)
 				c.printHelp(env.Stdout)
@@ -119,13 +127,16 @@ func run(ctx context.Context, env *Env, args []string) int {
 		}
 		printMainHelp(env.Stdout)
 		return exitOK
-	case "version", "--version":
-		fmt.Fprintf(env.Stdout, "envlock %s\n", buildVersion())
-		return exitOK
+	case "version", "--version", "-V":
+		return runVersion(env.Stdout, env.Stderr, args[1:])
 	}
 	c := lookup(name)
 	if c == nil {
-		fmt.Fprintf(env.Stderr, "envlock: unknown command %q\nRun 'envlock help' for the list of commands.\n", name)
+		fmt.Fprintf(env.Stderr, "envlock: unknown command %q\n", name)
+		if s := suggest(name); s != "" {
+			fmt.Fprintf(env.Stderr, "Did you mean 'envlock %s'?\n", s)
+		}
+		fmt.Fprintf(env.Stderr, "Run 'envlock help' for the list of commands.\n")
 		return exitUsage
 	}
 	initFlags(c)
@@ -139,6 +150,9 @@ func run(ctx context.Context, env *Env, args []string) int {
 		c.printUsage(env.Stderr)
 		fmt.Fprintf(env.Stderr, "Run 'envlock help %s' for details.\n", c.Name)
 		return c.usageCode()
+	}
+	if err := prepare(c, env); err != nil {
+		return report(env.Stderr, c, err)
 	}
 	err := c.Run(ctx, env, c.Flags.Args())
 	code := report(env.Stderr, c, err)

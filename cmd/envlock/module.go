@@ -49,7 +49,7 @@ Example:
 	module load proj/2024.05
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.StringVar(&moduleFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &moduleFlags.prefix, "environment path (required)")
 		fs.StringVar(&moduleFlags.name, "name", "", "module name (default: the environment's name)")
 		fs.StringVar(&moduleFlags.version, "version", "", "module version")
 		fs.StringVar(&moduleFlags.format, "format", "lua", "lua (Lmod) or tcl (Environment Modules, Lmod)")

@@ -33,7 +33,7 @@ Example:
 	envlock run -p /blue/mylab/envs/proj -- python train.py --epochs 10
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.StringVar(&runFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &runFlags.prefix, "environment path (required)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if runFlags.prefix == "" || len(args) == 0 {
@@ -113,7 +113,7 @@ Example:
 	eval "$(envlock shell-hook -p /blue/mylab/envs/proj --deactivate)"
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.StringVar(&hookFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &hookFlags.prefix, "environment path (required)")
 		fs.StringVar(&hookFlags.shell, "shell", "", "bash, zsh, fish or tcsh (default: $SHELL's)")
 		fs.BoolVar(&hookFlags.deactivate, "deactivate", false, "print the lines that deactivate")
 	},

@@ -60,6 +60,7 @@ func TestScript(t *testing.T) {
 			"exitcode":     exitcodeCmd,
 			"shardchannel": shardchannelCmd,
 			"registry":     registryCmd,
+			"vetschema":    vetschemaCmd,
 		}),
 	})
 }

@@ -180,7 +180,7 @@ Example:
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&doctorFlags.lock, "lock", "", "lock file (default: env.lock, or with -p the one the environment was installed from)")
-		fs.StringVar(&doctorFlags.prefix, "p", "", "also check the ELF files of the environment at this path")
+		prefixFlag(fs, &doctorFlags.prefix, "also check the ELF files of the environment at this path")
 		fs.StringVar(&doctorFlags.platform, "platform", "", "the lock's platform to check (default: this host's)")
 		fs.BoolVar(&doctorFlags.json, "json", false, "print JSON")
 	},
@@ -319,7 +319,7 @@ Example:
 	envlock verify -p ~/miniconda3/envs/old --json > report.json
 `,
 	SetFlags: func(fs *flag.FlagSet) {
-		fs.StringVar(&verifyFlags.prefix, "p", "", "environment path (required)")
+		prefixFlag(fs, &verifyFlags.prefix, "environment path (required)")
 		fs.StringVar(&verifyFlags.lock, "lock", "", "lock file (default: the one the environment was installed from)")
 		fs.StringVar(&verifyFlags.platform, "platform", "", "the lock's platform (default: the installed one)")
 		fs.BoolVar(&verifyFlags.quick, "quick", false, "compare sizes and modification times, not hashes")
