@@ -17,10 +17,14 @@ import (
 )
 
 // issue16Installer says whether the installer part of issue 16 (archive
-// mtimes kept, wheels byte-compiled, unpacked once into the cache and
-// hard-linked) has landed: the lines of realpython.txtar that need it
-// run under [envlock-fixed-16]. Flip it when they pass.
-const issue16Installer = false
+// mtimes kept, wheels byte-compiled) has landed, and issue16WheelCache
+// whether wheels are unpacked once into the cache and hard-linked: the
+// lines of realpython.txtar that need them run under [envlock-fixed-16]
+// and [envlock-fixed-16-cache]. Flip each when its lines pass.
+const (
+	issue16Installer  = true
+	issue16WheelCache = false
+)
 
 // withRealpython adds the commands of the real-Python scenarios to cmds.
 func withRealpython(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
@@ -31,13 +35,16 @@ func withRealpython(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 	return cmds
 }
 
-// realpythonCondition answers [envlock-fixed-16]: whether the installer
-// work of issue 16 (mtimes, bytecode, wheels in the cache) has landed.
+// realpythonCondition answers [envlock-fixed-16] (mtimes, bytecode) and
+// [envlock-fixed-16-cache] (wheels in the cache): whether that installer
+// work of issue 16 has landed.
 // The real Python's presence is the peer "realpython" (tools_test.go).
 func realpythonCondition(cond string) (bool, error) {
 	switch cond {
 	case "envlock-fixed-16":
 		return issue16Installer, nil
+	case "envlock-fixed-16-cache":
+		return issue16WheelCache, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

@@ -51,6 +51,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	dsbzip2 "github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/zstd"
@@ -216,7 +217,7 @@ func into(ctx context.Context, src, dir string, opts *Options) (*Result, error) 
 func newExtractor(ctx context.Context, archive string, size int64, root *os.Root, opts *Options) *extractor {
 	x := &extractor{
 		ctx: ctx, archive: archive, root: root, opts: opts, res: &Result{},
-		kinds: map[string]kind{}, links: map[string]string{}, sums: map[string]fileSum{},
+		kinds: map[string]kind{}, dtimes: map[string]time.Time{}, links: map[string]string{}, sums: map[string]fileSum{},
 		undeclaredCap: max(MinUndeclared, UndeclaredRatio*size),
 	}
 	if opts.MaxUndeclared > 0 {
@@ -234,9 +235,10 @@ type extractor struct {
 
 	// The model of the tree written so far: each cleaned slash path's
 	// kind, each symlink's target, each regular file's hash and size.
-	kinds map[string]kind
-	links map[string]string
-	sums  map[string]fileSum
+	kinds  map[string]kind
+	dtimes map[string]time.Time // directories' archive mtimes, set last
+	links  map[string]string
+	sums   map[string]fileSum
 
 	paths     map[string]*declared // info/paths.json; nil until read
 	index     []byte               // info/index.json as read
@@ -361,6 +363,9 @@ func (x *extractor) untar(r io.Reader) error {
 		switch h.Typeflag {
 		case tar.TypeDir:
 			err = x.dir(name)
+			if err == nil && !h.ModTime.IsZero() {
+				x.dtimes[name] = h.ModTime
+			}
 		case tar.TypeReg, tar.TypeRegA:
 			err = x.file(name, h, tr)
 		case tar.TypeSymlink:
@@ -436,6 +441,11 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 			return err
 		}
 		return x.fsErr(name, err)
+	}
+	// The archive's mtime, as conda and rattler keep it: a shipped .pyc
+	// records its source's mtime, and Python rewrites it when they differ.
+	if err := x.setTime(name, h.ModTime); err != nil {
+		return err
 	}
 	x.sums[name] = fileSum{sha: sum, size: n}
 	x.res.Files++
@@ -552,6 +562,9 @@ func (x *extractor) finish() error {
 		if err := x.writeRecord(); err != nil {
 			return err
 		}
+	}
+	if err := x.dirTimes(); err != nil {
+		return err
 	}
 	if x.opts.DirMode != 0 {
 		for p, k := range x.kinds {

@@ -11,7 +11,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 )
 
 type kind uint8
@@ -297,6 +299,35 @@ func (x *extractor) writeRecord() error {
 		return x.fsErr(recordFile, err)
 	}
 	x.kinds[recordFile] = kindFile
+	return nil
+}
+
+// setTime gives name the archive's mtime (a zero time leaves it).
+func (x *extractor) setTime(name string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if err := x.root.Chtimes(name, t, t); err != nil {
+		return x.fsErr(name, err)
+	}
+	return nil
+}
+
+// dirTimes gives the directories the archive's mtimes once nothing more
+// is written into them, deepest first.
+func (x *extractor) dirTimes() error {
+	names := make([]string, 0, len(x.dtimes))
+	for d := range x.dtimes {
+		if x.kinds[d] == kindDir {
+			names = append(names, d)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return strings.Count(names[i], "/") > strings.Count(names[j], "/") })
+	for _, d := range names {
+		if err := x.setTime(d, x.dtimes[d]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

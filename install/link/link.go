@@ -366,7 +366,7 @@ func (l *linker) place(src, dest string, fi os.FileInfo, res *Result) error {
 		if err == nil {
 			res.Copied++
 			res.Reflinked++
-			return nil
+			return l.keepTime(dest, fi)
 		}
 		res.ReflinkFailed++
 		if res.ReflinkErr == nil {
@@ -374,7 +374,20 @@ func (l *linker) place(src, dest string, fi os.FileInfo, res *Result) error {
 		}
 	}
 	res.Copied++
-	return l.copy(src, dest, fi.Mode().Perm(), false)
+	if err := l.copy(src, dest, fi.Mode().Perm(), false); err != nil {
+		return err
+	}
+	return l.keepTime(dest, fi)
+}
+
+// keepTime gives a copy or clone the cached file's mtime, which a hard
+// link shares: a package's .pyc files record their sources' mtimes.
+func (l *linker) keepTime(dest string, fi os.FileInfo) error {
+	t := fi.ModTime()
+	if err := l.opts.Stage.Chtimes(dest, t, t); err != nil {
+		return fmt.Errorf("setting the mtime of %s: %w", dest, err)
+	}
+	return nil
 }
 
 // hardlink links the source's src to the stage's dest: both parent

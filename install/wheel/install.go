@@ -265,6 +265,13 @@ func install(z *zip.Reader, archiveSize int64, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The archive's mtime, as pip keeps it; a rewritten script gets
+		// the install time.
+		if e.zf != nil && !e.shebang && !e.zf.Modified.IsZero() {
+			if err := o.Stage.Chtimes(e.dest, e.zf.Modified, e.zf.Modified); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.dest, err)
+			}
+		}
 		rel, _ := filepathRel(o.SitePackages, e.dest)
 		installed = append(installed, RecordEntry{Path: rel, Hash: "sha256=" + base64.RawURLEncoding.EncodeToString(h.Sum(nil)), Size: n})
 		res.Files = append(res.Files, e.dest)

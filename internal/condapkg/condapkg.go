@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	dsbzip2 "github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/zstd"
@@ -44,6 +45,8 @@ type File struct {
 	// HardlinkTo makes the entry a tar hard link to another file of the
 	// package.
 	HardlinkTo string
+	// ModTime is the entry's mtime in the archive (zero: the epoch).
+	ModTime time.Time
 }
 
 // A Package is a package to write.
@@ -105,7 +108,7 @@ func nonNil(s []string) []string {
 func (p *Package) entries() (info, pkg []tarEntry) {
 	var paths []pathEntry
 	for _, f := range p.Files {
-		e := tarEntry{name: f.Path, data: f.Data, exec: f.Exec, link: f.Symlink, hard: f.HardlinkTo}
+		e := tarEntry{name: f.Path, data: f.Data, exec: f.Exec, link: f.Symlink, hard: f.HardlinkTo, mtime: f.ModTime}
 		pe := pathEntry{Path: f.Path, Type: "hardlink"}
 		switch {
 		case f.Symlink != "":
@@ -151,13 +154,14 @@ type tarEntry struct {
 	data       []byte
 	exec       bool
 	link, hard string
+	mtime      time.Time
 }
 
 func tarOf(entries []tarEntry) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.data)), Typeflag: tar.TypeReg, Uname: "root", Gname: "root"}
+		h := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.data)), Typeflag: tar.TypeReg, Uname: "root", Gname: "root", ModTime: e.mtime}
 		if e.exec {
 			h.Mode = 0o755
 		}
