@@ -549,12 +549,17 @@ func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile
 	if err := cache.CheckName(name); err != nil {
 		return "", fmt.Errorf("%s %s: %w; the lock is damaged or hostile", pk.Name, pk.Version, err)
 	}
+	said := map[string]bool{} // a tree checked again under the lock is reported once
 	ok := func(dir string) bool {
 		if !extractedOK(dir, pk) {
 			return false
 		}
 		if validate {
 			if bad := intact(dir); bad != "" {
+				if said[dir] {
+					return false
+				}
+				said[dir] = true
 				log(fmt.Sprintf("%s: the cached copy of %s was changed (through a hard link?); extracting it again", name, bad))
 				return false
 			}

@@ -85,10 +85,12 @@ signature by one of them (env.lock.sigstore.json or env.lock.sig, see
 PATH must not exist, be empty, or be an envlock environment; anything
 else is refused unless --replace-foreign asks to delete and replace that
 directory (the path is echoed). Installing a lock the environment
-already holds does nothing, unless --force: then everything
-is installed again, and each cached package is checked against its
-paths.json first (an edit through a hard link changes the cache too), so
-'envlock install --force' repairs what 'envlock verify' reports.
+already holds checks it quickly (sizes and modification times against
+the records, what 'envlock verify --quick' does) and, when anything
+drifted, installs it again from the package cache, each cached package
+checked against its paths.json first (an edit through a hard link changes
+the cache too), naming the files it repaired: 'envlock install' repairs
+what 'envlock verify' reports. --force installs again without looking.
 
 One run at a time uses a PATH: a lock file beside it (.envlock-NAME.lock)
 makes a second install or remove wait, saying so, or fail at once with
@@ -251,7 +253,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	}
 	rep := progress.New(env.Stderr, "fetching", total, isTerminalWriter(env.Stderr), 5*time.Second)
 	prefix := abs(env, installFlags.prefix)
-	res, err := install.Apply(ctx, install.Options{
+	iopts := install.Options{
 		Lock: l, LockData: data, LockPath: lockPath, Platform: string(p), Prefix: prefix,
 		Fetcher:        &download.Fetcher{Client: client, Cache: c, Parallel: 4, BaseDir: filepath.Dir(lockPath), Progress: rep},
 		Link:           mode,
@@ -263,7 +265,20 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		Signature:      sigStatus,
 		LockSig:        lockSig,
 		Log:            func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
-	})
+	}
+	res, err := install.Apply(ctx, iopts)
+	var repaired []verify.FileIssue
+	if err == nil && res.UpToDate {
+		// Up to date with the lock is not yet as installed: a quick check
+		// (sizes and mtimes, verify --quick's cost) finds what drifted,
+		// and installing again repairs it from the cache.
+		var drifted bool
+		if repaired, drifted, err = quickDrift(ctx, prefix, l, data, lockPath, string(p)); err == nil && drifted {
+			fmt.Fprintf(env.Stderr, "%s has drifted from %s; repairing it from the package cache\n", prefix, filepath.Base(lockPath))
+			iopts.Reinstall = true
+			res, err = install.Apply(ctx, iopts)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, install.ErrNotEnvlockPrefix) {
 			return withHint(err, "choose another path, or pass --replace-foreign to delete and replace %s", prefix)
@@ -302,8 +317,50 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if res.Messages != "" {
 		fmt.Fprint(env.Stderr, res.Messages)
 	}
+	if len(repaired) > 0 {
+		for i, fi := range repaired {
+			if i == maxRepairLines {
+				fmt.Fprintf(env.Stderr, "repaired  … and %d more\n", len(repaired)-i)
+				break
+			}
+			fmt.Fprintf(env.Stderr, "repaired  %-9s %s (%s)\n", fi.Kind, fi.Path, fi.Package)
+		}
+		fmt.Fprintf(env.Stderr, "repaired %s: reinstalled %s (%s files) into %s\n", plural(len(repaired), "drifted file", "drifted files"), packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
+		return writeKernel()
+	}
 	fmt.Fprintf(env.Stderr, "installed %s (%s files) into %s\n", packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
 	return writeKernel()
+}
+
+// maxRepairLines bounds the repaired files install names one by one.
+const maxRepairLines = 20
+
+// quickDrift checks an up-to-date prefix as 'envlock verify --quick'
+// does (sizes and mtimes against the records, no hashing, no ELF scan)
+// and says whether it drifted, with the files that did. A package or
+// wheel gone or changed whole counts as drift with its own entry.
+func quickDrift(ctx context.Context, prefix string, l *lockfile.Lock, data []byte, lockPath, plat string) ([]verify.FileIssue, bool, error) {
+	r, err := verify.Prefix(ctx, verify.Options{Prefix: prefix, Lock: l, LockData: data, LockPath: lockPath, Platform: plat, Quick: true})
+	if err != nil {
+		return nil, false, fmt.Errorf("checking %s for drift: %w", prefix, err)
+	}
+	if r.Status != verify.StatusDrift {
+		return nil, false, nil
+	}
+	issues := append([]verify.FileIssue(nil), r.Files.Issues...)
+	for _, pk := range r.Packages.Missing {
+		issues = append(issues, verify.FileIssue{Path: "conda-meta", Kind: "missing", Package: pk.Name + "-" + pk.Version + "-" + pk.Build})
+	}
+	for _, pk := range r.Packages.Extra {
+		issues = append(issues, verify.FileIssue{Path: "conda-meta", Kind: "extra", Package: pk.Name + "-" + pk.Version + "-" + pk.Build})
+	}
+	for _, d := range r.PyPI.Untracked {
+		issues = append(issues, verify.FileIssue{Path: d.Path, Kind: "untracked", Package: "pypi:" + d.Name + "==" + d.Version + ", installed by " + d.Installer})
+	}
+	for _, d := range r.PyPI.Missing {
+		issues = append(issues, verify.FileIssue{Path: "site-packages", Kind: "missing", Package: "pypi:" + d.Name + "==" + d.Version})
+	}
+	return issues, true, nil
 }
 
 // openCache opens the package cache from --pkgs-dir, $ENVLOCK_PKGS_DIRS or

@@ -568,9 +568,9 @@ func verdict(r *verify.Report) string {
 	case verify.StatusSignature:
 		return "signature problem: the lock is not signed by a trusted key; do not trust this environment until it is re-signed or re-installed from a signed lock"
 	case verify.StatusDrift:
-		fix := "reinstall it with 'envlock install'"
+		fix := "repair it with 'envlock install'"
 		if r.Lock != nil {
-			fix = fmt.Sprintf("reinstall it with 'envlock install --lock %s -p %s'", r.Lock.Path, r.Prefix)
+			fix = fmt.Sprintf("repair it with 'envlock install --lock %s -p %s'", r.Lock.Path, r.Prefix)
 		}
 		if len(r.PyPI.Untracked) > 0 {
 			fix += "; to keep the extra Python packages, add them to pypi in env.cue and re-lock"
