@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -249,7 +250,7 @@ func TestRattlerUsesEnvlockPrefix(t *testing.T) {
 	out := rattler(t, "records", prefix)
 	chURL := channelURL(base)
 	want := "greet 1.0.0 h2345678_0 " + chURL + "/linux-64/greet-1.0.0-h2345678_0.conda 1\n" +
-		"greet-py 2.0.0 pyh4567890_0 " + chURL + "/noarch/greet-py-2.0.0-pyh4567890_0.conda 4\n" +
+		"greet-py 2.0.0 pyh4567890_0 " + chURL + "/noarch/greet-py-2.0.0-pyh4567890_0.conda 6\n" + // 4 files and the 2 .pyc compiled
 		"libgreet 1.0.0 h1234567_0 " + chURL + "/linux-64/libgreet-1.0.0-h1234567_0.conda 6\n" +
 		"python 3.11.2 h0_0_cpython " + chURL + "/linux-64/python-3.11.2-h0_0_cpython.conda 3\n"
 	if out != want {
@@ -365,16 +366,22 @@ func TestCondaCreateFromExplicitExport(t *testing.T) {
 			// Allowed difference: conda lists the byte-code it means to
 			// compile for a noarch python package (pyc_file) in the
 			// record's files whether or not compiling made it (here it
-			// does not); envlock lists what it wrote.
-			for k, v := range a {
-				if strings.HasPrefix(v, "files ") {
-					var kept []string
-					for _, f := range strings.Fields(strings.TrimPrefix(v, "files ")) {
-						if !strings.HasSuffix(f, ".pyc") || exists(filepath.Join(byConda, f)) {
-							kept = append(kept, f)
-						}
+			// does not); envlock lists what it wrote (and verify checks).
+			for _, m := range []map[string]string{a, b} {
+				for k, v := range m {
+					if (strings.HasSuffix(k, ".pyc") || path.Base(k) == "__pycache__") && !exists(filepath.Join(byConda, k)) {
+						delete(m, k)
+						continue
 					}
-					a[k] = "files " + strings.Join(kept, " ")
+					if strings.HasPrefix(v, "files ") {
+						var kept []string
+						for _, f := range strings.Fields(strings.TrimPrefix(v, "files ")) {
+							if !strings.HasSuffix(f, ".pyc") || exists(filepath.Join(byConda, f)) {
+								kept = append(kept, f)
+							}
+						}
+						m[k] = "files " + strings.Join(kept, " ")
+					}
 				}
 			}
 			if diff := cmp.Diff(a, b); diff != "" {
@@ -395,7 +402,7 @@ func exists(p string) bool {
 // comparison below fails on anything else.
 var condaMetaAllowed = []struct{ what, why string }{
 	{"package_tarball_full_path, extracted_package_dir, link.source", "the package cache: conda's pkgs directory, envlock's cache"},
-	{"pyc_file entries in files and paths_data", "conda lists the byte-code it means to compile whether or not that made it; envlock lists what it wrote (with --compile)"},
+	{"pyc_file entries in files and paths_data", "conda lists the byte-code it means to compile whether or not that made it; envlock lists what it compiled, with hashes"},
 	{"history: the time, '# cmd:' and '# conda version:' lines", "when and by what; envlock writes no conda version"},
 	{"created_at", "the time"},
 	{"arch, platform, license_family", "fields of old repodata that env.lock does not carry (conda copies them from the channel's record)"},
@@ -557,22 +564,26 @@ func compareCondaMeta(t *testing.T, byConda, prefix string, records int, skipped
 				delete(lk, "source")
 			}
 		}
-		// conda's pyc_file entries (none of them exist here).
-		var files []any
-		for _, f := range cr["files"].([]any) {
-			if !strings.HasSuffix(f.(string), ".pyc") && !slices.Contains(skipped, f.(string)) {
-				files = append(files, f)
+		// conda's pyc_file entries (none of them exist here) and
+		// envlock's (what it compiled), the allowed difference.
+		for _, r := range []map[string]any{cr, er} {
+			var files []any
+			for _, f := range r["files"].([]any) {
+				if !strings.HasSuffix(f.(string), ".pyc") && !slices.Contains(skipped, f.(string)) {
+					files = append(files, f)
+				}
+			}
+			r["files"] = files
+			if pd, ok := r["paths_data"].(map[string]any); ok {
+				var paths []any
+				for _, p := range pd["paths"].([]any) {
+					if p.(map[string]any)["path_type"] != "pyc_file" && !slices.Contains(skipped, p.(map[string]any)["_path"].(string)) {
+						paths = append(paths, p)
+					}
+				}
+				pd["paths"] = paths
 			}
 		}
-		cr["files"] = files
-		pd := cr["paths_data"].(map[string]any)
-		var paths []any
-		for _, p := range pd["paths"].([]any) {
-			if p.(map[string]any)["path_type"] != "pyc_file" && !slices.Contains(skipped, p.(map[string]any)["_path"].(string)) {
-				paths = append(paths, p)
-			}
-		}
-		pd["paths"] = paths
 		if diff := cmp.Diff(cr, er); diff != "" {
 			t.Errorf("%s differs from conda's record (-conda +envlock):\n%s", n, diff)
 		}

@@ -38,10 +38,21 @@ type PackageRecord struct {
 	// the prefix, in its order.
 	Info  *pkginfo.Info
 	Files []link.File
+	// Pyc are the .pyc files compiled for the package's .py files,
+	// relative to the prefix: paths_data's pyc_file entries, with the
+	// hash and size of what was written so verify checks them.
+	Pyc []CompiledFile
 	// Copy says the install asked for copies (--link copy): link.type 3.
 	// Otherwise conda records 1 (hard link), even where a file had to be
 	// copied because the cache is on another file system.
 	Copy bool
+}
+
+// A CompiledFile is a .pyc file the install wrote.
+type CompiledFile struct {
+	Path   string
+	SHA256 string
+	Size   int64
 }
 
 // field is one key of a JSON object written in conda's key order.
@@ -197,6 +208,9 @@ func metaPath(p string, typ pkginfo.PathType, src *pkginfo.Path, inPrefix string
 	return o
 }
 
+// PycFileType is conda's path_type for byte-code compiled at install.
+const PycFileType = "pyc_file"
+
 // EntryPointType is conda's path_type for a console script written for a
 // noarch python package's entry point.
 const EntryPointType = "unix_python_entry_point"
@@ -246,6 +260,11 @@ func (r *PackageRecord) pathsData() (files []string, paths []object) {
 		files = append(files, f.Path)
 		size := f.Size
 		paths = append(paths, object{{"_path", f.Path}, {"path_type", EntryPointType}, {"size_in_bytes", size}})
+	}
+	// conda lists the byte-code it compiled as pyc_file.
+	for _, c := range r.Pyc {
+		files = append(files, c.Path)
+		paths = append(paths, object{{"_path", c.Path}, {"path_type", PycFileType}, {"sha256", c.SHA256}, {"size_in_bytes", c.Size}})
 	}
 	return files, paths
 }

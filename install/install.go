@@ -93,9 +93,13 @@ type Options struct {
 	// once the environment is in place; otherwise they are reported as
 	// skipped.
 	AllowScripts bool
-	// Compile byte-compiles the python files of noarch python packages
-	// with the environment's python once it is in place.
-	Compile bool
+	// NoCompile skips byte-compiling. Otherwise the .py files of noarch
+	// python packages and of wheels are compiled with the environment's
+	// python in the staging directory, in parallel, as pip and conda do,
+	// and the .pyc files recorded (conda-meta pyc_file, RECORD) so that
+	// verify checks them and an import with bytecode writing on finds
+	// them valid.
+	NoCompile bool
 	// Signature describes the signature check done by the caller.
 	Signature string
 	// LockSig is the lock's signature (nil when unsigned); it is kept in
@@ -134,6 +138,8 @@ type Result struct {
 	// (--link reflink).
 	Copies   int
 	Reflinks int
+	// Compiled counts the .pyc files byte-compiled and recorded.
+	Compiled int
 }
 
 // ErrNotEnvlockPrefix is wrapped when the target exists and was not made
@@ -315,7 +321,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		reflinkErr    error // why the first did
 	)
 	var scripts []*lockfile.Package
-	var pyFiles []string
+	var (
+		noarchPy []string         // .py files of noarch python packages
+		recs     []*PackageRecord // conda-meta, written once the .pyc files are known
+		pyOwner  = map[string]*PackageRecord{}
+	)
 	pyver, sitePackages := pythonOf(pl)
 	if err := checkSitePackages(sitePackages); err != nil {
 		return nil, err
@@ -370,20 +380,31 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 				res.Skipped = append(res.Skipped, pk.Name+": post-link.sh")
 			}
 		}
+		rec := &PackageRecord{Package: pk, BaseDir: o.Fetcher.BaseDir, Archive: paths[i], Extracted: dirs[i], Info: info, Files: lr.Files, Copy: o.Link == link.Copy}
+		recs = append(recs, rec)
 		if info.Noarch == "python" {
 			for _, f := range lr.Files {
-				if strings.HasSuffix(f.Path, ".py") {
-					pyFiles = append(pyFiles, f.Path)
+				if strings.HasSuffix(f.Path, ".py") && f.Type != pkginfo.SoftLink {
+					noarchPy = append(noarchPy, f.Path)
+					pyOwner[f.Path] = rec
 				}
 			}
 		}
-		if err := writeCondaMeta(meta, &PackageRecord{Package: pk, BaseDir: o.Fetcher.BaseDir, Archive: paths[i], Extracted: dirs[i], Info: info, Files: lr.Files, Copy: o.Link == link.Copy}); err != nil {
-			return nil, err
-		}
 	}
-	wheels, err := installWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, res)
+	wheels, installed, err := installWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, res)
 	if err != nil {
 		return nil, err
+	}
+	if !o.NoCompile {
+		o.trace("compile", "")
+		if err := compileStage(ctx, stageRoot, filepath.Join(st.dir, stageName), prefix, noarchPy, pyOwner, installed, res); err != nil {
+			res.Warnings = append(res.Warnings, "byte-compiling: "+err.Error())
+		}
+	}
+	for _, rec := range recs {
+		if err := writeCondaMeta(meta, rec); err != nil {
+			return nil, err
+		}
 	}
 	if res.Hardlinks == 0 && res.Copies > 0 && o.Link == link.Auto {
 		o.Log("hard links were not possible (the package cache is on another file system); files were copied")
@@ -434,11 +455,6 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	ok = true
-	if o.Compile && len(pyFiles) > 0 {
-		if err := compile(ctx, prefix, pyFiles); err != nil {
-			res.Warnings = append(res.Warnings, "byte-compiling: "+err.Error())
-		}
-	}
 	for _, pk := range scripts {
 		if err := runScript(ctx, prefix, pk, "post-link"); err != nil {
 			return res, fmt.Errorf("the environment is installed, but %v", err)
@@ -494,23 +510,6 @@ func runScript(ctx context.Context, prefix string, pk *lockfile.Package, which s
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("the %s script of %s failed: %v\n%s", which, pk.Name, err, out)
-	}
-	return nil
-}
-
-// compile byte-compiles python files with the environment's python.
-func compile(ctx context.Context, prefix string, files []string) error {
-	py := filepath.Join(prefix, "bin", "python")
-	if _, err := os.Stat(py); err != nil {
-		return fmt.Errorf("no bin/python in the environment")
-	}
-	args := []string{"-Wi", "-m", "compileall", "-q", "-l", "-j", "0"}
-	for _, f := range files {
-		args = append(args, filepath.Join(prefix, filepath.FromSlash(f)))
-	}
-	out, err := exec.CommandContext(ctx, py, args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }

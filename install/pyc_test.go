@@ -3,9 +3,13 @@ package install_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +106,78 @@ func filterEnv(env []string, name string) []string {
 		}
 	}
 	return out
+}
+
+// TestNoarchCompiled installs the demo's noarch python package: its .py
+// files are byte-compiled with the environment's python, listed in its
+// conda-meta record as pyc_file with their hashes, clean to verify, and
+// an edited .pyc is reported. NoCompile writes none.
+func TestNoarchCompiled(t *testing.T) {
+	testenv.Tool(t, "python3", "apt-get install python3") // the demo's bin/python runs it
+	base, l, data := demoProject(t)
+	prefix := filepath.Join(base, "envs", "demo")
+	envlockInstall(t, base, l, data, prefix)
+	pyc := "lib/python3.11/site-packages/greetpy/__pycache__/cli.cpython-311.pyc"
+	b, err := os.ReadFile(filepath.Join(prefix, pyc))
+	if err != nil {
+		t.Fatalf("not compiled: %v", err)
+	}
+	sum := sha256.Sum256(b)
+	recs, _ := filepath.Glob(filepath.Join(prefix, "conda-meta", "greet-py-*.json"))
+	if len(recs) != 1 {
+		t.Fatalf("conda-meta records of greet-py: %v", recs)
+	}
+	rec, err := os.ReadFile(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Files     []string `json:"files"`
+		PathsData struct {
+			Paths []struct {
+				Path   string `json:"_path"`
+				Type   string `json:"path_type"`
+				SHA256 string `json:"sha256"`
+				Size   int64  `json:"size_in_bytes"`
+			} `json:"paths"`
+		} `json:"paths_data"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(r.Files, pyc) {
+		t.Errorf("files does not list %s: %v", pyc, r.Files)
+	}
+	found := false
+	for _, p := range r.PathsData.Paths {
+		if p.Path == pyc {
+			found = true
+			if p.Type != "pyc_file" || p.SHA256 != hex.EncodeToString(sum[:]) || p.Size != int64(len(b)) {
+				t.Errorf("paths_data entry of %s = %+v, want pyc_file, sha256 %x, size %d", pyc, p, sum, len(b))
+			}
+		}
+	}
+	if !found {
+		t.Errorf("paths_data does not list %s", pyc)
+	}
+	if rep := checkPrefix(t, prefix, l, data); rep.Status != verify.StatusClean {
+		t.Fatalf("verify after install:\n%s", reportJSON(rep))
+	}
+	if err := os.WriteFile(filepath.Join(prefix, pyc), append(b, 'x'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := checkPrefix(t, prefix, l, data)
+	if rep.Status != verify.StatusDrift || len(rep.Files.Issues) != 1 || rep.Files.Issues[0].Path != pyc || rep.Files.Issues[0].Kind != verify.FileModified {
+		t.Errorf("verify after editing %s:\n%s", pyc, reportJSON(rep))
+	}
+
+	other := filepath.Join(base, "envs", "nocompile")
+	f := locktest.Fetcher(t, filepath.Join(base, "pkgs"))
+	f.BaseDir = base
+	if _, err := install.Apply(context.Background(), install.Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: other, Fetcher: f, NoCompile: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(other, pyc)); err == nil {
+		t.Errorf("NoCompile wrote %s", pyc)
+	}
 }

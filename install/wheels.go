@@ -19,33 +19,35 @@ import (
 // would over conda's) and returns them as name==version for the marker.
 // Each wheel is fetched into the package cache with its sha256 checked
 // and unpacked against its RECORD.
-func installWheels(ctx context.Context, o Options, stage *os.Root, prefix string, pl *lockfile.Platform, pyver, sitePackages string, res *Result) ([]string, error) {
+func installWheels(ctx context.Context, o Options, stage *os.Root, prefix string, pl *lockfile.Platform, pyver, sitePackages string, res *Result) ([]string, []*wheel.Result, error) {
 	if len(pl.PyPI) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if pyver == "" {
-		return nil, fmt.Errorf("the lock has wheels for %s but no python package to install them for", pl.Platform)
+		return nil, nil, fmt.Errorf("the lock has wheels for %s but no python package to install them for", pl.Platform)
 	}
 	if sitePackages == "" {
 		sitePackages = path.Join("lib", "python"+pyver, "site-packages")
 	}
 	var out []string
+	var installed []*wheel.Result
 	for _, w := range pl.PyPI {
 		fn := w.FileName()
 		o.trace("fetch", w.Name)
 		archive, err := o.Fetcher.FetchOne(ctx, cache.Artifact{Fn: fn, URL: w.URL, SHA256: w.SHA256, Size: w.Size})
 		if err != nil {
-			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
+			return nil, nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
 		o.trace("link", w.Name)
 		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != "", Name: w.Name, Version: w.Version})
 		if err != nil {
-			return nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
+			return nil, nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
 		res.Files += len(r.Files)
 		out = append(out, w.Name+"=="+w.Version)
+		installed = append(installed, r)
 	}
-	return out, nil
+	return out, installed, nil
 }
 
 // sourceURL is where a wheel was read from for direct_url.json: a URL

@@ -140,7 +140,9 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 				prev.owner += ", " + rec.ID()
 				continue
 			}
-			own[key] = &owned{owner: rec.ID(), want: p, pyc: p.Type == "pyc_file"}
+			// Byte-code conda compiled is checked for presence; envlock
+			// records the hash of what it compiled, checked like any file.
+			own[key] = &owned{owner: rec.ID(), want: p, pyc: p.Type == "pyc_file" && p.SHA256 == ""}
 		}
 	}
 
@@ -165,7 +167,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 					sz := e.Size
 					mp.Size = &sz
 				}
-				own[e.Path] = &owned{owner: id, want: mp, pyc: strings.HasSuffix(e.Path, ".pyc")}
+				own[e.Path] = &owned{owner: id, want: mp, pyc: strings.HasSuffix(e.Path, ".pyc") && e.SHA256 == ""}
 			}
 			own[d.Dir+"/RECORD"] = &owned{owner: id, want: metaPath{Path: d.Dir + "/RECORD", Type: "hardlink"}}
 			continue

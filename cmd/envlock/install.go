@@ -25,21 +25,22 @@ import (
 )
 
 var installFlags struct {
-	lock     string
-	prefix   string
-	platform string
-	pkgsDirs stringList
-	link     string
-	force    bool
-	foreign  bool
-	noWait   bool
-	offline  bool
-	trust    trustFlags
-	policy   string
-	scripts  bool
-	compile  bool
-	bundle   string
-	from     string // oci://…, see pull.go
+	lock      string
+	prefix    string
+	platform  string
+	pkgsDirs  stringList
+	link      string
+	force     bool
+	foreign   bool
+	noWait    bool
+	offline   bool
+	trust     trustFlags
+	policy    string
+	scripts   bool
+	compile   bool // accepted, a no-op: compiling is the default
+	noCompile bool
+	bundle    string
+	from      string // oci://…, see pull.go
 
 	noHostCheck bool
 	noKernel    bool
@@ -47,7 +48,7 @@ var installFlags struct {
 
 var cmdInstall = &Command{
 	Name:  "install",
-	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--replace-foreign] [--no-wait] [--offline] [--allow-scripts] [--compile] [--no-kernel]",
+	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--replace-foreign] [--no-wait] [--offline] [--allow-scripts] [--no-compile] [--no-kernel]",
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
@@ -102,7 +103,11 @@ are checked before anything is installed; packages go into the package
 cache, and no network is touched.
 
 Post-link scripts in packages are not run unless --allow-scripts; install
-says which it skipped. --compile byte-compiles noarch python packages.
+says which it skipped. The .py files of noarch python packages and of wheels are byte-compiled
+with the environment's python, in parallel, before the environment is put
+in place, and the .pyc files recorded (conda-meta, RECORD) so that verify
+checks them, as pip and conda compile; --no-compile skips it (--compile,
+the default, is accepted).
 
 When env.cue sets kernel, install then writes the environment's Jupyter
 kernel into the user's Jupyter data directory, as 'envlock kernel install'
@@ -128,7 +133,8 @@ Example:
 		fs.StringVar(&installFlags.policy, "policy", "", "site policy `FILE` whose trust section says who may sign the lock (default $ENVLOCK_POLICY)")
 		fs.BoolVar(&installFlags.scripts, "allow-scripts", false, "run packages' post-link scripts")
 		fs.BoolVar(&installFlags.noHostCheck, "no-host-check", false, "install even if this host cannot run the lock (for other nodes)")
-		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile noarch python packages with the environment's python")
+		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile .py files (the default; kept for old scripts)")
+		fs.BoolVar(&installFlags.noCompile, "no-compile", false, "do not byte-compile noarch packages' and wheels' .py files")
 		fs.BoolVar(&installFlags.noKernel, "no-kernel", false, "do not write the Jupyter kernel env.cue asks for")
 	},
 	Run: runInstall,
@@ -261,7 +267,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		ReplaceForeign: installFlags.foreign,
 		NoWait:         installFlags.noWait,
 		AllowScripts:   installFlags.scripts,
-		Compile:        installFlags.compile,
+		NoCompile:      installFlags.noCompile,
 		Signature:      sigStatus,
 		LockSig:        lockSig,
 		Log:            func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },

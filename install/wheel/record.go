@@ -1,6 +1,7 @@
 package wheel
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -166,4 +168,50 @@ func Uninstall(prefix, sitePackages, distInfo string) error {
 		root.Remove(d) // only if empty
 	}
 	return nil
+}
+
+// AddCompiled adds the byte-code files compiled for an installed wheel
+// to its RECORD (as pip does), read and rewritten through the stage
+// (distInfo is Result.DistInfo):
+// each file's path is relative to the prefix, like Result.Files, and is
+// hashed as it is now, so verify checks it like any other file.
+func AddCompiled(stage *os.Root, distInfo string, pycs []string) error {
+	if len(pycs) == 0 {
+		return nil
+	}
+	sitePackages := path.Dir(distInfo)
+	recPath := path.Join(distInfo, "RECORD")
+	data, err := stage.ReadFile(recPath)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", recPath, err)
+	}
+	es, err := ReadRecord(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s: %w", recPath, err)
+	}
+	var add []RecordEntry
+	replaced := map[string]bool{}
+	for _, p := range pycs {
+		b, err := stage.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("reading the compiled %s: %w", p, err)
+		}
+		rel, err := filepathRel(sitePackages, p)
+		if err != nil {
+			return err
+		}
+		replaced[rel] = true
+		add = append(add, RecordEntry{Path: rel, Hash: Hash(b), Size: int64(len(b))})
+	}
+	// A wheel may ship a .pyc (numpy 2.2 does) that was compiled again:
+	// its entry is replaced.
+	es = append(slices.DeleteFunc(es, func(e RecordEntry) bool { return replaced[e.Path] }), add...)
+	var buf bytes.Buffer
+	if err := writeRecord(&buf, es); err != nil {
+		return err
+	}
+	if err := stage.Remove(recPath); err != nil {
+		return err
+	}
+	return writeEntryData(stage, recPath, buf.Bytes(), 0o644)
 }
