@@ -13,24 +13,23 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/install/wheel"
 )
 
-// compileScript byte-compiles the NUL-separated .py paths (relative to
-// the staging directory, argv[1]) it reads on stdin, in parallel as
-// compileall -j does, each with the name it will have in the prefix
-// (argv[2]) for tracebacks, and timestamp-checked .pyc files whatever
-// SOURCE_DATE_EPOCH says (the archive's mtimes are kept, so the
-// timestamps hold). It prints "py\0pyc\0" for each file compiled; a file
-// that does not compile (Python 2 code in a test directory, say) is
-// skipped, as pip and conda skip it.
+// compileScript byte-compiles the files named on stdin, "source\0ddir\0"
+// each (absolute paths; an empty ddir keeps the source's own name in the
+// code objects, which importlib replaces with the name it imports from),
+// in parallel as compileall -j does, into timestamp-checked .pyc files
+// whatever SOURCE_DATE_EPOCH says (the archive's mtimes are kept, so the
+// timestamps hold). It prints "source\0pyc\0" for each file compiled
+// (or already compiled and valid); a file that does not compile (Python
+// 2 code in a test directory, say) is skipped, as pip and conda skip it.
 const compileScript = `
 import compileall, importlib.util, os, py_compile, sys
-stage, prefix = sys.argv[1], sys.argv[2]
-rels = [r for r in sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\0") if r]
-fulls = [os.path.join(stage, r) for r in rels]
-ddirs = [os.path.join(prefix, os.path.dirname(r)) for r in rels]
-n = len(rels)
+parts = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\0")
+fulls, ddirs = parts[0:-1:2], [d or None for d in parts[1::2]]
+n = len(fulls)
 mode = py_compile.PycInvalidationMode.TIMESTAMP
 args = (fulls, ddirs, [False] * n, [None] * n, [2] * n, [False] * n, [-1] * n, [mode] * n)
 try:
@@ -40,46 +39,50 @@ try:
 except (ImportError, NotImplementedError, OSError):
     oks = list(map(compileall.compile_file, *args))
 out = sys.stdout.buffer
-for r, ok in zip(rels, oks):
+for f, ok in zip(fulls, oks):
     if ok:
-        pyc = os.path.relpath(importlib.util.cache_from_source(os.path.join(stage, r)), stage)
-        out.write((r + "\0" + pyc + "\0").encode("utf-8", "surrogateescape"))
+        out.write((f + "\0" + importlib.util.cache_from_source(f) + "\0").encode("utf-8", "surrogateescape"))
 `
 
-// byteCompile compiles the .py files (relative to the prefix) in the
-// staging directory stageDir with the environment's own python, before
-// the swap, so that the .pyc files are in the records and verify checks
-// them. It returns each compiled file's .pyc, relative to the prefix.
-func byteCompile(ctx context.Context, stageDir, prefix string, files []string) (map[string]string, error) {
-	py := filepath.Join(stageDir, "bin", "python")
-	if fi, err := os.Stat(py); err != nil || fi.Mode()&0o111 == 0 {
+// A compileJob is one source to compile: its absolute path and the
+// directory its code objects name ("" for its own).
+type compileJob struct {
+	src, ddir string
+}
+
+// byteCompile compiles the jobs with python, the environment's own (in
+// the staging directory, before the swap, so that the .pyc files are in
+// the records and verify checks them). It returns each compiled
+// source's .pyc, an absolute path in the same directory's __pycache__.
+func byteCompile(ctx context.Context, python, dir string, jobs []compileJob) (map[string]string, error) {
+	if fi, err := os.Stat(python); err != nil || fi.Mode()&0o111 == 0 {
 		return nil, fmt.Errorf("the environment has no bin/python to compile with")
 	}
 	var in bytes.Buffer
-	for _, f := range files {
-		in.WriteString(f)
+	want := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		in.WriteString(j.src)
 		in.WriteByte(0)
+		in.WriteString(j.ddir)
+		in.WriteByte(0)
+		want[j.src] = true
 	}
-	cmd := exec.CommandContext(ctx, py, "-Wi", "-E", "-s", "-c", compileScript, stageDir, prefix)
+	cmd := exec.CommandContext(ctx, python, "-Wi", "-E", "-s", "-c", compileScript)
 	cmd.Stdin = &in
-	cmd.Dir = stageDir
+	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %s", filepath.Join(prefix, "bin", "python"), err, strings.TrimSpace(lastLines(stderr.String(), 5)))
-	}
-	want := make(map[string]bool, len(files))
-	for _, f := range files {
-		want[f] = true
+		return nil, fmt.Errorf("%s: %v: %s", python, err, strings.TrimSpace(lastLines(stderr.String(), 5)))
 	}
 	got := map[string]string{}
 	parts := strings.Split(string(out), "\x00")
 	for i := 0; i+1 < len(parts); i += 2 {
-		src, pyc := parts[i], filepath.ToSlash(parts[i+1])
+		src, pyc := parts[i], parts[i+1]
 		// Only what was asked for, and only a __pycache__ file beside
 		// it: the script's output is not trusted to name other paths.
-		if !want[src] || path.Dir(pyc) != path.Join(path.Dir(src), "__pycache__") || !strings.HasSuffix(pyc, ".pyc") {
+		if !want[src] || filepath.Dir(pyc) != filepath.Join(filepath.Dir(src), "__pycache__") || !strings.HasSuffix(pyc, ".pyc") {
 			continue
 		}
 		got[src] = pyc
@@ -95,17 +98,28 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// A wheelTree is a wheel installed in the stage and the tree in the
+// package cache its files were linked from ("" when none).
+type wheelTree struct {
+	*wheel.Result
+	Dir string
+}
+
 // compileStage byte-compiles the noarch packages' and the wheels' .py
-// files in the stage and records the .pyc files: in the packages'
-// conda-meta records (pyc_file) and the wheels' RECORD.
-func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, noarchPy []string, owner map[string]*PackageRecord, wheels []*wheel.Result, res *Result) error {
+// files and records the .pyc files: in the packages' conda-meta records
+// (pyc_file) and the wheels' RECORD. A wheel file linked from the
+// package cache is compiled there, once for every environment (the
+// .pyc names the cache's path, which importlib replaces with the path
+// it imports from), and its .pyc linked in beside it; the rest, and
+// what the cache would not take (a read-only cache), in the stage.
+func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, noarchPy []string, owner map[string]*PackageRecord, wheels []wheelTree, res *Result) error {
 	// A wheel's file replaces a package's of the same path, and the
 	// last wheel to write a path owns it.
-	wheelOf := map[string]*wheel.Result{}
-	for _, w := range wheels {
-		for _, f := range w.Files {
+	wheelOf := map[string]*wheelTree{}
+	for i := range wheels {
+		for _, f := range wheels[i].Files {
 			if strings.HasSuffix(f, ".py") {
-				wheelOf[f] = w
+				wheelOf[f] = &wheels[i]
 			}
 		}
 	}
@@ -117,9 +131,9 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, 
 			files = append(files, f)
 		}
 	}
-	for _, w := range wheels {
-		for _, f := range w.Files {
-			if wheelOf[f] == w && !seen[f] {
+	for i := range wheels {
+		for _, f := range wheels[i].Files {
+			if wheelOf[f] == &wheels[i] && !seen[f] {
 				seen[f] = true
 				files = append(files, f)
 			}
@@ -128,21 +142,83 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, 
 	if len(files) == 0 {
 		return nil
 	}
-	pycs, err := byteCompile(ctx, stageDir, prefix, files)
+	python := filepath.Join(stageDir, "bin", "python")
+	inStage := func(f string) compileJob {
+		return compileJob{src: filepath.Join(stageDir, filepath.FromSlash(f)), ddir: filepath.Join(prefix, filepath.FromSlash(path.Dir(f)))}
+	}
+	cached := func(f string) (string, bool) {
+		w := wheelOf[f]
+		if w == nil || w.Dir == "" {
+			return "", false
+		}
+		name, ok := w.Sources[f]
+		if !ok {
+			return "", false
+		}
+		return filepath.Join(w.Dir, filepath.FromSlash(name)), true
+	}
+	var jobs []compileJob
+	for _, f := range files {
+		if src, ok := cached(f); ok {
+			jobs = append(jobs, compileJob{src: src})
+		} else {
+			jobs = append(jobs, inStage(f))
+		}
+	}
+	pycs, err := byteCompile(ctx, python, stageDir, jobs)
 	if err != nil {
 		return err
 	}
-	byWheel := map[*wheel.Result][]string{}
-	for _, src := range files {
+	pycOf := map[string]string{} // .py → its .pyc in the stage, prefix-relative
+	var again []compileJob
+	var againFiles []string
+	for _, f := range files {
+		src, isCached := cached(f)
+		if !isCached {
+			if pyc, ok := pycs[filepath.Join(stageDir, filepath.FromSlash(f))]; ok {
+				if rel, err := filepath.Rel(stageDir, pyc); err == nil {
+					pycOf[f] = filepath.ToSlash(rel)
+				}
+			}
+			continue
+		}
 		pyc, ok := pycs[src]
+		if ok {
+			dest := path.Join(path.Dir(f), "__pycache__", filepath.Base(pyc))
+			if err := placeCompiled(wheelOf[f].Dir, pyc, stage, dest); err == nil {
+				pycOf[f] = dest
+				continue
+			}
+		}
+		again = append(again, inStage(f))
+		againFiles = append(againFiles, f)
+	}
+	if len(again) > 0 {
+		// The cache's copy could not be compiled or linked: compile the
+		// stage's.
+		more, err := byteCompile(ctx, python, stageDir, again)
+		if err != nil {
+			return err
+		}
+		for _, f := range againFiles {
+			if pyc, ok := more[filepath.Join(stageDir, filepath.FromSlash(f))]; ok {
+				if rel, err := filepath.Rel(stageDir, pyc); err == nil {
+					pycOf[f] = filepath.ToSlash(rel)
+				}
+			}
+		}
+	}
+	byWheel := map[*wheelTree][]string{}
+	for _, f := range files {
+		pyc, ok := pycOf[f]
 		if !ok {
 			continue
 		}
-		if w := wheelOf[src]; w != nil {
+		if w := wheelOf[f]; w != nil {
 			byWheel[w] = append(byWheel[w], pyc)
 			continue
 		}
-		rec := owner[src]
+		rec := owner[f]
 		if rec == nil {
 			continue
 		}
@@ -154,7 +230,8 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, 
 		res.Compiled++
 		res.Files++
 	}
-	for _, w := range wheels {
+	for i := range wheels {
+		w := &wheels[i]
 		if err := wheel.AddCompiled(stage, w.DistInfo, byWheel[w]); err != nil {
 			return fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
@@ -162,6 +239,40 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, 
 		res.Files += len(byWheel[w])
 	}
 	return nil
+}
+
+// placeCompiled hard-links the .pyc pyc, compiled in the cache tree dir,
+// to dest in the stage (replacing a file there), or copies it where a
+// link cannot be made.
+func placeCompiled(dir, pyc string, stage *os.Root, dest string) error {
+	rel, err := filepath.Rel(dir, pyc)
+	if err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("%s is not in %s", pyc, dir)
+	}
+	from, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer from.Close()
+	if err := stage.MkdirAll(path.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	if fi, err := stage.Lstat(dest); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("%s: would replace a directory", dest)
+		}
+		if err := stage.Remove(dest); err != nil {
+			return err
+		}
+	}
+	if err := link.Between(from, filepath.ToSlash(rel), stage, dest); err == nil {
+		return nil
+	}
+	data, err := from.ReadFile(rel)
+	if err != nil {
+		return err
+	}
+	return stage.WriteFile(dest, data, 0o644)
 }
 
 // hashIn hashes a regular file of the stage, not following a link.

@@ -23,7 +23,7 @@ import (
 // and [envlock-fixed-16-cache]. Flip each when its lines pass.
 const (
 	issue16Installer  = true
-	issue16WheelCache = false
+	issue16WheelCache = true
 )
 
 // withRealpython adds the commands of the real-Python scenarios to cmds.

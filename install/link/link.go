@@ -565,3 +565,20 @@ if __name__ == '__main__':
 	sum := sha256.Sum256(data)
 	return &File{Path: rel, Type: pkginfo.HardLink, SHA256: hex.EncodeToString(sum[:]), SHA256InPrefix: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
 }
+
+// Between hard-links the file srcName of src to the new name dstName of
+// dst: both parent directories are opened through their roots and
+// neither final name is followed.
+func Between(src *os.Root, srcName string, dst *os.Root, dstName string) error {
+	sd, err := src.Open(path.Dir(srcName))
+	if err != nil {
+		return err
+	}
+	defer sd.Close()
+	dd, err := dst.Open(path.Dir(dstName))
+	if err != nil {
+		return err
+	}
+	defer dd.Close()
+	return linkAt(sd, path.Base(srcName), dd, path.Base(dstName))
+}

@@ -43,6 +43,11 @@ type Options struct {
 	// Name and Version, when set, are the locked project and version:
 	// the wheel's .dist-info and METADATA must name them.
 	Name, Version string
+	// Unpacked, when set, is the wheel as Unpack left it in the package
+	// cache (checked against RECORD there): its files are hard-linked
+	// into the stage rather than unzipped again, falling back to a copy
+	// from the archive where a link cannot be made.
+	Unpacked *os.Root
 }
 
 // A Result describes an installed wheel.
@@ -52,6 +57,9 @@ type Result struct {
 	DistInfo string
 	// Files are the installed files relative to the prefix, sorted.
 	Files []string
+	// Sources maps each file hard-linked from Options.Unpacked (relative
+	// to the prefix) to its path in that tree.
+	Sources map[string]string
 }
 
 // maxMeta bounds a metadata file of a wheel (WHEEL, METADATA, RECORD,
@@ -227,10 +235,13 @@ func install(z *zip.Reader, archiveSize int64, o Options) (*Result, error) {
 		}
 	}
 	// Every file against RECORD, streamed from the archive: a wheel
-	// whose files do not match is not installed at all.
-	for _, e := range entries {
-		if err := copyChecked(io.Discard, e, o.Prefix); err != nil {
-			return nil, err
+	// whose files do not match is not installed at all. An unpacked
+	// cache entry was checked so when it was made.
+	if o.Unpacked == nil {
+		for _, e := range entries {
+			if err := copyChecked(io.Discard, e, o.Prefix); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if ep, ok := files[distInfo+"/entry_points.txt"]; ok {
@@ -259,6 +270,16 @@ func install(z *zip.Reader, archiveSize int64, o Options) (*Result, error) {
 		mode := os.FileMode(0o644)
 		if e.exec {
 			mode = 0o755
+		}
+		if o.Unpacked != nil && e.zf != nil && !e.shebang && linkEntry(o.Unpacked, o.Stage, e) == nil {
+			rel, _ := filepathRel(o.SitePackages, e.dest)
+			installed = append(installed, RecordEntry{Path: rel, Hash: e.hash, Size: int64(e.zf.UncompressedSize64)})
+			res.Files = append(res.Files, e.dest)
+			if res.Sources == nil {
+				res.Sources = map[string]string{}
+			}
+			res.Sources[e.dest] = e.zf.Name
+			continue
 		}
 		h := sha256.New()
 		n, err := writeEntry(o.Stage, e, mode, h, o.Prefix)
@@ -383,6 +404,23 @@ func writeEntry(stage *os.Root, e *entry, mode os.FileMode, h io.Writer, prefix 
 		_, err = cw.Write(e.data)
 	}
 	return cw.n, errors.Join(err, f.Close())
+}
+
+// linkEntry hard-links e's file from the unpacked cache entry to its
+// place in the stage, replacing what is there (not a directory).
+func linkEntry(from, stage *os.Root, e *entry) error {
+	if err := stage.MkdirAll(path.Dir(e.dest), 0o755); err != nil {
+		return err
+	}
+	if fi, err := stage.Lstat(e.dest); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("%s: would replace a directory", e.dest)
+		}
+		if err := stage.Remove(e.dest); err != nil {
+			return err
+		}
+	}
+	return link.Between(from, e.zf.Name, stage, e.dest)
 }
 
 func writeEntryData(stage *os.Root, dest string, data []byte, mode os.FileMode) error {
