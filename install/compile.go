@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -112,7 +114,7 @@ type wheelTree struct {
 // .pyc names the cache's path, which importlib replaces with the path
 // it imports from), and its .pyc linked in beside it; the rest, and
 // what the cache would not take (a read-only cache), in the stage.
-func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, noarchPy []string, owner map[string]*PackageRecord, wheels []wheelTree, res *Result) error {
+func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver string, noarchPy []string, owner map[string]*PackageRecord, wheels []wheelTree, res *Result) error {
 	// A wheel's file replaces a package's of the same path, and the
 	// last wheel to write a path owns it.
 	wheelOf := map[string]*wheelTree{}
@@ -157,17 +159,28 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix string, 
 		}
 		return filepath.Join(w.Dir, filepath.FromSlash(name)), true
 	}
+	// What an earlier install compiled in the cache and is still valid
+	// needs no python: a warm install starts none.
+	tag := cacheTag(pyver)
+	pycs := map[string]string{}
 	var jobs []compileJob
 	for _, f := range files {
 		if src, ok := cached(f); ok {
+			if pyc, ok := validPyc(src, tag); ok {
+				pycs[src] = pyc
+				continue
+			}
 			jobs = append(jobs, compileJob{src: src})
 		} else {
 			jobs = append(jobs, inStage(f))
 		}
 	}
-	pycs, err := byteCompile(ctx, python, stageDir, jobs)
-	if err != nil {
-		return err
+	if len(jobs) > 0 {
+		got, err := byteCompile(ctx, python, stageDir, jobs)
+		if err != nil {
+			return err
+		}
+		maps.Copy(pycs, got)
 	}
 	pycOf := map[string]string{} // .py → its .pyc in the stage, prefix-relative
 	var again []compileJob
@@ -273,6 +286,48 @@ func placeCompiled(dir, pyc string, stage *os.Root, dest string) error {
 		return err
 	}
 	return stage.WriteFile(dest, data, 0o644)
+}
+
+// cacheTag is CPython's sys.implementation.cache_tag for the version
+// "3.11": "cpython-311"; "" when pyver is not such a version.
+func cacheTag(pyver string) string {
+	major, minor, ok := strings.Cut(pyver, ".")
+	if !ok || major == "" || minor == "" || strings.Trim(major+minor, "0123456789") != "" {
+		return ""
+	}
+	return "cpython-" + major + minor
+}
+
+// validPyc says whether src's .pyc for tag exists and is what CPython
+// takes as valid for it without recompiling: an unchecked-flags,
+// timestamp-based header whose source mtime and size are src's (PEP 552).
+// The magic number is the interpreter's, which the tag's version fixes.
+func validPyc(src, tag string) (string, bool) {
+	if tag == "" {
+		return "", false
+	}
+	base := strings.TrimSuffix(filepath.Base(src), ".py")
+	pyc := filepath.Join(filepath.Dir(src), "__pycache__", base+"."+tag+".pyc")
+	si, err := os.Stat(src)
+	if err != nil {
+		return "", false
+	}
+	f, err := os.Open(pyc)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	var h [16]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return "", false
+	}
+	flags := binary.LittleEndian.Uint32(h[4:8])
+	mtime := binary.LittleEndian.Uint32(h[8:12])
+	size := binary.LittleEndian.Uint32(h[12:16])
+	if flags != 0 || mtime != uint32(si.ModTime().Unix()) || size != uint32(si.Size()) {
+		return "", false
+	}
+	return pyc, true
 }
 
 // hashIn hashes a regular file of the stage, not following a link.

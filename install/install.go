@@ -397,7 +397,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 	if !o.NoCompile {
 		o.trace("compile", "")
-		if err := compileStage(ctx, stageRoot, filepath.Join(st.dir, stageName), prefix, noarchPy, pyOwner, installed, res); err != nil {
+		if err := compileStage(ctx, stageRoot, filepath.Join(st.dir, stageName), prefix, pyver, noarchPy, pyOwner, installed, res); err != nil {
 			res.Warnings = append(res.Warnings, "byte-compiling: "+err.Error())
 		}
 	}

@@ -570,15 +570,57 @@ if __name__ == '__main__':
 // dst: both parent directories are opened through their roots and
 // neither final name is followed.
 func Between(src *os.Root, srcName string, dst *os.Root, dstName string) error {
-	sd, err := src.Open(path.Dir(srcName))
+	l := NewLinker(src, dst)
+	defer l.Close()
+	return l.Link(srcName, dstName)
+}
+
+// A Linker hard-links many files from one root to another, keeping the
+// parent directories it opened (through the roots) for the next file.
+type Linker struct {
+	src, dst *os.Root
+	dirs     map[string]*os.File
+}
+
+// NewLinker returns a Linker from src to dst; Close releases it.
+func NewLinker(src, dst *os.Root) *Linker {
+	return &Linker{src: src, dst: dst, dirs: map[string]*os.File{}}
+}
+
+func (l *Linker) dir(dst bool, dir string) (*os.File, error) {
+	key, root := "s:"+dir, l.src
+	if dst {
+		key, root = "d:"+dir, l.dst
+	}
+	if f := l.dirs[key]; f != nil {
+		return f, nil
+	}
+	f, err := root.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	l.dirs[key] = f
+	return f, nil
+}
+
+// Link hard-links srcName to the new name dstName, whose directory must
+// exist; neither final name is followed.
+func (l *Linker) Link(srcName, dstName string) error {
+	sd, err := l.dir(false, path.Dir(srcName))
 	if err != nil {
 		return err
 	}
-	defer sd.Close()
-	dd, err := dst.Open(path.Dir(dstName))
+	dd, err := l.dir(true, path.Dir(dstName))
 	if err != nil {
 		return err
 	}
-	defer dd.Close()
 	return linkAt(sd, path.Base(srcName), dd, path.Base(dstName))
+}
+
+// Close closes the directories the Linker opened.
+func (l *Linker) Close() {
+	for _, f := range l.dirs {
+		f.Close()
+	}
+	clear(l.dirs)
 }

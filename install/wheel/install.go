@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -266,12 +267,17 @@ func install(z *zip.Reader, archiveSize int64, o Options) (*Result, error) {
 	}
 
 	var installed []RecordEntry
+	var lk *linker
+	if o.Unpacked != nil {
+		lk = &linker{Linker: link.NewLinker(o.Unpacked, o.Stage), stage: o.Stage, made: map[string]bool{}}
+		defer lk.Close()
+	}
 	for _, e := range entries {
 		mode := os.FileMode(0o644)
 		if e.exec {
 			mode = 0o755
 		}
-		if o.Unpacked != nil && e.zf != nil && !e.shebang && linkEntry(o.Unpacked, o.Stage, e) == nil {
+		if lk != nil && e.zf != nil && !e.shebang && lk.entry(e) == nil {
 			rel, _ := filepathRel(o.SitePackages, e.dest)
 			installed = append(installed, RecordEntry{Path: rel, Hash: e.hash, Size: int64(e.zf.UncompressedSize64)})
 			res.Files = append(res.Files, e.dest)
@@ -406,21 +412,36 @@ func writeEntry(stage *os.Root, e *entry, mode os.FileMode, h io.Writer, prefix 
 	return cw.n, errors.Join(err, f.Close())
 }
 
-// linkEntry hard-links e's file from the unpacked cache entry to its
-// place in the stage, replacing what is there (not a directory).
-func linkEntry(from, stage *os.Root, e *entry) error {
-	if err := stage.MkdirAll(path.Dir(e.dest), 0o755); err != nil {
-		return err
-	}
-	if fi, err := stage.Lstat(e.dest); err == nil {
-		if fi.IsDir() {
-			return fmt.Errorf("%s: would replace a directory", e.dest)
-		}
-		if err := stage.Remove(e.dest); err != nil {
+// A linker hard-links entries from an unpacked cache tree into the
+// stage, making each directory of the stage once.
+type linker struct {
+	*link.Linker
+	stage *os.Root
+	made  map[string]bool
+}
+
+// entry hard-links e's file from the unpacked cache entry to its place
+// in the stage, replacing what is there (not a directory).
+func (l *linker) entry(e *entry) error {
+	dir := path.Dir(e.dest)
+	if !l.made[dir] {
+		if err := l.stage.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
+		l.made[dir] = true
 	}
-	return link.Between(from, e.zf.Name, stage, e.dest)
+	err := l.Link(e.zf.Name, e.dest)
+	if err == nil || !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	// A conda package's file of the same name: the wheel's wins.
+	if fi, err := l.stage.Lstat(e.dest); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s: would replace a directory", e.dest)
+	}
+	if err := l.stage.Remove(e.dest); err != nil {
+		return err
+	}
+	return l.Link(e.zf.Name, e.dest)
 }
 
 func writeEntryData(stage *os.Root, dest string, data []byte, mode os.FileMode) error {
