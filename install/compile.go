@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -182,6 +184,8 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		}
 		maps.Copy(pycs, got)
 	}
+	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, made: map[string]bool{}}
+	defer pl.close()
 	pycOf := map[string]string{} // .py → its .pyc in the stage, prefix-relative
 	var again []compileJob
 	var againFiles []string
@@ -198,7 +202,7 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		pyc, ok := pycs[src]
 		if ok {
 			dest := path.Join(path.Dir(f), "__pycache__", filepath.Base(pyc))
-			if err := placeCompiled(wheelOf[f].Dir, pyc, stage, dest); err == nil {
+			if err := pl.place(wheelOf[f].Dir, pyc, dest); err == nil {
 				pycOf[f] = dest
 				continue
 			}
@@ -254,38 +258,65 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	return nil
 }
 
-// placeCompiled hard-links the .pyc pyc, compiled in the cache tree dir,
-// to dest in the stage (replacing a file there), or copies it where a
-// link cannot be made.
-func placeCompiled(dir, pyc string, stage *os.Root, dest string) error {
+// A pycPlacer links .pyc files compiled in cache trees into the stage,
+// keeping the roots and directories it opened.
+type pycPlacer struct {
+	stage   *os.Root
+	roots   map[string]*os.Root
+	linkers map[string]*link.Linker
+	made    map[string]bool
+}
+
+func (p *pycPlacer) close() {
+	for _, l := range p.linkers {
+		l.Close()
+	}
+	for _, r := range p.roots {
+		r.Close()
+	}
+}
+
+// place hard-links the .pyc pyc, compiled in the cache tree dir, to
+// dest in the stage (replacing a file there), or copies it where a link
+// cannot be made.
+func (p *pycPlacer) place(dir, pyc, dest string) error {
 	rel, err := filepath.Rel(dir, pyc)
 	if err != nil || !filepath.IsLocal(rel) {
 		return fmt.Errorf("%s is not in %s", pyc, dir)
 	}
-	from, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer from.Close()
-	if err := stage.MkdirAll(path.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	if fi, err := stage.Lstat(dest); err == nil {
-		if fi.IsDir() {
-			return fmt.Errorf("%s: would replace a directory", dest)
-		}
-		if err := stage.Remove(dest); err != nil {
+	rel = filepath.ToSlash(rel)
+	from := p.roots[dir]
+	if from == nil {
+		if from, err = os.OpenRoot(dir); err != nil {
 			return err
 		}
+		p.roots[dir] = from
+		p.linkers[dir] = link.NewLinker(from, p.stage)
 	}
-	if err := link.Between(from, filepath.ToSlash(rel), stage, dest); err == nil {
+	if d := path.Dir(dest); !p.made[d] {
+		if err := p.stage.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		p.made[d] = true
+	}
+	err = p.linkers[dir].Link(rel, dest)
+	if errors.Is(err, fs.ErrExist) {
+		if fi, lerr := p.stage.Lstat(dest); lerr == nil && fi.IsDir() {
+			return fmt.Errorf("%s: would replace a directory", dest)
+		}
+		if err := p.stage.Remove(dest); err != nil {
+			return err
+		}
+		err = p.linkers[dir].Link(rel, dest)
+	}
+	if err == nil {
 		return nil
 	}
 	data, err := from.ReadFile(rel)
 	if err != nil {
 		return err
 	}
-	return stage.WriteFile(dest, data, 0o644)
+	return p.stage.WriteFile(dest, data, 0o644)
 }
 
 // cacheTag is CPython's sys.implementation.cache_tag for the version
