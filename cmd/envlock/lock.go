@@ -129,35 +129,18 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		}
 		platforms = append(platforms, p)
 	}
-	chans, index, gw, err := manifestIndex(env, dir, m, lockFlags.offline)
+	l, err := resolveProject(ctx, env, lockRun{
+		dir:       dir,
+		m:         m,
+		prev:      prev,
+		platforms: platforms,
+		update:    lockFlags.update,
+		updateAll: lockFlags.updateAll,
+		offline:   lockFlags.offline,
+		verbose:   lockFlags.verbose,
+	})
 	if err != nil {
 		return err
-	}
-	defer gw.Close()
-	var locked []lockfile.Channel
-	for i, c := range chans {
-		locked = append(locked, lockfile.Channel{Name: m.Channels[i], URL: lockURL(dir, c), Priority: i})
-	}
-	tty := isTerminalWriter(env.Stderr)
-	l, err := lock.Resolve(ctx, m, lock.Options{
-		Channels:  locked,
-		Index:     index,
-		Previous:  prev,
-		Update:    lockFlags.update,
-		UpdateAll: lockFlags.updateAll,
-		Platforms: platforms,
-		PyPI:      newPyPI(env, dir, m, lockFlags.offline),
-		Progress: func(p platform.Platform, n int) {
-			if tty {
-				fmt.Fprintf(env.Stderr, "locked %s: %d packages\n", p, n)
-			}
-		},
-	})
-	if lockFlags.verbose {
-		writeFetchReport(env.Stderr, gw.Stats())
-	}
-	if err != nil {
-		return explainLockError(env, err)
 	}
 	if lockFlags.dryRun {
 		if err := lock.WriteDiff(env.Stdout, lock.Diff(prev, l)); err != nil || !lockFlags.scan {
@@ -179,6 +162,54 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		return scanLock(ctx, env, l, lockPath, lockFlags.offline)
 	}
 	return nil
+}
+
+// A lockRun is what one resolution of a project needs.
+type lockRun struct {
+	dir       string
+	m         *spec.Manifest
+	prev      *lockfile.Lock // nil for a first lock
+	platforms []platform.Platform
+	update    []string
+	updateAll bool
+	offline   bool
+	verbose   bool
+}
+
+// resolveProject resolves r's manifest, keeping r.prev's packages wherever
+// they still fit, and explains an unsatisfiable request on stderr.
+func resolveProject(ctx context.Context, env *Env, r lockRun) (*lockfile.Lock, error) {
+	chans, index, gw, err := manifestIndex(env, r.dir, r.m, r.offline)
+	if err != nil {
+		return nil, err
+	}
+	defer gw.Close()
+	var locked []lockfile.Channel
+	for i, c := range chans {
+		locked = append(locked, lockfile.Channel{Name: r.m.Channels[i], URL: lockURL(r.dir, c), Priority: i})
+	}
+	tty := isTerminalWriter(env.Stderr)
+	l, err := lock.Resolve(ctx, r.m, lock.Options{
+		Channels:  locked,
+		Index:     index,
+		Previous:  r.prev,
+		Update:    r.update,
+		UpdateAll: r.updateAll,
+		Platforms: r.platforms,
+		PyPI:      newPyPI(env, r.dir, r.m, r.offline),
+		Progress: func(p platform.Platform, n int) {
+			if tty {
+				fmt.Fprintf(env.Stderr, "locked %s: %d packages\n", p, n)
+			}
+		},
+	})
+	if r.verbose {
+		writeFetchReport(env.Stderr, gw.Stats())
+	}
+	if err != nil {
+		return nil, explainLockError(env, err)
+	}
+	return l, nil
 }
 
 // explainLockError prints a solver's explanation per platform.

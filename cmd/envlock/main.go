@@ -37,6 +37,8 @@ var commands = []*Command{
 	cmdInit,
 	cmdImport,
 	cmdCheck,
+	cmdAdd,
+	cmdDrop,
 	cmdLock,
 	cmdDiff,
 	cmdInstall,
