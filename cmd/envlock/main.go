@@ -18,19 +18,6 @@ import (
 	"syscall"
 )
 
-// Exit codes shared by every command. Commands that report a result as
-// their exit code (lock --check, verify) document their own codes on top.
-const (
-	exitOK    = 0
-	exitFail  = 1 // the command failed; the error is on stderr
-	exitUsage = 2 // the command line was wrong
-	// A command stopped by a signal exits 128+signal, as shells report
-	// it: 130 for SIGINT (Ctrl-C), 143 for SIGTERM (a batch scheduler's
-	// kill, timeout(1)).
-	exitInterrupt = 128 + int(syscall.SIGINT)
-	exitTerminate = 128 + int(syscall.SIGTERM)
-)
-
 // commands is the table of subcommands, in the order "envlock help" lists
 // them.
 var commands = []*Command{
@@ -117,6 +104,10 @@ func run(ctx context.Context, env *Env, args []string) int {
 		if len(args) > 1 {
 			if args[1] == "help" {
 				fmt.Fprint(env.Stdout, helpHelp)
+				return exitOK
+			}
+			if args[1] == "exit-codes" {
+				printExitCodes(env.Stdout)
 				return exitOK
 			}
 			if c := lookup(args[1]); c != nil {
@@ -284,9 +275,7 @@ Commands:
 		fmt.Fprintf(w, "\t%-*s  %s\n", width, c.Name, c.Short)
 	}
 	fmt.Fprint(w, `
-Run 'envlock help <command>' for more about a command.
-Exit codes: 0 success, 1 the command failed, 2 the command line was wrong,
-130 and 143 stopped by SIGINT and SIGTERM; commands that report a verdict
-document further codes in their help.
+Run 'envlock help <command>' for more about a command, and
+'envlock help exit-codes' for what each exit code means.
 `)
 }

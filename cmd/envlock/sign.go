@@ -18,10 +18,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
-// exitSignature is the exit status for a missing or bad signature, shared
-// by every command that checks one.
-const exitSignature = 3
-
 var keygenFlags struct {
 	out   string
 	force bool
