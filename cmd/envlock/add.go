@@ -25,6 +25,7 @@ var editFlags struct {
 	noLock   bool
 	offline  bool
 	policy   string
+	json     bool
 }
 
 func setEditFlags(fs *flag.FlagSet) {
@@ -34,11 +35,12 @@ func setEditFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&editFlags.noLock, "no-lock", false, "only edit env.cue; do not re-lock")
 	fs.BoolVar(&editFlags.offline, "offline", false, "use only cached repodata when re-locking")
 	fs.StringVar(&editFlags.policy, "policy", "", "site policy file (default $ENVLOCK_POLICY)")
+	fs.BoolVar(&editFlags.json, "json", false, "print the edits and the lock's changes as JSON (schemas/cli.cue #Lock)")
 }
 
 var cmdAdd = &Command{
 	Name:  "add",
-	Usage: "add [-C DIR] [--pypi] [--platform P] [--no-lock] SPEC…",
+	Usage: "add [-C DIR] [--pypi] [--platform P] [--no-lock] [--json] SPEC…",
 	Short: "add dependencies to env.cue and re-lock",
 	Long: `
 Add writes each SPEC into env.cue: a conda MatchSpec ("numpy", "numpy>=1.26",
@@ -69,7 +71,7 @@ Example:
 
 var cmdDrop = &Command{
 	Name:  "drop",
-	Usage: "drop [-C DIR] [--pypi] [--platform P] [--no-lock] NAME…",
+	Usage: "drop [-C DIR] [--pypi] [--platform P] [--no-lock] [--json] NAME…",
 	Short: "take dependencies out of env.cue and re-lock",
 	Long: `
 Drop deletes each NAME from env.cue's dependencies (with --pypi, from
@@ -173,11 +175,14 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 	for _, n := range notes {
 		fmt.Fprintln(env.Stderr, n)
 	}
+	lockPath := filepath.Join(dir, lockfile.FileName)
 	if editFlags.noLock {
 		fmt.Fprintf(env.Stderr, "wrote %s; run 'envlock lock' to update %s\n", spec.ManifestFile, lockfile.FileName)
+		if editFlags.json {
+			return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "edit", Platforms: []string{}, Changes: []jsonChange{}, Edits: notes})
+		}
 		return nil
 	}
-	lockPath := filepath.Join(dir, lockfile.FileName)
 	prev, _, err := lockfile.Read(lockPath)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return restore(err)
@@ -194,6 +199,9 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 	}
 	changes := lock.Diff(prev, l)
 	fmt.Fprintf(env.Stderr, "wrote %s and %s: %s\n", spec.ManifestFile, lockfile.FileName, plural(len(changes), "change", "changes"))
+	if editFlags.json {
+		return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "lock", Written: true, Platforms: platformNames(l), Changes: changesJSON(changes), Edits: notes})
+	}
 	return lock.WriteDiff(env.Stdout, changes)
 }
 

@@ -139,4 +139,3 @@ func TestExitCodesDocumented(t *testing.T) {
 		}
 	}
 }
-

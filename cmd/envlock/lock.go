@@ -31,11 +31,12 @@ var lockFlags struct {
 	offline   bool
 	scan      bool
 	verbose   bool
+	json      bool
 }
 
 var cmdLock = &Command{
 	Name:  "lock",
-	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--scan] [--dry-run] [--sign KEY] [--policy FILE] [--offline] [-v]",
+	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--scan] [--dry-run] [--sign KEY] [--policy FILE] [--offline] [-v] [--json]",
 	Short: "resolve env.cue into env.lock",
 	Long: `
 Lock loads env.cue (with the site policy from --policy or $ENVLOCK_POLICY),
@@ -52,6 +53,9 @@ given platforms and keeps the others as locked.
 complete for every platform, 1 with the reasons otherwise (CI runs this).
 --dry-run resolves and prints what would change, without writing.
 --sign KEY signs the new lock (env.lock.sig), as 'envlock sign' does.
+--json prints the result for scripts (schemas/cli.cue #Lock): the mode,
+whether the lock was written, its platforms, the changes, and for --check
+whether it is up to date and why not; the exit codes stay the same.
 -v reports what was read: CEP-16 shards and repodata.json files, how
 many came from the network, the cache or local channels, and their bytes.
 
@@ -87,6 +91,7 @@ Example:
 		fs.BoolVar(&lockFlags.offline, "offline", false, "use only cached repodata")
 		fs.BoolVar(&lockFlags.scan, "scan", false, "fetch the locked artifacts and check their ELF files against the glibc floor (exit 5 when one needs more)")
 		fs.BoolVar(&lockFlags.verbose, "v", false, "report the repodata read (shards, bytes, network or cache)")
+		fs.BoolVar(&lockFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #Lock)")
 	},
 	Run: runLock,
 }
@@ -94,6 +99,9 @@ Example:
 func runLock(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 0 {
 		return usagef("unexpected arguments %q", args)
+	}
+	if lockFlags.json && lockFlags.scan {
+		return usagef("--json does not combine with --scan yet")
 	}
 	dir := abs(env, lockFlags.dir)
 	m, err := loadProject(ctx, env, lockFlags.dir, lockFlags.policy)
@@ -110,10 +118,19 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 	}
 	if lockFlags.check {
 		if prev == nil {
+			if lockFlags.json {
+				writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "check", Platforms: []string{}, UpToDate: new(false), Problems: []string{"the lock does not exist"}, Changes: []jsonChange{}})
+			}
 			return &exitError{code: exitFail, msg: fmt.Sprintf("%s does not exist; run 'envlock lock'", lockPath)}
 		}
 		if err := lock.Check(m, prev); err != nil {
+			if lockFlags.json {
+				writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "check", Platforms: platformNames(prev), UpToDate: new(false), Problems: problemLines(err), Changes: []jsonChange{}})
+			}
 			return &exitError{code: exitFail, msg: fmt.Sprintf("%v\nRun 'envlock lock' to update it.", err)}
+		}
+		if lockFlags.json {
+			return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "check", Platforms: platformNames(prev), UpToDate: new(true), Changes: []jsonChange{}})
 		}
 		fmt.Fprintf(env.Stdout, "%s is up to date (%d platforms)\n", lockfile.FileName, len(prev.Platforms))
 		if lockFlags.scan {
@@ -142,6 +159,9 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if lockFlags.dryRun && lockFlags.json {
+		return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "dry-run", Platforms: platformNames(l), Changes: changesJSON(lock.Diff(prev, l))})
+	}
 	if lockFlags.dryRun {
 		if err := lock.WriteDiff(env.Stdout, lock.Diff(prev, l)); err != nil || !lockFlags.scan {
 			return err
@@ -157,6 +177,9 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		if err := signLock(env, abs(env, lockFlags.sign), lockPath); err != nil {
 			return err
 		}
+	}
+	if lockFlags.json {
+		return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "lock", Written: true, Platforms: platformNames(l), Changes: changesJSON(changes)})
 	}
 	if lockFlags.scan {
 		return scanLock(ctx, env, l, lockPath, lockFlags.offline)
@@ -231,6 +254,18 @@ func explainLockError(env *Env, err error) error {
 		return &exitError{code: exitFail}
 	}
 	return err
+}
+
+// problemLines splits a stale lock's explanation into its reasons.
+func problemLines(err error) []string {
+	var out []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "- "))
+		if l != "" && !strings.HasSuffix(l, ":") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func unwrapAll(err error) []error {
@@ -331,13 +366,16 @@ func isTerminalWriter(w any) bool {
 	return ok && isTerminal(f)
 }
 
+var diffFlags struct{ json bool }
+
 var cmdDiff = &Command{
 	Name:  "diff",
-	Usage: "diff OLD.lock NEW.lock",
+	Usage: "diff [--json] OLD.lock NEW.lock",
 	Short: "show the packages that differ between two locks",
 	Long: `
 Diff prints, per platform, the packages added (+), removed (-) and changed
-(~) between two lock files, as a table.
+(~) between two lock files, as a table; --json prints the rows for
+scripts (schemas/cli.cue #Changes).
 
 Example:
 
@@ -355,6 +393,13 @@ Example:
 			}
 			locks[i] = l
 		}
-		return lock.WriteDiff(env.Stdout, lock.Diff(locks[0], locks[1]))
+		changes := lock.Diff(locks[0], locks[1])
+		if diffFlags.json {
+			return writeJSON(env.Stdout, changesJSON(changes))
+		}
+		return lock.WriteDiff(env.Stdout, changes)
+	},
+	SetFlags: func(fs *flag.FlagSet) {
+		fs.BoolVar(&diffFlags.json, "json", false, "print JSON (schemas/cli.cue #Changes)")
 	},
 }
