@@ -132,7 +132,7 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		if lockFlags.json {
 			return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "check", Platforms: platformNames(prev), UpToDate: new(true), Changes: []jsonChange{}})
 		}
-		fmt.Fprintf(env.Stdout, "%s is up to date (%d platforms)\n", lockfile.FileName, len(prev.Platforms))
+		fmt.Fprintf(env.Stdout, "%s is up to date (%s)\n", lockfile.FileName, plural(len(prev.Platforms), "platform", "platforms"))
 		if lockFlags.scan {
 			return scanLock(ctx, env, prev, lockPath, lockFlags.offline)
 		}
@@ -172,7 +172,7 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	changes := lock.Diff(prev, l)
-	fmt.Fprintf(env.Stderr, "wrote %s: %d platforms, %d changes\n", lockfile.FileName, len(l.Platforms), len(changes))
+	fmt.Fprintf(env.Stderr, "wrote %s: %s, %s\n", lockfile.FileName, plural(len(l.Platforms), "platform", "platforms"), plural(len(changes), "change", "changes"))
 	if lockFlags.sign != "" {
 		if err := signLock(env, abs(env, lockFlags.sign), lockPath); err != nil {
 			return err
