@@ -271,6 +271,9 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		Log:            func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
 	})
 	if err != nil {
+		// The error (or "interrupted") goes on a clean line, not after
+		// the bar.
+		progress.Abort(rep)
 		if errors.Is(err, install.ErrNotEnvlockPrefix) {
 			return withHint(err, "choose another path, or pass --replace-foreign to delete and replace %s", prefix)
 		}

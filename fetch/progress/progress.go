@@ -35,6 +35,19 @@ func Cached(r Reporter, n int64) {
 	r.Add(n)
 }
 
+// An Aborter can take its display off the screen when the work stops
+// early (an error, Ctrl-C), so the error is printed on a clean line.
+type Aborter interface {
+	Abort()
+}
+
+// Abort clears r's display if it has one on screen.
+func Abort(r Reporter) {
+	if a, ok := r.(Aborter); ok {
+		a.Abort()
+	}
+}
+
 // summary is the line Finish prints: the bytes fetched and the time, with
 // what was already cached; nothing when nothing was fetched.
 func summary(w io.Writer, what string, fetched, cached int64, start time.Time) {
@@ -56,6 +69,9 @@ func New(w io.Writer, what string, total int64, tty bool, interval time.Duration
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(what),
 			progressbar.OptionShowBytes(true),
+			// KiB/MiB like the summary line (Bytes), not the bar's
+			// default decimal units.
+			progressbar.OptionUseIECUnits(true),
 			progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
@@ -87,6 +103,16 @@ func (b *barReporter) Add(n int64) {
 	b.n += n
 	b.mu.Unlock()
 	b.bar.Add64(n)
+}
+
+// Abort erases the bar's line, leaving the cursor at its start: the bar,
+// then to the end of the line (EL), where the terminal may have echoed
+// "^C".
+func (b *barReporter) Abort() {
+	b.bar.Clear()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	io.WriteString(b.w, "\r\x1b[K")
 }
 
 func (b *barReporter) Finish() {

@@ -29,3 +29,23 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestBarUnits: the bar counts in IEC units like the summary line, and
+// Abort erases the bar's line (blanks, then the line erased to its end).
+func TestBarUnits(t *testing.T) {
+	var b strings.Builder
+	r := New(&b, "fetching", 64<<20, true, time.Hour)
+	r.Add(3 << 20)
+	time.Sleep(150 * time.Millisecond) // past the bar's throttle
+	r.Add(1 << 20)
+	out := b.String()
+	if !strings.Contains(out, "MiB") || regexp.MustCompile(`\d MB\b`).MatchString(out) {
+		t.Errorf("bar not in IEC units: %q", out)
+	}
+	n := b.Len()
+	Abort(r)
+	tail := b.String()[n:]
+	if !strings.HasPrefix(tail, "\r") || !strings.HasSuffix(tail, "\r\x1b[K") || strings.TrimSpace(strings.Trim(strings.TrimSuffix(tail, "\x1b[K"), "\r")) != "" {
+		t.Errorf("Abort wrote %q, want the bar blanked and the line erased", tail)
+	}
+}
