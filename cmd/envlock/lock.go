@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/envlock/envlock/fetch/channel"
+	"github.com/envlock/envlock/fetch/progress"
 	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/solve"
@@ -335,31 +336,19 @@ func manifestIndex(env *Env, projectDir string, m *spec.Manifest, offline bool) 
 func writeFetchReport(w io.Writer, st channel.Stats) {
 	if n := st.ShardIndexesNetwork + st.ShardIndexesCache + st.ShardIndexesLocal; n > 0 {
 		fmt.Fprintf(w, "shard indexes: %d from the network (%s), %d from the cache (%s), %d local\n",
-			st.ShardIndexesNetwork, byteSize(st.ShardIndexBytesNetwork), st.ShardIndexesCache, byteSize(st.ShardIndexBytesCache), st.ShardIndexesLocal)
+			st.ShardIndexesNetwork, progress.Bytes(st.ShardIndexBytesNetwork), st.ShardIndexesCache, progress.Bytes(st.ShardIndexBytesCache), st.ShardIndexesLocal)
 	}
 	if n := st.ShardsNetwork + st.ShardsCache + st.ShardsLocal; n > 0 {
 		fmt.Fprintf(w, "shards: %d from the network (%s), %d from the cache (%s), %d local (%s)\n",
-			st.ShardsNetwork, byteSize(st.ShardBytesNetwork), st.ShardsCache, byteSize(st.ShardBytesCache), st.ShardsLocal, byteSize(st.ShardBytesLocal))
+			st.ShardsNetwork, progress.Bytes(st.ShardBytesNetwork), st.ShardsCache, progress.Bytes(st.ShardBytesCache), st.ShardsLocal, progress.Bytes(st.ShardBytesLocal))
 	}
 	if n := st.RepodataNetwork + st.RepodataCache + st.RepodataLocal; n > 0 {
 		fmt.Fprintf(w, "repodata.json: %d from the network (%s), %d from the cache (%s), %d local (%s); %d records indexed\n",
-			st.RepodataNetwork, byteSize(st.RepodataBytesNetwork), st.RepodataCache, byteSize(st.RepodataBytesCache), st.RepodataLocal, byteSize(st.RepodataBytesLocal), st.RepodataRecords)
+			st.RepodataNetwork, progress.Bytes(st.RepodataBytesNetwork), st.RepodataCache, progress.Bytes(st.RepodataBytesCache), st.RepodataLocal, progress.Bytes(st.RepodataBytesLocal), st.RepodataRecords)
 	}
 	fmt.Fprintf(w, "records decoded: %d, of %d package names (counted per subdir)\n", st.Records, st.Names)
 }
 
-// byteSize writes n bytes for people: 512 B, 3.4 kB, 12.0 MB.
-func byteSize(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d B", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
-}
 
 func isTerminalWriter(w any) bool {
 	f, ok := w.(*os.File)
