@@ -256,6 +256,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		total += pk.Size
 	}
 	rep := progress.New(env.Stderr, "fetching", total, isTerminalWriter(env.Stderr), 5*time.Second)
+	progress.Then(rep, "extracting and linking")
 	prefix := abs(env, installFlags.prefix)
 	res, err := install.Apply(ctx, install.Options{
 		Lock: l, LockData: data, LockPath: lockPath, Platform: string(p), Prefix: prefix,
