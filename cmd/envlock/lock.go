@@ -349,7 +349,6 @@ func writeFetchReport(w io.Writer, st channel.Stats) {
 	fmt.Fprintf(w, "records decoded: %d, of %d package names (counted per subdir)\n", st.Records, st.Names)
 }
 
-
 func isTerminalWriter(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && isTerminal(f)
