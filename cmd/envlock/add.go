@@ -135,7 +135,15 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 				return err
 			}
 			if !ok {
-				return fmt.Errorf("%s is not in %s of %s; nothing was changed", a, what, path)
+				err := fmt.Errorf("%s is not in %s of %s; nothing was changed", a, what, path)
+				if editFlags.platform == "" {
+					for _, p := range f.Names([]string{"target"}) {
+						if f.Has(append([]string{"target", p}, section...), a) {
+							return withHint(err, "it is in target: %q: drop it there with --platform %s", p, p)
+						}
+					}
+				}
+				return err
 			}
 			notes = append(notes, fmt.Sprintf("dropped %s from %s", a, what))
 			continue

@@ -85,6 +85,24 @@ func (f *File) Has(path []string, name string) bool {
 	return err == nil && elts != nil && find(*elts, name) != nil
 }
 
+// Names returns the labels of the struct at path's fields, in order; nil
+// when it is absent or not a struct literal.
+func (f *File) Names(path []string) []string {
+	elts, _, err := f.structAt(path, false)
+	if err != nil || elts == nil {
+		return nil
+	}
+	var out []string
+	for _, d := range *elts {
+		if fd, ok := d.(*ast.Field); ok {
+			if n := labelName(fd.Label); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
 // ErrNotStruct is returned when a field on the path is not written as a
 // struct literal (a reference or an expression envlock must not rewrite).
 var ErrNotStruct = errors.New("not a struct literal")

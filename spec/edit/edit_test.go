@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -101,6 +102,12 @@ func TestSetReports(t *testing.T) {
 	}
 	if !f.Has([]string{"dependencies"}, "scipy") || f.Has([]string{"dependencies"}, "pandas") {
 		t.Error("Has disagrees with the edits")
+	}
+	if got, want := f.Names([]string{"dependencies"}), []string{"numpy", "scipy"}; !slices.Equal(got, want) {
+		t.Errorf("Names = %q, want %q", got, want)
+	}
+	if got := f.Names([]string{"target"}); got != nil {
+		t.Errorf("Names of an absent struct = %q, want nil", got)
 	}
 }
 
