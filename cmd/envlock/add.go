@@ -145,6 +145,9 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 				}
 				return err
 			}
+			if editFlags.platform != "" {
+				f.Prune(section)
+			}
 			notes = append(notes, fmt.Sprintf("dropped %s from %s", a, what))
 			continue
 		}

@@ -79,6 +79,20 @@ func (f *File) Delete(path []string, name string) (bool, error) {
 	return false, nil
 }
 
+// Prune deletes the struct at path if it has no fields left, then each
+// struct above it that is left empty in turn, so that dropping a
+// platform's last dependency leaves no "target: linux-64: {}" behind.
+// Structs with comments inside are kept: the comments belong to someone.
+func (f *File) Prune(path []string) {
+	for n := len(path); n > 0; n-- {
+		elts, s, err := f.structAt(path[:n], false)
+		if err != nil || elts == nil || len(*elts) > 0 || (s != nil && len(ast.Comments(s)) > 0) {
+			return
+		}
+		f.Delete(path[:n-1], path[n-1])
+	}
+}
+
 // Has reports whether the struct at path has the field name.
 func (f *File) Has(path []string, name string) bool {
 	elts, _, err := f.structAt(path, false)

@@ -39,6 +39,7 @@ func TestGolden(t *testing.T) {
 		}},
 		{"target-existing", []op{{[]string{"target", "linux-64", "dependencies"}, "nccl", "*"}}},
 		{"target-new-platform", []op{{[]string{"target", "osx-arm64", "dependencies"}, "libcxx", ">=17"}}},
+		{"prune-target", []op{{[]string{"target", "linux-64", "dependencies"}, "cuda-version", ""}}},
 		{"short-struct-grows", []op{{[]string{"system"}, "cuda", "12.2"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +53,7 @@ func TestGolden(t *testing.T) {
 					if err != nil || !ok {
 						t.Fatalf("Delete(%q, %q) = %v, %v; want true, nil", o.path, o.name, ok, err)
 					}
+					f.Prune(o.path)
 					continue
 				}
 				if _, err := f.Set(o.path, o.name, o.value); err != nil {
