@@ -331,7 +331,8 @@ func Remove(ctx context.Context, prefix string, o RemoveOptions) error {
 			return err
 		}
 	} else if _, jerr := os.Lstat(journalPath(prefix)); jerr != nil {
-		return notOurs() // nothing there, and no swap to finish
+		// Nothing there, and no swap to finish.
+		return fmt.Errorf("%s: no environment there to remove: %w", prefix, fs.ErrNotExist)
 	}
 	s, err := openSite(ctx, prefix, o.NoWait, o.Log)
 	if err != nil {

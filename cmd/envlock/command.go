@@ -56,6 +56,9 @@ type Env struct {
 	Getenv func(string) string
 	// Dir is the working directory relative paths are taken against.
 	Dir string
+	// Quiet (-q) holds back stderr unless the command fails; Verbose
+	// (-v) adds notes.
+	Quiet, Verbose bool
 	// rawGetenv is Getenv before the configuration files were overlaid
 	// (see applyConfig); nil until then.
 	rawGetenv func(string) string

@@ -44,11 +44,12 @@ var installFlags struct {
 
 	noHostCheck bool
 	noKernel    bool
+	json        bool
 }
 
 var cmdInstall = &Command{
 	Name:  "install",
-	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--replace-foreign] [--no-wait] [--offline] [--allow-scripts] [--no-compile] [--no-kernel]",
+	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--replace-foreign] [--no-wait] [--offline] [--allow-scripts] [--no-compile] [--no-kernel] [--json]",
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
@@ -113,6 +114,10 @@ When env.cue sets kernel, install then writes the environment's Jupyter
 kernel into the user's Jupyter data directory, as 'envlock kernel install'
 does (--no-kernel skips it).
 
+--json prints the result on stdout for scripts (schemas/cli.cue #Install):
+the prefix, whether it was already up to date, the packages, wheels and
+files; progress and notes stay on stderr.
+
 Example:
 
 	envlock install -p /blue/mylab/envs/proj --pkgs-dir /blue/mylab/pkgs
@@ -136,6 +141,7 @@ Example:
 		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile .py files (the default; kept for old scripts)")
 		fs.BoolVar(&installFlags.noCompile, "no-compile", false, "do not byte-compile noarch packages' and wheels' .py files")
 		fs.BoolVar(&installFlags.noKernel, "no-kernel", false, "do not write the Jupyter kernel env.cue asks for")
+		fs.BoolVar(&installFlags.json, "json", false, "print the result as JSON on stdout (schemas/cli.cue #Install)")
 	},
 	Run: runInstall,
 }
@@ -258,6 +264,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		total += pk.Size
 	}
 	rep := progress.New(env.Stderr, "fetching", total, isTerminalWriter(env.Stderr), 5*time.Second)
+	progress.Then(rep, "extracting and linking")
 	prefix := abs(env, installFlags.prefix)
 	iopts := install.Options{
 		Lock: l, LockData: data, LockPath: lockPath, Platform: string(p), Prefix: prefix,
@@ -286,6 +293,9 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	if err != nil {
+		// The error (or "interrupted") goes on a clean line, not after
+		// the bar.
+		progress.Abort(rep)
 		if errors.Is(err, install.ErrNotEnvlockPrefix) {
 			return withHint(err, "choose another path, or pass --replace-foreign to delete and replace %s", prefix)
 		}
@@ -306,9 +316,14 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		}
 		return installLockKernel(env, prefix, l)
 	}
+	result := jsonInstall{Prefix: prefix, Lock: lockPath, Platform: string(p), UpToDate: res.UpToDate,
+		Packages: res.Packages, Wheels: len(pl.PyPI), Files: res.Files, Signature: sigStatus}
 	if res.UpToDate {
 		fmt.Fprintf(env.Stderr, "%s is up to date with %s (%s)\n", prefix, filepath.Base(lockPath), packageCount(res.Packages, len(pl.PyPI)))
-		return writeKernel()
+		if err := writeKernel(); err != nil || !installFlags.json {
+			return err
+		}
+		return writeJSON(env.Stdout, result)
 	}
 	rep.Finish()
 	for _, w := range res.Warnings {
@@ -332,10 +347,13 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "repaired  %-9s %s (%s)\n", fi.Kind, fi.Path, fi.Package)
 		}
 		fmt.Fprintf(env.Stderr, "repaired %s: reinstalled %s (%s files) into %s\n", plural(len(repaired), "drifted file", "drifted files"), packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
-		return writeKernel()
+	} else {
+		fmt.Fprintf(env.Stderr, "installed %s (%s files) into %s\n", packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
 	}
-	fmt.Fprintf(env.Stderr, "installed %s (%s files) into %s\n", packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
-	return writeKernel()
+	if err := writeKernel(); err != nil || !installFlags.json {
+		return err
+	}
+	return writeJSON(env.Stdout, result)
 }
 
 // maxRepairLines bounds the repaired files install names one by one.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/envlock/envlock/fetch/channel"
+	"github.com/envlock/envlock/fetch/progress"
 	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/solve"
@@ -31,11 +32,12 @@ var lockFlags struct {
 	offline   bool
 	scan      bool
 	verbose   bool
+	json      bool
 }
 
 var cmdLock = &Command{
 	Name:  "lock",
-	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--scan] [--dry-run] [--sign KEY] [--policy FILE] [--offline] [-v]",
+	Usage: "lock [-C DIR] [--platform P]… [--update NAME]… [--update-all] [--check] [--scan] [--dry-run] [--sign KEY] [--policy FILE] [--offline] [-v] [--json]",
 	Short: "resolve env.cue into env.lock",
 	Long: `
 Lock loads env.cue (with the site policy from --policy or $ENVLOCK_POLICY),
@@ -52,6 +54,9 @@ given platforms and keeps the others as locked.
 complete for every platform, 1 with the reasons otherwise (CI runs this).
 --dry-run resolves and prints what would change, without writing.
 --sign KEY signs the new lock (env.lock.sig), as 'envlock sign' does.
+--json prints the result for scripts (schemas/cli.cue #Lock): the mode,
+whether the lock was written, its platforms, the changes, and for --check
+whether it is up to date and why not; the exit codes stay the same.
 -v reports what was read: CEP-16 shards and repodata.json files, how
 many came from the network, the cache or local channels, and their bytes.
 
@@ -87,6 +92,7 @@ Example:
 		fs.BoolVar(&lockFlags.offline, "offline", false, "use only cached repodata")
 		fs.BoolVar(&lockFlags.scan, "scan", false, "fetch the locked artifacts and check their ELF files against the glibc floor (exit 5 when one needs more)")
 		fs.BoolVar(&lockFlags.verbose, "v", false, "report the repodata read (shards, bytes, network or cache)")
+		fs.BoolVar(&lockFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #Lock)")
 	},
 	Run: runLock,
 }
@@ -94,6 +100,9 @@ Example:
 func runLock(ctx context.Context, env *Env, args []string) error {
 	if len(args) != 0 {
 		return usagef("unexpected arguments %q", args)
+	}
+	if lockFlags.json && lockFlags.scan {
+		return usagef("--json does not combine with --scan yet")
 	}
 	dir := abs(env, lockFlags.dir)
 	m, err := loadProject(ctx, env, lockFlags.dir, lockFlags.policy)
@@ -110,12 +119,21 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 	}
 	if lockFlags.check {
 		if prev == nil {
+			if lockFlags.json {
+				writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "check", Platforms: []string{}, UpToDate: new(false), Problems: []string{"the lock does not exist"}, Changes: []jsonChange{}})
+			}
 			return &exitError{code: exitFail, msg: fmt.Sprintf("%s does not exist; run 'envlock lock'", lockPath)}
 		}
 		if err := lock.Check(m, prev); err != nil {
+			if lockFlags.json {
+				writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "check", Platforms: platformNames(prev), UpToDate: new(false), Problems: problemLines(err), Changes: []jsonChange{}})
+			}
 			return &exitError{code: exitFail, msg: fmt.Sprintf("%v\nRun 'envlock lock' to update it.", err)}
 		}
-		fmt.Fprintf(env.Stdout, "%s is up to date (%d platforms)\n", lockfile.FileName, len(prev.Platforms))
+		if lockFlags.json {
+			return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "check", Platforms: platformNames(prev), UpToDate: new(true), Changes: []jsonChange{}})
+		}
+		fmt.Fprintf(env.Stdout, "%s is up to date (%s)\n", lockfile.FileName, plural(len(prev.Platforms), "platform", "platforms"))
 		if lockFlags.scan {
 			return scanLock(ctx, env, prev, lockPath, lockFlags.offline)
 		}
@@ -129,35 +147,21 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		}
 		platforms = append(platforms, p)
 	}
-	chans, index, gw, err := manifestIndex(env, dir, m, lockFlags.offline)
+	l, err := resolveProject(ctx, env, lockRun{
+		dir:       dir,
+		m:         m,
+		prev:      prev,
+		platforms: platforms,
+		update:    lockFlags.update,
+		updateAll: lockFlags.updateAll,
+		offline:   lockFlags.offline,
+		verbose:   lockFlags.verbose,
+	})
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
-	var locked []lockfile.Channel
-	for i, c := range chans {
-		locked = append(locked, lockfile.Channel{Name: m.Channels[i], URL: lockURL(dir, c), Priority: i})
-	}
-	tty := isTerminalWriter(env.Stderr)
-	l, err := lock.Resolve(ctx, m, lock.Options{
-		Channels:  locked,
-		Index:     index,
-		Previous:  prev,
-		Update:    lockFlags.update,
-		UpdateAll: lockFlags.updateAll,
-		Platforms: platforms,
-		PyPI:      newPyPI(env, dir, m, lockFlags.offline),
-		Progress: func(p platform.Platform, n int) {
-			if tty {
-				fmt.Fprintf(env.Stderr, "locked %s: %d packages\n", p, n)
-			}
-		},
-	})
-	if lockFlags.verbose {
-		writeFetchReport(env.Stderr, gw.Stats())
-	}
-	if err != nil {
-		return explainLockError(env, err)
+	if lockFlags.dryRun && lockFlags.json {
+		return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "dry-run", Platforms: platformNames(l), Changes: changesJSON(lock.Diff(prev, l))})
 	}
 	if lockFlags.dryRun {
 		if err := lock.WriteDiff(env.Stdout, lock.Diff(prev, l)); err != nil || !lockFlags.scan {
@@ -169,16 +173,67 @@ func runLock(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	changes := lock.Diff(prev, l)
-	fmt.Fprintf(env.Stderr, "wrote %s: %d platforms, %d changes\n", lockfile.FileName, len(l.Platforms), len(changes))
+	fmt.Fprintf(env.Stderr, "wrote %s: %s, %s\n", lockfile.FileName, plural(len(l.Platforms), "platform", "platforms"), plural(len(changes), "change", "changes"))
 	if lockFlags.sign != "" {
 		if err := signLock(env, abs(env, lockFlags.sign), lockPath); err != nil {
 			return err
 		}
 	}
+	if lockFlags.json {
+		return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "lock", Written: true, Platforms: platformNames(l), Changes: changesJSON(changes)})
+	}
 	if lockFlags.scan {
 		return scanLock(ctx, env, l, lockPath, lockFlags.offline)
 	}
 	return nil
+}
+
+// A lockRun is what one resolution of a project needs.
+type lockRun struct {
+	dir       string
+	m         *spec.Manifest
+	prev      *lockfile.Lock // nil for a first lock
+	platforms []platform.Platform
+	update    []string
+	updateAll bool
+	offline   bool
+	verbose   bool
+}
+
+// resolveProject resolves r's manifest, keeping r.prev's packages wherever
+// they still fit, and explains an unsatisfiable request on stderr.
+func resolveProject(ctx context.Context, env *Env, r lockRun) (*lockfile.Lock, error) {
+	chans, index, gw, err := manifestIndex(env, r.dir, r.m, r.offline)
+	if err != nil {
+		return nil, err
+	}
+	defer gw.Close()
+	var locked []lockfile.Channel
+	for i, c := range chans {
+		locked = append(locked, lockfile.Channel{Name: r.m.Channels[i], URL: lockURL(r.dir, c), Priority: i})
+	}
+	tty := isTerminalWriter(env.Stderr)
+	l, err := lock.Resolve(ctx, r.m, lock.Options{
+		Channels:  locked,
+		Index:     index,
+		Previous:  r.prev,
+		Update:    r.update,
+		UpdateAll: r.updateAll,
+		Platforms: r.platforms,
+		PyPI:      newPyPI(env, r.dir, r.m, r.offline),
+		Progress: func(p platform.Platform, n int) {
+			if tty {
+				fmt.Fprintf(env.Stderr, "locked %s: %d packages\n", p, n)
+			}
+		},
+	})
+	if r.verbose {
+		writeFetchReport(env.Stderr, gw.Stats())
+	}
+	if err != nil {
+		return nil, explainLockError(env, err)
+	}
+	return l, nil
 }
 
 // explainLockError prints a solver's explanation per platform.
@@ -200,6 +255,18 @@ func explainLockError(env *Env, err error) error {
 		return &exitError{code: exitFail}
 	}
 	return err
+}
+
+// problemLines splits a stale lock's explanation into its reasons.
+func problemLines(err error) []string {
+	var out []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "- "))
+		if l != "" && !strings.HasSuffix(l, ":") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func unwrapAll(err error) []error {
@@ -269,30 +336,17 @@ func manifestIndex(env *Env, projectDir string, m *spec.Manifest, offline bool) 
 func writeFetchReport(w io.Writer, st channel.Stats) {
 	if n := st.ShardIndexesNetwork + st.ShardIndexesCache + st.ShardIndexesLocal; n > 0 {
 		fmt.Fprintf(w, "shard indexes: %d from the network (%s), %d from the cache (%s), %d local\n",
-			st.ShardIndexesNetwork, byteSize(st.ShardIndexBytesNetwork), st.ShardIndexesCache, byteSize(st.ShardIndexBytesCache), st.ShardIndexesLocal)
+			st.ShardIndexesNetwork, progress.Bytes(st.ShardIndexBytesNetwork), st.ShardIndexesCache, progress.Bytes(st.ShardIndexBytesCache), st.ShardIndexesLocal)
 	}
 	if n := st.ShardsNetwork + st.ShardsCache + st.ShardsLocal; n > 0 {
 		fmt.Fprintf(w, "shards: %d from the network (%s), %d from the cache (%s), %d local (%s)\n",
-			st.ShardsNetwork, byteSize(st.ShardBytesNetwork), st.ShardsCache, byteSize(st.ShardBytesCache), st.ShardsLocal, byteSize(st.ShardBytesLocal))
+			st.ShardsNetwork, progress.Bytes(st.ShardBytesNetwork), st.ShardsCache, progress.Bytes(st.ShardBytesCache), st.ShardsLocal, progress.Bytes(st.ShardBytesLocal))
 	}
 	if n := st.RepodataNetwork + st.RepodataCache + st.RepodataLocal; n > 0 {
 		fmt.Fprintf(w, "repodata.json: %d from the network (%s), %d from the cache (%s), %d local (%s); %d records indexed\n",
-			st.RepodataNetwork, byteSize(st.RepodataBytesNetwork), st.RepodataCache, byteSize(st.RepodataBytesCache), st.RepodataLocal, byteSize(st.RepodataBytesLocal), st.RepodataRecords)
+			st.RepodataNetwork, progress.Bytes(st.RepodataBytesNetwork), st.RepodataCache, progress.Bytes(st.RepodataBytesCache), st.RepodataLocal, progress.Bytes(st.RepodataBytesLocal), st.RepodataRecords)
 	}
 	fmt.Fprintf(w, "records decoded: %d, of %d package names (counted per subdir)\n", st.Records, st.Names)
-}
-
-// byteSize writes n bytes for people: 512 B, 3.4 kB, 12.0 MB.
-func byteSize(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d B", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }
 
 func isTerminalWriter(w any) bool {
@@ -300,13 +354,16 @@ func isTerminalWriter(w any) bool {
 	return ok && isTerminal(f)
 }
 
+var diffFlags struct{ json bool }
+
 var cmdDiff = &Command{
 	Name:  "diff",
-	Usage: "diff OLD.lock NEW.lock",
+	Usage: "diff [--json] OLD.lock NEW.lock",
 	Short: "show the packages that differ between two locks",
 	Long: `
 Diff prints, per platform, the packages added (+), removed (-) and changed
-(~) between two lock files, as a table.
+(~) between two lock files, as a table; --json prints the rows for
+scripts (schemas/cli.cue #Changes).
 
 Example:
 
@@ -324,6 +381,13 @@ Example:
 			}
 			locks[i] = l
 		}
-		return lock.WriteDiff(env.Stdout, lock.Diff(locks[0], locks[1]))
+		changes := lock.Diff(locks[0], locks[1])
+		if diffFlags.json {
+			return writeJSON(env.Stdout, changesJSON(changes))
+		}
+		return lock.WriteDiff(env.Stdout, changes)
+	},
+	SetFlags: func(fs *flag.FlagSet) {
+		fs.BoolVar(&diffFlags.json, "json", false, "print JSON (schemas/cli.cue #Changes)")
 	},
 }

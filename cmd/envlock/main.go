@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -16,19 +17,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-)
-
-// Exit codes shared by every command. Commands that report a result as
-// their exit code (lock --check, verify) document their own codes on top.
-const (
-	exitOK    = 0
-	exitFail  = 1 // the command failed; the error is on stderr
-	exitUsage = 2 // the command line was wrong
-	// A command stopped by a signal exits 128+signal, as shells report
-	// it: 130 for SIGINT (Ctrl-C), 143 for SIGTERM (a batch scheduler's
-	// kill, timeout(1)).
-	exitInterrupt = 128 + int(syscall.SIGINT)
-	exitTerminate = 128 + int(syscall.SIGTERM)
+	"time"
 )
 
 // commands is the table of subcommands, in the order "envlock help" lists
@@ -37,6 +26,8 @@ var commands = []*Command{
 	cmdInit,
 	cmdImport,
 	cmdCheck,
+	cmdAdd,
+	cmdDrop,
 	cmdLock,
 	cmdDiff,
 	cmdInstall,
@@ -105,6 +96,7 @@ func main1() int {
 }
 
 func run(ctx context.Context, env *Env, args []string) int {
+	args = globalFlags(env, args, nil)
 	if len(args) == 0 {
 		printMainHelp(env.Stderr)
 		return exitUsage
@@ -115,6 +107,10 @@ func run(ctx context.Context, env *Env, args []string) int {
 		if len(args) > 1 {
 			if args[1] == "help" {
 				fmt.Fprint(env.Stdout, helpHelp)
+				return exitOK
+			}
+			if args[1] == "exit-codes" {
+				printExitCodes(env.Stdout)
 				return exitOK
 			}
 			if c := lookup(args[1]); c != nil {
@@ -141,6 +137,11 @@ func run(ctx context.Context, env *Env, args []string) int {
 	}
 	initFlags(c)
 	c.Flags.SetOutput(io.Discard)
+	args = append(args[:1], globalFlags(env, args[1:], c.Flags)...)
+	if env.Quiet && env.Verbose {
+		fmt.Fprintf(env.Stderr, "envlock %s: -q and -v do not go together\n", c.Name)
+		return c.usageCode()
+	}
 	if err := c.Flags.Parse(interleave(c.Flags, args[1:])); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.printHelp(env.Stdout)
@@ -154,13 +155,70 @@ func run(ctx context.Context, env *Env, args []string) int {
 	if err := prepare(c, env); err != nil {
 		return report(env.Stderr, c, err)
 	}
+	if env.Verbose {
+		// A command's own -v (lock's fetch report) follows the global one.
+		if f := c.Flags.Lookup("v"); f != nil {
+			f.Value.Set("true")
+		}
+		if l, err := loadConfig(env); err == nil {
+			for _, f := range l.Files {
+				fmt.Fprintf(env.Stderr, "note: configuration from %s (%s)\n", f.Path, f.Layer)
+			}
+		}
+	}
+	stderr := env.Stderr
+	var held bytes.Buffer
+	if env.Quiet {
+		// -q: what the command writes on stderr is shown only if it
+		// fails, ahead of the error.
+		env.Stderr = &held
+	}
+	start := time.Now()
 	err := c.Run(ctx, env, c.Flags.Args())
+	env.Stderr = stderr
+	if err != nil {
+		stderr.Write(held.Bytes())
+	}
 	code := report(env.Stderr, c, err)
+	if env.Verbose {
+		fmt.Fprintf(env.Stderr, "note: envlock %s took %s, exit %d\n", c.Name, time.Since(start).Round(time.Millisecond), code)
+	}
 	var se *signalError
 	if code != exitOK && errors.As(context.Cause(ctx), &se) {
 		return signalExit(se.sig)
 	}
 	return code
+}
+
+// globalFlags removes -q/--quiet and -v/--verbose from args (up to a lone
+// "--") and records them in env; a flag the command defines itself (lock
+// -v) is left to the command.
+func globalFlags(env *Env, args []string, fs *flag.FlagSet) []string {
+	out := args[:0:0]
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if fs == nil && (len(a) == 0 || a[0] != '-') {
+			// Before the command name: stop at the command.
+			return append(out, args[i:]...)
+		}
+		name := strings.TrimLeft(a, "-")
+		if fs != nil && fs.Lookup(name) != nil {
+			out = append(out, a)
+			continue
+		}
+		switch name {
+		case "q", "quiet":
+			env.Quiet = true
+			continue
+		case "v", "verbose":
+			env.Verbose = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // signalError is the cause of a context cancelled by a signal.
@@ -282,9 +340,13 @@ Commands:
 		fmt.Fprintf(w, "\t%-*s  %s\n", width, c.Name, c.Short)
 	}
 	fmt.Fprint(w, `
-Run 'envlock help <command>' for more about a command.
-Exit codes: 0 success, 1 the command failed, 2 the command line was wrong,
-130 and 143 stopped by SIGINT and SIGTERM; commands that report a verdict
-document further codes in their help.
+Global flags, before or after the command:
+
+	-q, --quiet    print nothing on stderr unless the command fails
+	-v, --verbose  extra notes: the configuration files read, lock's
+	               fetch report, how long the command took
+
+Run 'envlock help <command>' for more about a command, and
+'envlock help exit-codes' for what each exit code means.
 `)
 }

@@ -54,7 +54,7 @@ Example:
 		}
 		path, err := lookPath(argv[0], environ)
 		if err != nil {
-			return &exitError{code: 127, msg: err.Error()}
+			return &exitError{code: exitNotFound, msg: err.Error()}
 		}
 		if err := syscall.Exec(path, argv, environ); err != nil {
 			// No exec (not unix): run it and pass the status on.

@@ -18,18 +18,15 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
-// exitSignature is the exit status for a missing or bad signature, shared
-// by every command that checks one.
-const exitSignature = 3
-
 var keygenFlags struct {
+	json  bool
 	out   string
 	force bool
 }
 
 var cmdKeygen = &Command{
 	Name:  "keygen",
-	Usage: "keygen [--out PREFIX] [--force]",
+	Usage: "keygen [--out PREFIX] [--force] [--json]",
 	Short: "make a key pair for signing locks",
 	Long: `
 Keygen writes an ECDSA P-256 key pair for signing env.lock: PREFIX.key,
@@ -47,6 +44,7 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&keygenFlags.out, "out", "envlock", "path prefix of the key files")
 		fs.BoolVar(&keygenFlags.force, "force", false, "overwrite existing key files")
+		fs.BoolVar(&keygenFlags.json, "json", false, "print the key files and fingerprint as JSON (schemas/cli.cue #Keygen)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 {
@@ -74,6 +72,9 @@ Example:
 		}
 		if err := atomicfile.WriteFile(pubPath, pub, 0o644); err != nil {
 			return err
+		}
+		if keygenFlags.json {
+			return writeJSON(env.Stdout, jsonKeygen{PrivateKey: privPath, PublicKey: pubPath, Fingerprint: sign.Fingerprint(pub)})
 		}
 		fmt.Fprintf(env.Stdout, "private key: %s\npublic key:  %s (fingerprint %s)\n", privPath, pubPath, sign.Fingerprint(pub))
 		return nil

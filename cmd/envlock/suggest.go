@@ -42,6 +42,7 @@ const helpHelp = `usage: envlock help [command]
 
 Help prints the list of commands, or with a command's name, its usage,
 description, flags and an example. 'envlock COMMAND -h' does the same.
+'envlock help exit-codes' prints the table of exit codes.
 
 Example:
 

@@ -20,14 +20,6 @@ import (
 	"github.com/envlock/envlock/verify/host"
 )
 
-// Exit codes of verify and doctor (see verify.ExitCode).
-const (
-	exitDrift = 1
-	exitHost  = 2
-	exitInput = 4
-	exitFloor = 5
-)
-
 var hostFlags struct{ json bool }
 
 var cmdHost = &Command{

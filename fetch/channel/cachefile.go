@@ -21,6 +21,14 @@ import (
 // hundreds of MB; only its index is ever in memory.
 func (c *Client) cachedFile(ctx context.Context, u string) (string, origin, error) {
 	dataPath, metaPath := c.cachePaths(u)
+	if isOCI(u) {
+		// A registry's repodata layer: ociGet keeps it at dataPath,
+		// revalidated by its digest.
+		if _, err := c.ociGet(ctx, u); err != nil {
+			return "", 0, err
+		}
+		return dataPath, fromNetwork, nil
+	}
 	var meta cacheMeta
 	_, derr := os.Stat(dataPath)
 	have := false

@@ -35,6 +35,31 @@ func Cached(r Reporter, n int64) {
 	r.Add(n)
 }
 
+// An Aborter can take its display off the screen when the work stops
+// early (an error, Ctrl-C), so the error is printed on a clean line.
+type Aborter interface {
+	Abort()
+}
+
+// Abort clears r's display if it has one on screen.
+func Abort(r Reporter) {
+	if a, ok := r.(Aborter); ok {
+		a.Abort()
+	}
+}
+
+// Then names the work that follows the downloads ("extracting and
+// linking"): on a terminal, once every byte is in, the bar gives way to
+// that line until Finish or Abort erases it. Off a terminal it does
+// nothing (the summary follows).
+func Then(r Reporter, what string) {
+	if b, ok := r.(*barReporter); ok {
+		b.mu.Lock()
+		b.next = what
+		b.mu.Unlock()
+	}
+}
+
 // summary is the line Finish prints: the bytes fetched and the time, with
 // what was already cached; nothing when nothing was fetched.
 func summary(w io.Writer, what string, fetched, cached int64, start time.Time) {
@@ -56,23 +81,28 @@ func New(w io.Writer, what string, total int64, tty bool, interval time.Duration
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(what),
 			progressbar.OptionShowBytes(true),
+			// KiB/MiB like the summary line (Bytes), not the bar's
+			// default decimal units.
+			progressbar.OptionUseIECUnits(true),
 			progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionSetWidth(30),
 		)
-		return &barReporter{bar: bar, w: w, what: what, start: time.Now()}
+		return &barReporter{bar: bar, w: w, what: what, total: total, start: time.Now()}
 	}
 	return &lineReporter{w: w, what: what, total: total, interval: interval, start: time.Now(), last: time.Now()}
 }
 
 type barReporter struct {
-	bar       *progressbar.ProgressBar
-	w         io.Writer
-	what      string
-	start     time.Time
-	n, cached int64
-	mu        sync.Mutex
+	bar              *progressbar.ProgressBar
+	w                io.Writer
+	what             string
+	start            time.Time
+	total, n, cached int64
+	next             string // the line shown once every byte is in
+	shown            bool   // next is on screen
+	mu               sync.Mutex
 }
 
 func (b *barReporter) Cached(n int64) {
@@ -80,6 +110,7 @@ func (b *barReporter) Cached(n int64) {
 	b.cached += n
 	b.mu.Unlock()
 	b.bar.Add64(n)
+	b.done()
 }
 
 func (b *barReporter) Add(n int64) {
@@ -87,12 +118,45 @@ func (b *barReporter) Add(n int64) {
 	b.n += n
 	b.mu.Unlock()
 	b.bar.Add64(n)
+	b.done()
+}
+
+// done shows the next stage's line once every byte is in (the bar has
+// cleared itself on reaching its total).
+func (b *barReporter) done() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next == "" || b.shown || b.total <= 0 || b.n+b.cached < b.total {
+		return
+	}
+	b.shown = true
+	fmt.Fprintf(b.w, "\r\x1b[K%s: %s ready; %s…", b.what, Bytes(b.n+b.cached), b.next)
+}
+
+// erase takes the next stage's line off the screen; b.mu is held.
+func (b *barReporter) erase() {
+	if b.shown {
+		io.WriteString(b.w, "\r\x1b[K")
+		b.shown = false
+	}
+}
+
+// Abort erases the bar's line, leaving the cursor at its start: the bar,
+// then to the end of the line (EL), where the terminal may have echoed
+// "^C".
+func (b *barReporter) Abort() {
+	b.bar.Clear()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.shown = false
+	io.WriteString(b.w, "\r\x1b[K")
 }
 
 func (b *barReporter) Finish() {
 	b.bar.Finish()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.erase()
 	summary(b.w, b.what, b.n, b.cached, b.start)
 }
 

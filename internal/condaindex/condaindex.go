@@ -17,28 +17,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envlock/envlock/internal/condatest"
 	"github.com/envlock/envlock/internal/testenv"
 )
 
-// PeerEnv names the conda peer's directory.
-const PeerEnv = "ENVLOCK_CONDA_PEER"
-
 // Python returns the peer's python with conda_index importable, or calls
-// testenv.Missing.
+// testenv.Missing. The peer is condatest's (one conda installation holds
+// conda, conda-index and conda-pack).
 func Python(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv(PeerEnv)
-	if dir == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			if home, err := os.UserHomeDir(); err == nil {
-				cache = filepath.Join(home, ".cache")
-			}
-		}
-		dir = filepath.Join(cache, "envlock-ci", "conda")
-	}
+	dir := condatest.Root()
 	py := filepath.Join(dir, "bin", "python")
-	how := "bash ../shared/peers/conda-setup.sh ~/.cache/envlock-ci/conda, as .ci/run does, or set " + PeerEnv
+	how := "bash ../shared/peers/conda-setup.sh ~/.cache/envlock-ci/conda, as .ci/run does, or set " + condatest.PeerEnv
 	if _, err := os.Stat(py); err != nil {
 		testenv.Missing(t, "conda-index (the conda peer at "+dir+")", how)
 	}

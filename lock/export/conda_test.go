@@ -11,36 +11,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/envlock/envlock/internal/testenv"
+	"github.com/envlock/envlock/internal/condatest"
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
-// condaVersion is the conda .ci/run builds from ../shared/peers.
-const condaVersion = "26.7.1"
-
-// condaPeer returns real conda's launcher, checking its version, or stops
-// the test through testenv: $ENVLOCK_CONDA, else where .ci/run builds it.
+// condaPeer returns real conda's launcher (internal/condatest finds the
+// peer .ci/run builds and checks its version), or stops the test.
 func condaPeer(t *testing.T) string {
 	t.Helper()
-	conda := os.Getenv("ENVLOCK_CONDA")
-	if conda == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		conda = filepath.Join(cache, "envlock-ci", "conda", "bin", "conda")
-	}
-	const how = `bash ../shared/peers/conda-setup.sh "${XDG_CACHE_HOME:-$HOME/.cache}/envlock-ci/conda", as .ci/run does, or set $ENVLOCK_CONDA`
-	if _, err := os.Stat(conda); err != nil {
-		testenv.Missing(t, "conda "+condaVersion, how)
-	}
-	out, err := exec.Command(conda, "--version").CombinedOutput()
-	if err != nil {
-		testenv.Missing(t, "conda "+condaVersion, how+": "+conda+" --version: "+strings.TrimSpace(string(out)))
-	}
-	testenv.Version(t, "conda", string(out), condaVersion)
-	return conda
+	return filepath.Join(condatest.Find(t).Root, "bin", "conda")
 }
 
 // condaDryRun runs "conda env create --dry-run --json -f file" offline,
