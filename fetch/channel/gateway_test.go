@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -392,6 +393,17 @@ func TestShardsRevalidateAndOffline(t *testing.T) {
 	newer := &condapkg.Package{Name: "numpy", Version: "1.26.5", Build: "py311h64a7726_0", Depends: []string{"python >=3.11,<3.12.0a0", "libblas >=3.9.0,<4"},
 		Timestamp: 1710000000000, Files: []condapkg.File{{Path: "share/numpy/x", Data: []byte("x")}}}
 	writeStack(t, dir, true, newer)
+	// A real server's clock moves on between two indexings; here both can
+	// fall in one second, and Last-Modified has one-second resolution, so
+	// the rewritten indexes are dated later explicitly.
+	later := time.Now().Add(2 * time.Second)
+	for _, sub := range []string{"linux-64", "noarch"} {
+		if p := filepath.Join(dir, sub, shards.IndexFile); fileExists(p) {
+			if err := os.Chtimes(p, later, later); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	g = channel.NewGateway(newClient(cache))
 	updated, _ := solveWith(t, g, srv.URL, "numpy")
 	if !strings.Contains(strings.Join(updated, "\n"), "numpy 1.26.5 ") {
@@ -663,4 +675,9 @@ func TestNoShardsForbidden(t *testing.T) {
 	if st := g.Stats(); st.RepodataNetwork != 2 || st.ShardIndexesNetwork != 0 {
 		t.Errorf("stats %+v: want linux-64 and noarch read from repodata.json", st)
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
