@@ -186,7 +186,8 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	}
 	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, made: map[string]bool{}}
 	defer pl.close()
-	pycOf := map[string]string{} // .py → its .pyc in the stage, prefix-relative
+	pycOf := map[string]string{}            // .py → its .pyc in the stage, prefix-relative
+	known := map[string]wheel.RecordEntry{} // a linked .pyc's hash, noted in the cache
 	var again []compileJob
 	var againFiles []string
 	for _, f := range files {
@@ -202,8 +203,11 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		pyc, ok := pycs[src]
 		if ok {
 			dest := path.Join(path.Dir(f), "__pycache__", filepath.Base(pyc))
-			if err := pl.place(wheelOf[f].Dir, pyc, dest); err == nil {
+			if e, err := pl.place(wheelOf[f].Dir, pyc, dest); err == nil {
 				pycOf[f] = dest
+				if e.Hash != "" {
+					known[dest] = e
+				}
 				continue
 			}
 		}
@@ -249,7 +253,7 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	}
 	for i := range wheels {
 		w := &wheels[i]
-		if err := wheel.AddCompiled(stage, w.DistInfo, byWheel[w]); err != nil {
+		if err := wheel.AddCompiled(stage, w.DistInfo, byWheel[w], known); err != nil {
 			return fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
 		res.Compiled += len(byWheel[w])
@@ -278,45 +282,48 @@ func (p *pycPlacer) close() {
 
 // place hard-links the .pyc pyc, compiled in the cache tree dir, to
 // dest in the stage (replacing a file there), or copies it where a link
-// cannot be made.
-func (p *pycPlacer) place(dir, pyc, dest string) error {
+// cannot be made. For a link it returns the file's RECORD hash and size
+// as noted in the cache (see cachedPycHash); an empty Hash when the
+// caller must hash the stage's file.
+func (p *pycPlacer) place(dir, pyc, dest string) (wheel.RecordEntry, error) {
 	rel, err := filepath.Rel(dir, pyc)
 	if err != nil || !filepath.IsLocal(rel) {
-		return fmt.Errorf("%s is not in %s", pyc, dir)
+		return wheel.RecordEntry{}, fmt.Errorf("%s is not in %s", pyc, dir)
 	}
 	rel = filepath.ToSlash(rel)
 	from := p.roots[dir]
 	if from == nil {
 		if from, err = os.OpenRoot(dir); err != nil {
-			return err
+			return wheel.RecordEntry{}, err
 		}
 		p.roots[dir] = from
 		p.linkers[dir] = link.NewLinker(from, p.stage)
 	}
 	if d := path.Dir(dest); !p.made[d] {
 		if err := p.stage.MkdirAll(d, 0o755); err != nil {
-			return err
+			return wheel.RecordEntry{}, err
 		}
 		p.made[d] = true
 	}
 	err = p.linkers[dir].Link(rel, dest)
 	if errors.Is(err, fs.ErrExist) {
 		if fi, lerr := p.stage.Lstat(dest); lerr == nil && fi.IsDir() {
-			return fmt.Errorf("%s: would replace a directory", dest)
+			return wheel.RecordEntry{}, fmt.Errorf("%s: would replace a directory", dest)
 		}
 		if err := p.stage.Remove(dest); err != nil {
-			return err
+			return wheel.RecordEntry{}, err
 		}
 		err = p.linkers[dir].Link(rel, dest)
 	}
 	if err == nil {
-		return nil
+		e, _ := cachedPycHash(from, p.stage, rel, dest)
+		return e, nil
 	}
 	data, err := from.ReadFile(rel)
 	if err != nil {
-		return err
+		return wheel.RecordEntry{}, err
 	}
-	return p.stage.WriteFile(dest, data, 0o644)
+	return wheel.RecordEntry{}, p.stage.WriteFile(dest, data, 0o644)
 }
 
 // cacheTag is CPython's sys.implementation.cache_tag for the version
