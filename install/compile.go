@@ -165,11 +165,13 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	// needs no python: a warm install starts none.
 	tag := cacheTag(pyver)
 	pycs := map[string]string{}
+	pycInfo := map[string]fs.FileInfo{} // a valid cached .pyc's state, from its open file
 	var jobs []compileJob
 	for _, f := range files {
 		if src, ok := cached(f); ok {
-			if pyc, ok := validPyc(src, tag); ok {
+			if pyc, fi, ok := validPyc(src, tag); ok {
 				pycs[src] = pyc
+				pycInfo[pyc] = fi
 				continue
 			}
 			jobs = append(jobs, compileJob{src: src})
@@ -184,7 +186,7 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		}
 		maps.Copy(pycs, got)
 	}
-	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, made: map[string]bool{}}
+	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}, made: map[string]bool{}}
 	defer pl.close()
 	pycOf := map[string]string{}            // .py → its .pyc in the stage, prefix-relative
 	known := map[string]wheel.RecordEntry{} // a linked .pyc's hash, noted in the cache
@@ -203,7 +205,7 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		pyc, ok := pycs[src]
 		if ok {
 			dest := path.Join(path.Dir(f), "__pycache__", filepath.Base(pyc))
-			if e, err := pl.place(wheelOf[f].Dir, pyc, dest); err == nil {
+			if e, err := pl.place(wheelOf[f].Dir, pyc, pycInfo[pyc], dest); err == nil {
 				pycOf[f] = dest
 				if e.Hash != "" {
 					known[dest] = e
@@ -268,12 +270,16 @@ type pycPlacer struct {
 	stage   *os.Root
 	roots   map[string]*os.Root
 	linkers map[string]*link.Linker
+	indexes map[string]*pycIndex
 	made    map[string]bool
 }
 
 func (p *pycPlacer) close() {
 	for _, l := range p.linkers {
 		l.Close()
+	}
+	for dir, ix := range p.indexes {
+		ix.save(p.roots[dir])
 	}
 	for _, r := range p.roots {
 		r.Close()
@@ -283,9 +289,10 @@ func (p *pycPlacer) close() {
 // place hard-links the .pyc pyc, compiled in the cache tree dir, to
 // dest in the stage (replacing a file there), or copies it where a link
 // cannot be made. For a link it returns the file's RECORD hash and size
-// as noted in the cache (see cachedPycHash); an empty Hash when the
-// caller must hash the stage's file.
-func (p *pycPlacer) place(dir, pyc, dest string) (wheel.RecordEntry, error) {
+// as noted in the cache tree's index (see pycIndex; fi is the .pyc's
+// state when known, else nil); an empty Hash when the caller must hash
+// the stage's file.
+func (p *pycPlacer) place(dir, pyc string, fi fs.FileInfo, dest string) (wheel.RecordEntry, error) {
 	rel, err := filepath.Rel(dir, pyc)
 	if err != nil || !filepath.IsLocal(rel) {
 		return wheel.RecordEntry{}, fmt.Errorf("%s is not in %s", pyc, dir)
@@ -298,6 +305,7 @@ func (p *pycPlacer) place(dir, pyc, dest string) (wheel.RecordEntry, error) {
 		}
 		p.roots[dir] = from
 		p.linkers[dir] = link.NewLinker(from, p.stage)
+		p.indexes[dir] = loadPycIndex(from)
 	}
 	if d := path.Dir(dest); !p.made[d] {
 		if err := p.stage.MkdirAll(d, 0o755); err != nil {
@@ -316,7 +324,7 @@ func (p *pycPlacer) place(dir, pyc, dest string) (wheel.RecordEntry, error) {
 		err = p.linkers[dir].Link(rel, dest)
 	}
 	if err == nil {
-		e, _ := cachedPycHash(from, p.stage, rel, dest)
+		e, _ := p.indexes[dir].hash(from, rel, fi)
 		return e, nil
 	}
 	data, err := from.ReadFile(rel)
@@ -340,32 +348,36 @@ func cacheTag(pyver string) string {
 // takes as valid for it without recompiling: an unchecked-flags,
 // timestamp-based header whose source mtime and size are src's (PEP 552).
 // The magic number is the interpreter's, which the tag's version fixes.
-func validPyc(src, tag string) (string, bool) {
+func validPyc(src, tag string) (string, fs.FileInfo, bool) {
 	if tag == "" {
-		return "", false
+		return "", nil, false
 	}
 	base := strings.TrimSuffix(filepath.Base(src), ".py")
 	pyc := filepath.Join(filepath.Dir(src), "__pycache__", base+"."+tag+".pyc")
 	si, err := os.Stat(src)
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	f, err := os.Open(pyc)
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", nil, false
+	}
 	var h [16]byte
 	if _, err := io.ReadFull(f, h[:]); err != nil {
-		return "", false
+		return "", nil, false
 	}
 	flags := binary.LittleEndian.Uint32(h[4:8])
 	mtime := binary.LittleEndian.Uint32(h[8:12])
 	size := binary.LittleEndian.Uint32(h[12:16])
 	if flags != 0 || mtime != uint32(si.ModTime().Unix()) || size != uint32(si.Size()) {
-		return "", false
+		return "", nil, false
 	}
-	return pyc, true
+	return pyc, fi, true
 }
 
 // hashIn hashes a regular file of the stage, not following a link.

@@ -1,50 +1,92 @@
 package install
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/envlock/envlock/install/wheel"
 )
 
-// A .pyc compiled in a wheel's tree in the package cache has its RECORD
-// hash kept beside it, in "<name>.pyc.sha256", computed once, so that
-// an install that links the .pyc need not read and hash it again (some
-// 70 MB for a scientific stack). The note names the size and mtime (in
-// nanoseconds) of the file it was computed from; a .pyc rewritten since
-// (by python, or an edit through a hard link) no longer matches and is
-// hashed afresh. A note that lies can only make the hash recorded for
-// the environment differ from its file, which verify reports: it can
-// never make a changed file pass.
-const pycHashSuffix = ".sha256"
+// The .pyc files compiled in a wheel's tree in the package cache have
+// their RECORD hashes noted in one index at the tree's top, computed
+// once, so that an install that links them need not read and hash them
+// again (some 70 MB for a scientific stack). Each line names the size
+// and mtime (in nanoseconds) of the file its hash was computed from; a
+// .pyc rewritten since (by python, or an edit through a hard link) no
+// longer matches and is hashed afresh. A note that lies can only make
+// the hash recorded for an environment differ from its file, which
+// verify reports: it never makes a changed file pass.
+const pycIndexName = ".envlock-pyc-hashes"
 
-// pycHashNote is the note's content for a file of that size, mtime and
-// RECORD hash.
-func pycHashNote(fi fs.FileInfo, hash string) string {
-	return fmt.Sprintf("envlock-pyc-hash 1 %d %d %s\n", fi.Size(), fi.ModTime().UnixNano(), hash)
+// pycIndexHeader is the index's first line.
+const pycIndexHeader = "envlock-pyc-hashes 1\n"
+
+// maxPycIndex bounds the index read: a larger one is ignored.
+const maxPycIndex = 16 << 20
+
+// A pycNote is one .pyc's noted size, mtime and RECORD hash.
+type pycNote struct {
+	size, mtime int64
+	hash        string
 }
 
-// cachedPycHash returns the RECORD entry (hash and size) of the .pyc rel
-// in the cache tree from, linked to dest in the stage: from its note
-// when the note matches the file, else hashed now and noted (when the
-// cache takes it: a read-only cache is only read). ok is false when
-// dest is not the cache's file (the caller then hashes the stage's).
-func cachedPycHash(from, stage *os.Root, rel, dest string) (wheel.RecordEntry, bool) {
-	fi, err := from.Lstat(rel)
-	if err != nil || !fi.Mode().IsRegular() {
-		return wheel.RecordEntry{}, false
+// A pycIndex is the notes of one cache tree, by path in the tree.
+type pycIndex struct {
+	notes map[string]pycNote
+	dirty bool
+}
+
+// loadPycIndex reads the index of the tree from; a missing or damaged
+// one is empty.
+func loadPycIndex(from *os.Root) *pycIndex {
+	ix := &pycIndex{notes: map[string]pycNote{}}
+	fi, err := from.Lstat(pycIndexName)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxPycIndex {
+		return ix
 	}
-	if si, err := stage.Lstat(dest); err != nil || !os.SameFile(fi, si) {
-		return wheel.RecordEntry{}, false
+	data, err := from.ReadFile(pycIndexName)
+	if err != nil || !bytes.HasPrefix(data, []byte(pycIndexHeader)) {
+		return ix
 	}
-	note := rel + pycHashSuffix
-	if b, err := from.ReadFile(note); err == nil && len(b) < 256 {
-		if h, ok := parsePycHashNote(string(b), fi); ok {
-			return wheel.RecordEntry{Hash: h, Size: fi.Size()}, true
+	sc := bufio.NewScanner(bytes.NewReader(data[len(pycIndexHeader):]))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		f := strings.SplitN(sc.Text(), " ", 4)
+		if len(f) != 4 {
+			continue
 		}
+		size, err1 := strconv.ParseInt(f[0], 10, 64)
+		mtime, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil || size < 0 || !strings.HasPrefix(f[2], "sha256=") || len(f[2]) != len("sha256=")+43 || !filepath.IsLocal(f[3]) {
+			continue
+		}
+		ix.notes[f[3]] = pycNote{size: size, mtime: mtime, hash: f[2]}
+	}
+	return ix
+}
+
+// hash returns the RECORD entry (hash and size) of the .pyc rel in the
+// tree from, whose state fi is (from an open file, not followed
+// through a link; nil when not known): from the index when its note
+// matches, else hashed now and noted.
+func (ix *pycIndex) hash(from *os.Root, rel string, fi fs.FileInfo) (wheel.RecordEntry, bool) {
+	if fi == nil {
+		var err error
+		if fi, err = from.Lstat(rel); err != nil {
+			return wheel.RecordEntry{}, false
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return wheel.RecordEntry{}, false
+	}
+	if n, ok := ix.notes[rel]; ok && n.size == fi.Size() && n.mtime == fi.ModTime().UnixNano() {
+		return wheel.RecordEntry{Hash: n.hash, Size: n.size}, true
 	}
 	data, err := from.ReadFile(rel)
 	if err != nil {
@@ -57,29 +99,37 @@ func cachedPycHash(from, stage *os.Root, rel, dest string) (wheel.RecordEntry, b
 		return wheel.RecordEntry{}, false
 	}
 	h := wheel.Hash(data)
-	tmp := fmt.Sprintf("%s.tmp-%d", note, os.Getpid())
-	if err := from.WriteFile(tmp, []byte(pycHashNote(fi, h)), 0o644); err == nil {
-		if err := from.Rename(tmp, note); err != nil {
-			from.Remove(tmp)
-		}
+	if !strings.ContainsAny(rel, "\n\r") {
+		ix.notes[rel] = pycNote{size: fi.Size(), mtime: fi.ModTime().UnixNano(), hash: h}
+		ix.dirty = true
 	}
 	return wheel.RecordEntry{Hash: h, Size: fi.Size()}, true
 }
 
-// parsePycHashNote returns the hash a note holds when it was made for a
-// file of fi's size and mtime.
-func parsePycHashNote(s string, fi fs.FileInfo) (string, bool) {
-	f := strings.Fields(s)
-	if len(f) != 5 || f[0] != "envlock-pyc-hash" || f[1] != "1" || !strings.HasSuffix(s, "\n") {
-		return "", false
+// save writes the index back when it gained notes, atomically (temp,
+// fsync, rename); a cache that does not take it (read-only) is left as
+// it is: the notes are only a saving.
+func (ix *pycIndex) save(from *os.Root) {
+	if !ix.dirty {
+		return
 	}
-	size, err1 := strconv.ParseInt(f[2], 10, 64)
-	mtime, err2 := strconv.ParseInt(f[3], 10, 64)
-	if err1 != nil || err2 != nil || size != fi.Size() || mtime != fi.ModTime().UnixNano() {
-		return "", false
+	var b bytes.Buffer
+	b.WriteString(pycIndexHeader)
+	for rel, n := range ix.notes {
+		fmt.Fprintf(&b, "%d %d %s %s\n", n.size, n.mtime, n.hash, rel)
 	}
-	if !strings.HasPrefix(f[4], "sha256=") || len(f[4]) != len("sha256=")+43 {
-		return "", false
+	tmp := fmt.Sprintf("%s.tmp-%d", pycIndexName, os.Getpid())
+	f, err := from.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return
 	}
-	return f[4], true
+	_, werr := f.Write(b.Bytes())
+	serr := f.Sync()
+	if cerr := f.Close(); werr != nil || serr != nil || cerr != nil {
+		from.Remove(tmp)
+		return
+	}
+	if err := from.Rename(tmp, pycIndexName); err != nil {
+		from.Remove(tmp)
+	}
 }
