@@ -186,7 +186,7 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		}
 		maps.Copy(pycs, got)
 	}
-	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}, made: map[string]bool{}}
+	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}}
 	defer pl.close()
 	pycOf := map[string]string{}            // .py → its .pyc in the stage, prefix-relative
 	known := map[string]wheel.RecordEntry{} // a linked .pyc's hash, noted in the cache
@@ -271,7 +271,6 @@ type pycPlacer struct {
 	roots   map[string]*os.Root
 	linkers map[string]*link.Linker
 	indexes map[string]*pycIndex
-	made    map[string]bool
 }
 
 func (p *pycPlacer) close() {
@@ -307,11 +306,8 @@ func (p *pycPlacer) place(dir, pyc string, fi fs.FileInfo, dest string) (wheel.R
 		p.linkers[dir] = link.NewLinker(from, p.stage)
 		p.indexes[dir] = loadPycIndex(from)
 	}
-	if d := path.Dir(dest); !p.made[d] {
-		if err := p.stage.MkdirAll(d, 0o755); err != nil {
-			return wheel.RecordEntry{}, err
-		}
-		p.made[d] = true
+	if err := p.linkers[dir].MkdirAll(path.Dir(dest)); err != nil {
+		return wheel.RecordEntry{}, err
 	}
 	err = p.linkers[dir].Link(rel, dest)
 	if errors.Is(err, fs.ErrExist) {
