@@ -165,11 +165,13 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	// needs no python: a warm install starts none.
 	tag := cacheTag(pyver)
 	pycs := map[string]string{}
+	pycInfo := map[string]fs.FileInfo{} // a valid cached .pyc's state, from its open file
 	var jobs []compileJob
 	for _, f := range files {
 		if src, ok := cached(f); ok {
-			if pyc, ok := validPyc(src, tag); ok {
+			if pyc, fi, ok := validPyc(src, tag); ok {
 				pycs[src] = pyc
+				pycInfo[pyc] = fi
 				continue
 			}
 			jobs = append(jobs, compileJob{src: src})
@@ -184,9 +186,10 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		}
 		maps.Copy(pycs, got)
 	}
-	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, made: map[string]bool{}}
+	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}}
 	defer pl.close()
-	pycOf := map[string]string{} // .py → its .pyc in the stage, prefix-relative
+	pycOf := map[string]string{}            // .py → its .pyc in the stage, prefix-relative
+	known := map[string]wheel.RecordEntry{} // a linked .pyc's hash, noted in the cache
 	var again []compileJob
 	var againFiles []string
 	for _, f := range files {
@@ -202,8 +205,11 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 		pyc, ok := pycs[src]
 		if ok {
 			dest := path.Join(path.Dir(f), "__pycache__", filepath.Base(pyc))
-			if err := pl.place(wheelOf[f].Dir, pyc, dest); err == nil {
+			if e, err := pl.place(wheelOf[f].Dir, pyc, pycInfo[pyc], dest); err == nil {
 				pycOf[f] = dest
+				if e.Hash != "" {
+					known[dest] = e
+				}
 				continue
 			}
 		}
@@ -249,7 +255,7 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	}
 	for i := range wheels {
 		w := &wheels[i]
-		if err := wheel.AddCompiled(stage, w.DistInfo, byWheel[w]); err != nil {
+		if err := wheel.AddCompiled(stage, w.DistInfo, byWheel[w], known); err != nil {
 			return fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
 		res.Compiled += len(byWheel[w])
@@ -264,12 +270,15 @@ type pycPlacer struct {
 	stage   *os.Root
 	roots   map[string]*os.Root
 	linkers map[string]*link.Linker
-	made    map[string]bool
+	indexes map[string]*pycIndex
 }
 
 func (p *pycPlacer) close() {
 	for _, l := range p.linkers {
 		l.Close()
+	}
+	for dir, ix := range p.indexes {
+		ix.save(p.roots[dir])
 	}
 	for _, r := range p.roots {
 		r.Close()
@@ -278,45 +287,47 @@ func (p *pycPlacer) close() {
 
 // place hard-links the .pyc pyc, compiled in the cache tree dir, to
 // dest in the stage (replacing a file there), or copies it where a link
-// cannot be made.
-func (p *pycPlacer) place(dir, pyc, dest string) error {
+// cannot be made. For a link it returns the file's RECORD hash and size
+// as noted in the cache tree's index (see pycIndex; fi is the .pyc's
+// state when known, else nil); an empty Hash when the caller must hash
+// the stage's file.
+func (p *pycPlacer) place(dir, pyc string, fi fs.FileInfo, dest string) (wheel.RecordEntry, error) {
 	rel, err := filepath.Rel(dir, pyc)
 	if err != nil || !filepath.IsLocal(rel) {
-		return fmt.Errorf("%s is not in %s", pyc, dir)
+		return wheel.RecordEntry{}, fmt.Errorf("%s is not in %s", pyc, dir)
 	}
 	rel = filepath.ToSlash(rel)
 	from := p.roots[dir]
 	if from == nil {
 		if from, err = os.OpenRoot(dir); err != nil {
-			return err
+			return wheel.RecordEntry{}, err
 		}
 		p.roots[dir] = from
 		p.linkers[dir] = link.NewLinker(from, p.stage)
+		p.indexes[dir] = loadPycIndex(from)
 	}
-	if d := path.Dir(dest); !p.made[d] {
-		if err := p.stage.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-		p.made[d] = true
+	if err := p.linkers[dir].MkdirAll(path.Dir(dest)); err != nil {
+		return wheel.RecordEntry{}, err
 	}
 	err = p.linkers[dir].Link(rel, dest)
 	if errors.Is(err, fs.ErrExist) {
 		if fi, lerr := p.stage.Lstat(dest); lerr == nil && fi.IsDir() {
-			return fmt.Errorf("%s: would replace a directory", dest)
+			return wheel.RecordEntry{}, fmt.Errorf("%s: would replace a directory", dest)
 		}
 		if err := p.stage.Remove(dest); err != nil {
-			return err
+			return wheel.RecordEntry{}, err
 		}
 		err = p.linkers[dir].Link(rel, dest)
 	}
 	if err == nil {
-		return nil
+		e, _ := p.indexes[dir].hash(from, rel, fi)
+		return e, nil
 	}
 	data, err := from.ReadFile(rel)
 	if err != nil {
-		return err
+		return wheel.RecordEntry{}, err
 	}
-	return p.stage.WriteFile(dest, data, 0o644)
+	return wheel.RecordEntry{}, p.stage.WriteFile(dest, data, 0o644)
 }
 
 // cacheTag is CPython's sys.implementation.cache_tag for the version
@@ -333,32 +344,36 @@ func cacheTag(pyver string) string {
 // takes as valid for it without recompiling: an unchecked-flags,
 // timestamp-based header whose source mtime and size are src's (PEP 552).
 // The magic number is the interpreter's, which the tag's version fixes.
-func validPyc(src, tag string) (string, bool) {
+func validPyc(src, tag string) (string, fs.FileInfo, bool) {
 	if tag == "" {
-		return "", false
+		return "", nil, false
 	}
 	base := strings.TrimSuffix(filepath.Base(src), ".py")
 	pyc := filepath.Join(filepath.Dir(src), "__pycache__", base+"."+tag+".pyc")
 	si, err := os.Stat(src)
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	f, err := os.Open(pyc)
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", nil, false
+	}
 	var h [16]byte
 	if _, err := io.ReadFull(f, h[:]); err != nil {
-		return "", false
+		return "", nil, false
 	}
 	flags := binary.LittleEndian.Uint32(h[4:8])
 	mtime := binary.LittleEndian.Uint32(h[8:12])
 	size := binary.LittleEndian.Uint32(h[12:16])
 	if flags != 0 || mtime != uint32(si.ModTime().Unix()) || size != uint32(si.Size()) {
-		return "", false
+		return "", nil, false
 	}
-	return pyc, true
+	return pyc, fi, true
 }
 
 // hashIn hashes a regular file of the stage, not following a link.

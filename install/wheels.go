@@ -2,7 +2,9 @@ package install
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path"
@@ -112,6 +114,9 @@ func unpackedWheel(ctx context.Context, c *cache.Cache, archive, fn string, vali
 		if validate {
 			// A repair: compile afresh what an edit could have changed.
 			if err := wheel.DropCompiled(dir); err != nil {
+				return "", fmt.Errorf("clearing the byte-code of %s: %w", dir, err)
+			}
+			if err := os.Remove(filepath.Join(dir, pycIndexName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return "", fmt.Errorf("clearing the byte-code of %s: %w", dir, err)
 			}
 		}

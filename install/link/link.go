@@ -603,6 +603,47 @@ func (l *Linker) dir(dst bool, dir string) (*os.File, error) {
 	return f, nil
 }
 
+// MkdirAll makes the directory dir of the destination root and its
+// parents (mode 0o755 less the umask) unless they are there, through
+// the directories the Linker keeps open: each level is made (or found)
+// and opened once, one level at a time, not following a symlink; a
+// level that is one is resolved by the root, as os.Root.MkdirAll would,
+// so what it makes stays under the root. dir is a clean relative path.
+func (l *Linker) MkdirAll(dir string) error {
+	_, err := l.mkdirAll(dir)
+	return err
+}
+
+func (l *Linker) mkdirAll(dir string) (*os.File, error) {
+	if dir == "." {
+		return l.dir(true, ".")
+	}
+	if f := l.dirs["d:"+dir]; f != nil {
+		return f, nil
+	}
+	name := path.Base(dir)
+	if !filepath.IsLocal(dir) || path.Clean(dir) != dir || name == ".." {
+		return nil, fmt.Errorf("making the directory %q: not a clean relative path", dir)
+	}
+	parent, err := l.mkdirAll(path.Dir(dir))
+	if err != nil {
+		return nil, err
+	}
+	f, err := mkdirAt(l.dst, parent, dir, name)
+	if err != nil {
+		// A symlink to a directory of the root (what a package may
+		// ship) is followed as the root follows it.
+		if err := l.dst.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if f, err = l.dst.Open(dir); err != nil {
+			return nil, err
+		}
+	}
+	l.dirs["d:"+dir] = f
+	return f, nil
+}
+
 // Link hard-links srcName to the new name dstName, whose directory must
 // exist; neither final name is followed.
 func (l *Linker) Link(srcName, dstName string) error {

@@ -27,3 +27,12 @@ func (l *linker) open(stage bool, name string, flag int, perm os.FileMode) (*os.
 	}
 	return l.src.OpenFile(name, flag, perm)
 }
+
+// mkdirAt makes the directory dir of root (name in parent) unless it is
+// there, and opens it.
+func mkdirAt(root *os.Root, _ *os.File, dir, _ string) (*os.File, error) {
+	if err := root.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return root.Open(dir)
+}

@@ -112,3 +112,40 @@ func (l *linker) open(stage bool, name string, flag int, perm os.FileMode) (*os.
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }
+
+// mkdirAt makes the directory name (one path element) in parent, the
+// open directory dir's parent, unless it is there, and opens it, not
+// following a link: a symlink in its place is an error, so what is
+// opened stays under the root parent was opened through.
+func mkdirAt(_ *os.Root, parent *os.File, dir, name string) (*os.File, error) {
+	pc, err := parent.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var oerr error
+	err = pc.Control(func(pfd uintptr) {
+		for {
+			oerr = unix.Mkdirat(int(pfd), name, 0o755)
+			if oerr != unix.EINTR {
+				break
+			}
+		}
+		if oerr != nil && oerr != unix.EEXIST {
+			return
+		}
+		for {
+			fd, oerr = unix.Openat(int(pfd), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			if oerr != unix.EINTR {
+				break
+			}
+		}
+	})
+	if err == nil {
+		err = oerr
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "mkdir", Path: dir, Err: err}
+	}
+	return os.NewFile(uintptr(fd), dir), nil
+}

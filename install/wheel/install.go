@@ -269,7 +269,7 @@ func install(z *zip.Reader, archiveSize int64, o Options) (*Result, error) {
 	var installed []RecordEntry
 	var lk *linker
 	if o.Unpacked != nil {
-		lk = &linker{Linker: link.NewLinker(o.Unpacked, o.Stage), stage: o.Stage, made: map[string]bool{}}
+		lk = &linker{Linker: link.NewLinker(o.Unpacked, o.Stage), stage: o.Stage}
 		defer lk.Close()
 	}
 	for _, e := range entries {
@@ -417,18 +417,13 @@ func writeEntry(stage *os.Root, e *entry, mode os.FileMode, h io.Writer, prefix 
 type linker struct {
 	*link.Linker
 	stage *os.Root
-	made  map[string]bool
 }
 
 // entry hard-links e's file from the unpacked cache entry to its place
 // in the stage, replacing what is there (not a directory).
 func (l *linker) entry(e *entry) error {
-	dir := path.Dir(e.dest)
-	if !l.made[dir] {
-		if err := l.stage.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		l.made[dir] = true
+	if err := l.MkdirAll(path.Dir(e.dest)); err != nil {
+		return err
 	}
 	err := l.Link(e.zf.Name, e.dest)
 	if err == nil || !errors.Is(err, fs.ErrExist) {

@@ -174,8 +174,10 @@ func Uninstall(prefix, sitePackages, distInfo string) error {
 // to its RECORD (as pip does), read and rewritten through the stage
 // (distInfo is Result.DistInfo):
 // each file's path is relative to the prefix, like Result.Files, and is
-// hashed as it is now, so verify checks it like any other file.
-func AddCompiled(stage *os.Root, distInfo string, pycs []string) error {
+// hashed as it is now, so verify checks it like any other file, unless
+// known holds its RECORD hash and size already (a .pyc linked from the
+// package cache, hashed once there).
+func AddCompiled(stage *os.Root, distInfo string, pycs []string, known map[string]RecordEntry) error {
 	if len(pycs) == 0 {
 		return nil
 	}
@@ -192,15 +194,19 @@ func AddCompiled(stage *os.Root, distInfo string, pycs []string) error {
 	var add []RecordEntry
 	replaced := map[string]bool{}
 	for _, p := range pycs {
-		b, err := stage.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("reading the compiled %s: %w", p, err)
-		}
 		rel, err := filepathRel(sitePackages, p)
 		if err != nil {
 			return err
 		}
 		replaced[rel] = true
+		if k, ok := known[p]; ok && k.Hash != "" {
+			add = append(add, RecordEntry{Path: rel, Hash: k.Hash, Size: k.Size})
+			continue
+		}
+		b, err := stage.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("reading the compiled %s: %w", p, err)
+		}
 		add = append(add, RecordEntry{Path: rel, Hash: Hash(b), Size: int64(len(b))})
 	}
 	// A wheel may ship a .pyc (numpy 2.2 does) that was compiled again:
