@@ -135,16 +135,7 @@ func Skim(data []byte, release func(offset int)) (*Lazy, error) {
 	s.object(func(key []byte) {
 		switch string(key) {
 		case "info":
-			s.object(func(k []byte) {
-				switch string(k) {
-				case "subdir":
-					l.Info.Subdir = s.strOrNull()
-				case "base_url":
-					l.Info.BaseURL = s.strOrNull()
-				default:
-					s.skip()
-				}
-			})
+			s.info(&l.Info)
 		case "packages":
 			section(false)
 		case "packages.conda":

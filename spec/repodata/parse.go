@@ -49,16 +49,7 @@ func Parse(data []byte) (*Repodata, error) {
 	s.object(func(key []byte) {
 		switch string(key) {
 		case "info":
-			s.object(func(k []byte) {
-				switch string(k) {
-				case "subdir":
-					rd.Info.Subdir = s.strOrNull()
-				case "base_url":
-					rd.Info.BaseURL = s.strOrNull()
-				default:
-					s.skip()
-				}
-			})
+			s.info(&rd.Info)
 		case "packages":
 			spans = s.spans()
 		case "packages.conda":
@@ -378,4 +369,19 @@ func lastKeyWins(spans []span) []span {
 		}
 	}
 	return out
+}
+
+// info reads repodata's "info" object: the subdir and CEP-15 base_url;
+// other keys are skipped.
+func (s *scanner) info(i *Info) {
+	s.object(func(k []byte) {
+		switch string(k) {
+		case "subdir":
+			i.Subdir = s.strOrNull()
+		case "base_url":
+			i.BaseURL = s.strOrNull()
+		default:
+			s.skip()
+		}
+	})
 }
