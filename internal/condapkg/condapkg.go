@@ -250,16 +250,7 @@ func (p *Package) Bytes(ext string) ([]byte, error) {
 // and noarch always exist). ext picks the format per package name
 // (default ".conda").
 func WriteChannel(dir string, pkgs []*Package, ext func(*Package) string) error {
-	type rd struct {
-		Info          map[string]string         `json:"info"`
-		Packages      map[string]map[string]any `json:"packages"`
-		PackagesConda map[string]map[string]any `json:"packages.conda"`
-		Version       int                       `json:"repodata_version"`
-	}
-	subs := map[string]*rd{}
-	for _, s := range []string{"linux-64", "osx-arm64", "noarch"} {
-		subs[s] = &rd{Info: map[string]string{"subdir": s}, Packages: map[string]map[string]any{}, PackagesConda: map[string]map[string]any{}, Version: 1}
-	}
+	idx := NewRepodata()
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Fn("") < pkgs[j].Fn("") })
 	for _, p := range pkgs {
 		e := ".conda"
@@ -271,30 +262,70 @@ func WriteChannel(dir string, pkgs []*Package, ext func(*Package) string) error 
 			return err
 		}
 		sub := p.subdir()
-		if subs[sub] == nil {
-			subs[sub] = &rd{Info: map[string]string{"subdir": sub}, Packages: map[string]map[string]any{}, PackagesConda: map[string]map[string]any{}, Version: 1}
-		}
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, sub, p.Fn(e)), data, 0o644); err != nil {
 			return err
 		}
-		rec := p.index()
-		sha := sha256.Sum256(data)
-		m := md5.Sum(data)
-		rec["sha256"], rec["md5"], rec["size"] = hex.EncodeToString(sha[:]), hex.EncodeToString(m[:]), len(data)
-		if e == ".conda" {
-			subs[sub].PackagesConda[p.Fn(e)] = rec
-		} else {
-			subs[sub].Packages[p.Fn(e)] = rec
-		}
+		idx.Add(sub, p.Fn(e), e == ".conda", data, p.index())
 	}
-	for s, r := range subs {
+	return idx.Write(dir)
+}
+
+// Repodata collects a channel's records, subdir by subdir, for
+// WriteChannel and for writers of other kinds of package
+// (internal/hostile). linux-64, osx-arm64 and noarch always exist.
+type Repodata struct {
+	subs map[string]*subdirRepodata
+}
+
+type subdirRepodata struct {
+	Info          map[string]string         `json:"info"`
+	Packages      map[string]map[string]any `json:"packages"`
+	PackagesConda map[string]map[string]any `json:"packages.conda"`
+	Version       int                       `json:"repodata_version"`
+}
+
+// NewRepodata returns an empty channel index.
+func NewRepodata() *Repodata {
+	r := &Repodata{subs: map[string]*subdirRepodata{}}
+	for _, s := range []string{"linux-64", "osx-arm64", "noarch"} {
+		r.sub(s)
+	}
+	return r
+}
+
+func (r *Repodata) sub(s string) *subdirRepodata {
+	if r.subs[s] == nil {
+		r.subs[s] = &subdirRepodata{Info: map[string]string{"subdir": s}, Packages: map[string]map[string]any{}, PackagesConda: map[string]map[string]any{}, Version: 1}
+	}
+	return r.subs[s]
+}
+
+// Add records the archive data as fn in subdir sub: rec (its index.json
+// fields) gains the archive's sha256, md5 and size, under
+// "packages.conda" when conda is set, else "packages". It returns rec,
+// which callers may still change before Write.
+func (r *Repodata) Add(sub, fn string, conda bool, data []byte, rec map[string]any) map[string]any {
+	sha := sha256.Sum256(data)
+	m := md5.Sum(data)
+	rec["sha256"], rec["md5"], rec["size"] = hex.EncodeToString(sha[:]), hex.EncodeToString(m[:]), len(data)
+	if conda {
+		r.sub(sub).PackagesConda[fn] = rec
+	} else {
+		r.sub(sub).Packages[fn] = rec
+	}
+	return rec
+}
+
+// Write writes a repodata.json into each subdir of dir.
+func (r *Repodata) Write(dir string) error {
+	for s, rd := range r.subs {
 		if err := os.MkdirAll(filepath.Join(dir, s), 0o755); err != nil {
 			return err
 		}
-		b, err := json.MarshalIndent(r, "", " ")
+		b, err := json.MarshalIndent(rd, "", " ")
 		if err != nil {
 			return err
 		}

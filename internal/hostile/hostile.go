@@ -14,7 +14,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -27,6 +26,8 @@ import (
 
 	dsbzip2 "github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/envlock/envlock/internal/condapkg"
 )
 
 // An Entry is one tar entry, written exactly as given.
@@ -257,22 +258,7 @@ func (p *Package) Archive(ext string) []byte {
 // other subdir a package names). Record overrides are applied after the
 // true sha256, md5 and size are filled in.
 func WriteChannel(dir, ext string, pkgs ...*Package) error {
-	type rd struct {
-		Info          map[string]string         `json:"info"`
-		Packages      map[string]map[string]any `json:"packages"`
-		PackagesConda map[string]map[string]any `json:"packages.conda"`
-		Version       int                       `json:"repodata_version"`
-	}
-	subs := map[string]*rd{}
-	sub := func(s string) *rd {
-		if subs[s] == nil {
-			subs[s] = &rd{Info: map[string]string{"subdir": s}, Packages: map[string]map[string]any{}, PackagesConda: map[string]map[string]any{}, Version: 1}
-		}
-		return subs[s]
-	}
-	for _, s := range []string{"linux-64", "osx-arm64", "noarch"} {
-		sub(s)
-	}
+	idx := condapkg.NewRepodata()
 	sorted := append([]*Package(nil), pkgs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].FileName(ext) < sorted[j].FileName(ext) })
 	for _, p := range sorted {
@@ -288,28 +274,9 @@ func WriteChannel(dir, ext string, pkgs ...*Package) error {
 				return err
 			}
 		}
-		rec := p.index()
-		sha := sha256.Sum256(data)
-		m := md5.Sum(data)
-		rec["sha256"], rec["md5"], rec["size"] = hex.EncodeToString(sha[:]), hex.EncodeToString(m[:]), len(data)
-		maps.Copy(rec, p.Record)
-		if ext == ".conda" {
-			sub(p.subdir()).PackagesConda[fn] = rec
-		} else {
-			sub(p.subdir()).Packages[fn] = rec
-		}
+		// Overrides go over the true hashes: the way to make a channel
+		// lie about a package.
+		maps.Copy(idx.Add(p.subdir(), fn, ext == ".conda", data, p.index()), p.Record)
 	}
-	for s, r := range subs {
-		if err := os.MkdirAll(filepath.Join(dir, s), 0o755); err != nil {
-			return err
-		}
-		b, err := json.MarshalIndent(r, "", " ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, s, "repodata.json"), append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return idx.Write(dir)
 }
