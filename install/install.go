@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/envlock/envlock/fetch/cache"
@@ -116,11 +117,25 @@ type Options struct {
 	// (the new one is in place) events, with pkg "" (tests, benchmarks,
 	// the kill tests that stop a run at each of them).
 	Trace func(event, pkg string)
+	// Progress, when set, hears how far the install has come, for a
+	// display: stage "extract" counts the conda packages and wheels
+	// whose tree is ready in the package cache, "link" those linked into
+	// the staging directory, each as done of total (the platform's
+	// packages plus wheels); "compile" (0 of 0) says byte-compiling
+	// began. Fetched bytes go to Fetcher.Progress. It is called from
+	// several goroutines at once.
+	Progress func(stage string, done, total int64)
 }
 
 func (o *Options) trace(event, pkg string) {
 	if o.Trace != nil {
 		o.Trace(event, pkg)
+	}
+}
+
+func (o *Options) progress(stage string, done, total int) {
+	if o.Progress != nil {
+		o.Progress(stage, int64(done), int64(total))
 	}
 }
 
@@ -252,6 +267,8 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := len(pl.Packages)
+	artifacts := n + len(pl.PyPI) // what the Progress stages count
+	var extractedN atomic.Int64
 	paths := make([]string, n)
 	dirs := make([]string, n)
 	errs := make([]error, n)
@@ -295,6 +312,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 						return
 					}
 					o.trace("extracted", pk.Name)
+					o.progress("extract", int(extractedN.Add(1)), artifacts)
 					paths[i], dirs[i] = p, d
 				}()
 			}
@@ -362,6 +380,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s-%s-%s: %w", pk.Name, pk.Version, pk.Build, err)
 		}
+		o.progress("link", len(recs)+1, artifacts)
 		for _, w := range lr.Warnings {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", pk.Name, w))
 		}
@@ -397,6 +416,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 	if !o.NoCompile {
 		o.trace("compile", "")
+		o.progress("compile", 0, 0)
 		if err := compileStage(ctx, stageRoot, filepath.Join(st.dir, stageName), prefix, pyver, noarchPy, pyOwner, installed, res); err != nil {
 			res.Warnings = append(res.Warnings, "byte-compiling: "+err.Error())
 		}

@@ -34,6 +34,7 @@ func installWheels(ctx context.Context, o Options, stage *os.Root, prefix string
 	}
 	var out []string
 	var installed []wheelTree
+	done, artifacts := len(pl.Packages), len(pl.Packages)+len(pl.PyPI) // for Progress
 	for _, w := range pl.PyPI {
 		fn := w.FileName()
 		o.trace("fetch", w.Name)
@@ -53,6 +54,8 @@ func installWheels(ctx context.Context, o Options, stage *os.Root, prefix string
 				return nil, nil, err
 			}
 		}
+		done++
+		o.progress("extract", done, artifacts)
 		o.trace("link", w.Name)
 		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != "", Name: w.Name, Version: w.Version, Unpacked: from})
 		if from != nil {
@@ -61,6 +64,7 @@ func installWheels(ctx context.Context, o Options, stage *os.Root, prefix string
 		if err != nil {
 			return nil, nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 		}
+		o.progress("link", done, artifacts)
 		res.Files += len(r.Files)
 		out = append(out, w.Name+"=="+w.Version)
 		installed = append(installed, wheelTree{Result: r, Dir: dir})
