@@ -15,7 +15,6 @@ import (
 	"github.com/envlock/envlock/fetch/bundle"
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/fetch/download"
-	"github.com/envlock/envlock/fetch/progress"
 	"github.com/envlock/envlock/install"
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/lock/lockfile"
@@ -113,6 +112,12 @@ the default, is accepted).
 When env.cue sets kernel, install then writes the environment's Jupyter
 kernel into the user's Jupyter data directory, as 'envlock kernel install'
 does (--no-kernel skips it).
+
+Progress goes to stderr: on a terminal, one display of bars for the
+bytes fetched and the packages (conda packages and wheels) extracted and
+linked, which overlap, erased when done; elsewhere a line at most every
+5 seconds. Install ends with one summary line: the packages and wheels,
+their files, and what was fetched (nothing when all came from the cache).
 
 --json prints the result on stdout for scripts (schemas/cli.cue #Install):
 the prefix, whether it was already up to date, the packages, wheels and
@@ -263,8 +268,10 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	for _, pk := range pl.Packages {
 		total += pk.Size
 	}
-	rep := progress.New(env.Stderr, "fetching", total, isTerminalWriter(env.Stderr), 5*time.Second)
-	progress.Then(rep, "extracting and linking")
+	for _, w := range pl.PyPI {
+		total += w.Size
+	}
+	rep := newInstallDisplay(env.Stderr, total, len(pl.Packages)+len(pl.PyPI), 5*time.Second)
 	prefix := abs(env, installFlags.prefix)
 	iopts := install.Options{
 		Lock: l, LockData: data, LockPath: lockPath, Platform: string(p), Prefix: prefix,
@@ -277,7 +284,8 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		NoCompile:      installFlags.noCompile,
 		Signature:      sigStatus,
 		LockSig:        lockSig,
-		Log:            func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
+		Log:            func(s string) { rep.println("note: " + s) },
+		Progress:       rep.stage,
 	}
 	res, err := install.Apply(ctx, iopts)
 	var repaired []verify.FileIssue
@@ -295,7 +303,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		// The error (or "interrupted") goes on a clean line, not after
 		// the bar.
-		progress.Abort(rep)
+		rep.Abort()
 		if errors.Is(err, install.ErrNotEnvlockPrefix) {
 			return withHint(err, "choose another path, or pass --replace-foreign to delete and replace %s", prefix)
 		}
@@ -348,7 +356,11 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "repaired %s: reinstalled %s (%s files) into %s\n", plural(len(repaired), "drifted file", "drifted files"), packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
 	} else {
-		fmt.Fprintf(env.Stderr, "installed %s (%s files) into %s\n", packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), prefix)
+		fetched := rep.summary()
+		if fetched != "" {
+			fetched = "; " + fetched
+		}
+		fmt.Fprintf(env.Stderr, "installed %s (%s files%s) into %s\n", packageCount(res.Packages, len(pl.PyPI)), thousands(res.Files), fetched, prefix)
 	}
 	if err := writeKernel(); err != nil || !installFlags.json {
 		return err
