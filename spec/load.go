@@ -166,6 +166,7 @@ func (l *loader) load() (*Manifest, error) {
 	m.Platforms = l.platforms()
 	m.Target = l.targets()
 	m.Channels = l.channels()
+	m.Prefix, m.PrefixPos = l.prefix()
 	if cueFailed && len(l.errs) == 0 {
 		// Every CUE error was filtered as noise; show them as they are.
 		l.errs = append(l.errs, &Error{Pos: Position{Filename: l.manifestFile}, Msg: cueerrors.Details(l.val.Validate(cue.Concrete(true)), nil)})
@@ -682,6 +683,32 @@ func (l *loader) platforms() []platform.Platform {
 	return out
 }
 
+// prefix returns the default environment path and where it is written,
+// refusing what would not mean what it seems to: "~" and $VARIABLES
+// (no shell expands them here) and NUL bytes.
+func (l *loader) prefix() (string, Position) {
+	p := cue.MakePath(cue.Str("prefix"))
+	v, ok := l.lookup(p)
+	if !ok {
+		return "", Position{}
+	}
+	s, err := v.String()
+	if err != nil {
+		return "", Position{}
+	}
+	switch {
+	case strings.HasPrefix(s, "~"):
+		l.errorf(p, "%q: ~ is not expanded here; write the absolute path, or a path relative to the directory of env.cue", s)
+	case strings.HasPrefix(s, "$"):
+		l.errorf(p, "%q: environment variables are not expanded here; write the absolute path, or a path relative to the directory of env.cue", s)
+	case strings.ContainsRune(s, 0):
+		l.errorf(p, "%q: a path cannot hold a NUL byte", s)
+	default:
+		return s, l.pos(p)
+	}
+	return "", Position{}
+}
+
 // channels canonicalizes the channel list and rejects repeats.
 func (l *loader) channels() []string {
 	p := cue.MakePath(cue.Str("channels"))
@@ -952,6 +979,10 @@ func (l *loader) inDefault(ps []token.Pos) bool {
 func (l *loader) message(path []string, format string, args []any) string {
 	msg := fmt.Sprintf(format, args...)
 	switch {
+	case len(path) == 1 && path[0] == "prefix" && strings.HasPrefix(format, "conflicting values"):
+		return "the prefix is a path, written as a string in quotes: prefix: \"/blue/mygroup/envs/project\""
+	case len(path) == 1 && path[0] == "prefix" && strings.HasPrefix(format, "invalid value"):
+		return "the prefix is empty; write a path, or leave prefix out"
 	case format == "field not allowed" && len(path) > 0:
 		name, err := strconv.Unquote(path[len(path)-1])
 		if err != nil {

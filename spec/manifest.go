@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"path/filepath"
 	"slices"
 
 	"github.com/envlock/envlock/spec/matchspec"
@@ -37,6 +38,12 @@ type Manifest struct {
 	Kernel *Kernel
 	// Target holds per-platform overrides of Dependencies and PyPI.
 	Target map[platform.Platform]*Target
+	// Prefix is the environment's default path as written ("" when
+	// unset): absolute, or relative to the directory of the manifest
+	// (see PrefixIn). It is not part of the normalized form or the hash.
+	Prefix string
+	// PrefixPos is where Prefix is written.
+	PrefixPos Position
 
 	// Files are the files the manifest was read from, as Load named them,
 	// the site policy last when there is one.
@@ -141,4 +148,17 @@ func overlay[T any](base, over []T, key func(T) string) []T {
 		return 0
 	})
 	return base
+}
+
+// PrefixIn returns the manifest's default environment path for a
+// manifest read from dir: Prefix itself when absolute, else Prefix
+// joined to dir (cleaned); "" when the manifest sets none.
+func (m *Manifest) PrefixIn(dir string) string {
+	if m.Prefix == "" {
+		return ""
+	}
+	if filepath.IsAbs(m.Prefix) {
+		return filepath.Clean(m.Prefix)
+	}
+	return filepath.Join(dir, m.Prefix)
 }
