@@ -127,12 +127,16 @@ func loadConfig(env *Env) (*config.Loaded, error) {
 }
 
 // prepare readies a parsed command to run: the configuration files are
-// overlaid on the environment (applyConfig) and -n NAME becomes a path.
-func prepare(c *Command, env *Env) error {
+// overlaid on the environment (applyConfig), -n NAME becomes a path, and
+// with neither -p nor -n the project's env.cue may name it (prefix).
+func prepare(ctx context.Context, c *Command, env *Env) error {
 	if err := applyConfig(env); err != nil {
 		return err
 	}
-	return resolveNamed(c, env)
+	if err := resolveNamed(c, env); err != nil {
+		return err
+	}
+	return defaultPrefix(ctx, c, env)
 }
 
 // applyConfig reads the configuration and makes env.Getenv answer the

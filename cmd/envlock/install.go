@@ -83,6 +83,11 @@ of the env.cue beside the lock. When any is given, the lock must carry a valid
 signature by one of them (env.lock.sigstore.json or env.lock.sig, see
 'envlock verify-lock'), checked before anything is fetched.
 
+With neither -p nor -n, PATH is the prefix env.cue sets (beside the
+lock; a relative prefix is relative to env.cue's directory), for a
+project with one environment: then 'envlock install', 'envlock verify',
+'envlock run -- CMD' and the other commands that take -p need no flag.
+
 PATH must not exist, be empty, or be an envlock environment; anything
 else is refused unless --replace-foreign asks to delete and replace that
 directory (the path is echoed). Installing a lock the environment
@@ -156,7 +161,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected arguments %q", args)
 	}
 	if installFlags.prefix == "" {
-		return usagef("-p PATH is required")
+		return errNoPrefix
 	}
 	mode := link.Mode(cmp.Or(installFlags.link, env.Getenv("ENVLOCK_LINK_MODE")))
 	switch mode {

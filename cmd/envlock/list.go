@@ -67,7 +67,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected arguments %q", args)
 	}
 	if listFlags.prefix == "" {
-		return usagef("-p PATH or -n NAME is required")
+		return errNoPrefix
 	}
 	if listFlags.explicit && (listFlags.json || listFlags.pypi) {
 		return usagef("--explicit prints conda URLs only; it goes with neither --json nor --pypi")

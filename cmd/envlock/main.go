@@ -152,7 +152,7 @@ func run(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "Run 'envlock help %s' for details.\n", c.Name)
 		return c.usageCode()
 	}
-	if err := prepare(c, env); err != nil {
+	if err := prepare(ctx, c, env); err != nil {
 		return report(env.Stderr, c, err)
 	}
 	if env.Verbose {

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/envlock/envlock/install"
+	"github.com/envlock/envlock/spec"
 	"github.com/envlock/envlock/spec/config"
 	"github.com/envlock/envlock/verify"
 )
@@ -35,7 +36,7 @@ var named *namedPrefix
 func prefixFlag(fs *flag.FlagSet, p *string, usage string) {
 	fs.StringVar(p, "p", "", usage)
 	named = &namedPrefix{target: p}
-	fs.Var(named, "n", "environment `NAME` in envs_dirs (see 'envlock env list'), instead of -p")
+	fs.Var(named, "n", "environment `NAME` in envs_dirs (see 'envlock env list'), instead of -p; with neither, prefix in env.cue")
 }
 
 // resolveNamed turns -n NAME into the -p path after flag parsing: an
@@ -78,6 +79,60 @@ func resolveNamed(c *Command, env *Env) error {
 	return withHint(fmt.Errorf("no writable directory in envs_dirs: %s", strings.Join(tried, "; ")),
 		"set envs_dirs in your configuration ('envlock init --config') or $ENVLOCK_ENVS_DIRS, or pass -p PATH")
 }
+
+// defaultPrefix fills in the environment's path from the project's
+// env.cue (prefix, relative to env.cue's directory) for a command that
+// needs one and was given neither -p nor -n. The project is the
+// directory of install's --lock, else the current directory; a project
+// without an env.cue, or one that sets no prefix, leaves the command to
+// say what it needs, as before. An install from a bundle or a registry
+// has no project. Commands where -p is optional (doctor) or concerns one
+// subcommand only (kernel install) are left alone otherwise.
+func defaultPrefix(ctx context.Context, c *Command, env *Env) error {
+	n := named
+	if n == nil || *n.target != "" || n.name != "" || c.Flags.Lookup("n") == nil || c.Flags.Lookup("n").Value != flag.Value(n) {
+		return nil
+	}
+	dir := "."
+	switch c.Name {
+	case "install":
+		if installFlags.bundle != "" || installFlags.from != "" {
+			return nil
+		}
+		dir = filepath.Dir(installFlags.lock)
+	case "kernel":
+		if c.Flags.Arg(0) != "install" {
+			return nil
+		}
+	case "remove", "verify", "run", "shell-hook", "list", "module":
+	default:
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(abs(env, dir), spec.ManifestFile)); err != nil {
+		return nil
+	}
+	m, err := loadManifest(ctx, env, dir, "")
+	if err != nil {
+		var es spec.Errors
+		if errors.As(err, &es) {
+			fmt.Fprintln(env.Stderr, es.Error())
+			err = fmt.Errorf("reading the environment's path (prefix) from %s: %s", filepath.Join(dir, spec.ManifestFile), plural(len(es), "error", "errors"))
+		}
+		return withHint(err, "fix env.cue, or pass -p PATH or -n NAME")
+	}
+	if m.Prefix == "" {
+		return nil
+	}
+	*n.target = m.PrefixIn(abs(env, dir))
+	if env.Verbose {
+		fmt.Fprintf(env.Stderr, "note: environment %s, from prefix at %s\n", *n.target, m.PrefixPos)
+	}
+	return nil
+}
+
+// errNoPrefix is the usage error of a command that needs an environment
+// and was told of none.
+var errNoPrefix = usagef("-p PATH or -n NAME is required, or prefix in env.cue")
 
 // envsDirs is envs_dirs from the configuration, else the default.
 func envsDirs(env *Env) ([]string, error) {

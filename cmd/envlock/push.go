@@ -14,6 +14,7 @@ import (
 
 	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/fetch/oci"
+	"github.com/envlock/envlock/fetch/progress"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
 	"github.com/envlock/envlock/spec"
@@ -168,15 +169,6 @@ func ociErr(err error) error {
 	return err
 }
 
-// byteCount formats a size for people: 512 B, 3.1 MB.
-func byteCount(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d B", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
-}
+// byteCount formats a size for people in IEC units (512 B, 3.1 MiB),
+// as every envlock command does.
+func byteCount(n int64) string { return progress.Bytes(n) }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/envlock/envlock/fetch/progress"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
 	"github.com/envlock/envlock/spec/platform"
@@ -329,7 +330,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected arguments %q", args)
 	}
 	if verifyFlags.prefix == "" {
-		return usagef("-p PATH is required")
+		return errNoPrefix
 	}
 	prefix := abs(env, verifyFlags.prefix)
 	o := verify.Options{Prefix: prefix, Quick: verifyFlags.quick, Platform: verifyFlags.platform}
@@ -436,7 +437,7 @@ func printReport(w io.Writer, r *verify.Report) {
 	if r.Quick {
 		how = "size and mtime"
 	}
-	fmt.Fprintf(w, "\nfiles: %d checked (%s), %d MB hashed", r.Files.Checked, how, r.Files.Bytes>>20)
+	fmt.Fprintf(w, "\nfiles: %d checked (%s), %s hashed", r.Files.Checked, how, progress.Bytes(r.Files.Bytes))
 	if r.Files.Unverifiable > 0 {
 		fmt.Fprintf(w, ", %d with no hash recorded (presence checked)", r.Files.Unverifiable)
 	}
