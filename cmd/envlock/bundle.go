@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/envlock/envlock/fetch/bundle"
+	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/fetch/download"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
@@ -22,11 +23,12 @@ var bundleFlags struct {
 	zstd      bool
 	pkgsDirs  stringList
 	offline   bool
+	json      bool
 }
 
 var cmdBundle = &Command{
 	Name:  "bundle",
-	Usage: "bundle [--lock env.lock] [--platform P]… [-o FILE] [--zstd] [--pkgs-dir DIR]… [--offline]",
+	Usage: "bundle [--lock env.lock] [--platform P]… [-o FILE] [--zstd] [--pkgs-dir DIR]… [--offline] [--json]",
 	Short: "write a lock and all its packages into one file for offline clusters",
 	Long: `
 Bundle fetches (through the package cache, hash-checked) every package the
@@ -42,6 +44,10 @@ The default name is <env name>.envlock.tar; --zstd or a name ending in
 .tar.zst compresses it. Install it on the other side with
 'envlock install --bundle FILE -p PATH', which needs no network.
 
+--json prints the result for scripts (schemas/cli.cue #Bundle): the
+bundle's path, size and sha256 (to check the copy on the other side),
+the lock, its platforms and whether it is signed.
+
 Example:
 
 	envlock bundle --platform linux-64 -o proj.envlock.tar.zst
@@ -53,6 +59,7 @@ Example:
 		fs.BoolVar(&bundleFlags.zstd, "zstd", false, "compress with zstd")
 		listVar(fs, &bundleFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
 		fs.BoolVar(&bundleFlags.offline, "offline", false, "use only the package cache")
+		fs.BoolVar(&bundleFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #Bundle)")
 	},
 	Run: runBundle,
 }
@@ -106,7 +113,30 @@ func runBundle(ctx context.Context, env *Env, args []string) error {
 	if err := os.Rename(tmp, out); err != nil {
 		return err
 	}
-	fi, _ := os.Stat(out)
-	fmt.Fprintf(env.Stderr, "wrote %s (%d bytes)\n", out, fi.Size())
+	res, err := bundleResult(out, lockPath, l, bundleFlags.platforms, sig != nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, byteCount(res.Bytes))
+	if bundleFlags.json {
+		return writeJSON(env.Stdout, res)
+	}
 	return nil
+}
+
+// bundleResult describes the bundle written at path: size and sha256,
+// the lock and the platforms it holds (default all of the lock's).
+func bundleResult(path, lockPath string, l *lockfile.Lock, platforms []string, signed bool) (*jsonBundle, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := cache.HashFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading back %s: %w", path, err)
+	}
+	if len(platforms) == 0 {
+		platforms = l.PlatformNames()
+	}
+	return &jsonBundle{Bundle: path, Bytes: fi.Size(), SHA256: sum, Lock: lockPath, Name: l.Name, Platforms: platforms, Signed: signed}, nil
 }

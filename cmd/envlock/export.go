@@ -14,11 +14,12 @@ import (
 var exportFlags struct {
 	dir, format, out, hash string
 	platforms              stringList
+	json                   bool
 }
 
 var cmdExport = &Command{
 	Name:  "export",
-	Usage: "export [--format explicit|requirements|environment-yml|conda-lock] [--platform P] [-C DIR] [-o FILE]",
+	Usage: "export [--format explicit|requirements|environment-yml|conda-lock] [--platform P] [-C DIR] [-o FILE] [--json]",
 	Short: "write the lock in another tool's format",
 	Long: `Export writes env.lock in the format another tool reads, pinning the
 same packages:
@@ -39,6 +40,10 @@ same packages:
 explicit, requirements and environment-yml describe one platform: give
 --platform when the lock has several.
 
+--json prints what was exported for scripts (schemas/cli.cue #Export):
+the format, platforms, the file written with -o (else the export itself
+as content), its size and sha256.
+
 Example:
 
 	envlock export --format explicit --platform linux-64 -o linux-64.txt
@@ -51,6 +56,7 @@ Example:
 		listVar(fs, &exportFlags.platforms, "platform", "`PLATFORM` to export (default: the lock's only platform; repeatable for conda-lock)")
 		fs.StringVar(&exportFlags.out, "o", "", "write to `FILE` instead of stdout")
 		fs.StringVar(&exportFlags.hash, "hash", "md5", "checksum of explicit lines: md5 or sha256")
+		fs.BoolVar(&exportFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #Export)")
 	},
 	Run: runExport,
 }
@@ -78,8 +84,12 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	var data []byte
+	exported := []string(exportFlags.platforms)
 	if exportFlags.format == "conda-lock" {
 		data, err = export.CondaLock(l, exportFlags.platforms, dir)
+		if len(exported) == 0 {
+			exported = l.PlatformNames()
+		}
 	} else {
 		var p string
 		switch {
@@ -92,6 +102,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 		default:
 			return usagef("the lock has %d platforms (%s); choose one with --platform", len(l.Platforms), lockPlatforms(l))
 		}
+		exported = []string{p}
 		switch exportFlags.format {
 		case "explicit":
 			data, err = export.Explicit(l, p, dir, h)
@@ -104,12 +115,22 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	result := jsonExport{Lock: filepath.Join(dir, lockfile.FileName), Format: exportFlags.format, Platforms: exported,
+		Bytes: len(data), SHA256: sha256Hex(data)}
 	if exportFlags.out == "" {
+		if exportFlags.json {
+			result.Content = string(data)
+			return writeJSON(env.Stdout, result)
+		}
 		_, err = env.Stdout.Write(data)
 		return err
 	}
-	if err := atomicfile.WriteFile(abs(env, exportFlags.out), data, 0o644); err != nil {
+	result.File = abs(env, exportFlags.out)
+	if err := atomicfile.WriteFile(result.File, data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", exportFlags.out, err)
+	}
+	if exportFlags.json {
+		return writeJSON(env.Stdout, result)
 	}
 	return nil
 }

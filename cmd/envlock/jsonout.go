@@ -1,13 +1,19 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	"github.com/envlock/envlock/lock"
 	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/lock/sign"
 )
 
-// The JSON shapes of lock, diff, add, drop, install and keygen with
-// --json; schemas/cli.cue documents them (#Changes, #Lock, #Install,
-// #Keygen) and the scenarios check the output against it.
+// The JSON shapes of lock, diff, add, drop, install, keygen, export,
+// sign, verify-lock, bundle, pull and push with --json; schemas/cli.cue
+// documents them (#Changes, #Lock, #Install, #Keygen, #Export, #Sign,
+// #VerifyLock, #Bundle, #Pull, #Push) and the scenarios check the output
+// against it.
 
 // jsonChange is one row of a lock diff.
 type jsonChange struct {
@@ -82,4 +88,84 @@ type jsonKeygen struct {
 	PrivateKey  string `json:"private_key"`
 	PublicKey   string `json:"public_key"`
 	Fingerprint string `json:"fingerprint"`
+}
+
+// jsonExport is what export --json prints.
+type jsonExport struct {
+	Lock      string   `json:"lock"`
+	Format    string   `json:"format"`
+	Platforms []string `json:"platforms"`
+	// File is where -o wrote the export; without -o, Content holds it.
+	File    string `json:"file,omitempty"`
+	Content string `json:"content,omitempty"`
+	Bytes   int    `json:"bytes"`
+	SHA256  string `json:"sha256"`
+}
+
+// jsonSign is what sign --json prints.
+type jsonSign struct {
+	Lock       string `json:"lock"`
+	LockSHA256 string `json:"lock_sha256"`
+	Signature  string `json:"signature"`
+	// Format is "cosign-signature" or "bundle-v0.3", as verify-lock
+	// names them.
+	Format string `json:"format"`
+	// Key is the fingerprint of the signing key's public half.
+	Key string `json:"key"`
+	// Removed is the signature file in the other format, removed.
+	Removed string `json:"removed,omitempty"`
+}
+
+// jsonVerifyLock is what verify-lock --json prints.
+type jsonVerifyLock struct {
+	Lock   string `json:"lock"`
+	SHA256 string `json:"sha256"`
+	// Status is "verified" or "invalid" (exit 3, Message says why).
+	Status  string       `json:"status"`
+	Signer  *sign.Signer `json:"signer,omitempty"`
+	Message string       `json:"message,omitempty"`
+}
+
+// jsonBundle is what bundle --json and pull --json print (pull adds
+// the registry's side).
+type jsonBundle struct {
+	Bundle    string   `json:"bundle"`
+	Bytes     int64    `json:"bytes"`
+	SHA256    string   `json:"sha256"`
+	Lock      string   `json:"lock,omitempty"` // bundle only
+	Name      string   `json:"name"`
+	Platforms []string `json:"platforms"`
+	Signed    bool     `json:"signed"`
+
+	// pull only.
+	Ref             string `json:"ref,omitempty"`
+	Digest          string `json:"digest,omitempty"`
+	Downloaded      *int   `json:"downloaded,omitempty"`
+	DownloadedBytes *int64 `json:"downloaded_bytes,omitempty"`
+	Cached          *int   `json:"cached,omitempty"`
+	// Signature is how the lock's signature was checked: "verified"
+	// with --key, "not checked" otherwise.
+	Signature string `json:"signature,omitempty"`
+}
+
+// jsonPush is what push --json prints.
+type jsonPush struct {
+	// Ref is the digest reference (REPO@sha256:…), what push prints
+	// without --json; Tag is the reference pushed to.
+	Ref           string `json:"ref"`
+	Tag           string `json:"tag"`
+	Digest        string `json:"digest"`
+	Lock          string `json:"lock"`
+	Blobs         int    `json:"blobs"`
+	Uploaded      int    `json:"uploaded"`
+	UploadedBytes int64  `json:"uploaded_bytes"`
+	Existing      int    `json:"existing"`
+	// SignatureTag is where --sign-key put the cosign signature.
+	SignatureTag string `json:"signature_tag,omitempty"`
+}
+
+// sha256Hex is the hex sha256 of b.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

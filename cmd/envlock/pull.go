@@ -24,11 +24,12 @@ var pullFlags struct {
 	pkgsDirs  stringList
 	keys      stringList
 	zstd      bool
+	json      bool
 }
 
 var cmdPull = &Command{
 	Name:  "pull",
-	Usage: "pull oci://HOST/REPO:TAG|@sha256:… [-o FILE] [--platform P]… [--key PUB]… [--zstd] [--pkgs-dir DIR]…",
+	Usage: "pull oci://HOST/REPO:TAG|@sha256:… [-o FILE] [--platform P]… [--key PUB]… [--zstd] [--pkgs-dir DIR]… [--json]",
 	Short: "fetch an environment pushed to a registry as an offline bundle",
 	Long: `
 Pull reads an environment 'envlock push' published, brings the blobs the
@@ -42,6 +43,11 @@ the keys, and a cosign signature of the artifact in the registry, when
 there is one, must be too; both are checked before any package is
 fetched.
 
+--json prints the result for scripts (schemas/cli.cue #Pull): the
+bundle (path, size, sha256, platforms), the artifact's digest, the blobs
+downloaded and those already in the package cache, and whether the
+signature was checked.
+
 Example:
 
 	envlock pull oci://ghcr.io/mylab/envs/proj:2026-11 --key lab.pub -o proj.envlock.tar
@@ -52,6 +58,7 @@ Example:
 		listVar(fs, &pullFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
 		listVar(fs, &pullFlags.keys, "key", "trusted public key; the lock must be signed by one (repeatable)")
 		fs.BoolVar(&pullFlags.zstd, "zstd", false, "compress with zstd")
+		fs.BoolVar(&pullFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #Pull)")
 	},
 	Run: runPull,
 }
@@ -112,9 +119,21 @@ func runPull(ctx context.Context, env *Env, args []string) error {
 	if err := os.Rename(tmp, out); err != nil {
 		return err
 	}
-	fi, _ := os.Stat(out)
-	fmt.Fprintf(env.Stderr, "wrote %s (%d bytes)\n", out, fi.Size())
-	return nil
+	res, err := bundleResult(out, "", pe.lock, pe.platforms, pe.sig != nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "wrote %s (%s)\n", out, byteCount(res.Bytes))
+	if !pullFlags.json {
+		return nil
+	}
+	res.Ref, res.Digest = args[0], pe.digest
+	res.Downloaded, res.DownloadedBytes, res.Cached = &pe.downloaded, &pe.downloadedBytes, &pe.cached
+	res.Signature = "not checked"
+	if len(keys) > 0 {
+		res.Signature = "verified"
+	}
+	return writeJSON(env.Stdout, res)
 }
 
 // pulled is an environment read from a registry, its artifacts in the
@@ -125,6 +144,10 @@ type pulled struct {
 	sig       []byte
 	manifest  []byte
 	platforms []string
+
+	digest             string // the artifact's manifest digest
+	downloaded, cached int    // blobs fetched, and found in the package cache
+	downloadedBytes    int64
 }
 
 // pullEnv resolves ref, reads the lock and its signature, runs check on
@@ -203,6 +226,7 @@ func pullEnv(ctx context.Context, env *Env, ref string, c *cache.Cache, platform
 	fmt.Fprintf(env.Stderr, "pulled %s@%s: %d blobs downloaded (%s), %d already in the package cache\n",
 		rem.Ref.Context(), rem.Digest, res.Downloaded, byteCount(res.DownloadedBytes), res.Cached)
 	p.platforms = platforms
+	p.digest, p.downloaded, p.downloadedBytes, p.cached = rem.Digest, res.Downloaded, res.DownloadedBytes, res.Cached
 	return p, nil
 }
 

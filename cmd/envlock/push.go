@@ -26,11 +26,12 @@ var pushFlags struct {
 	pkgsDirs  stringList
 	offline   bool
 	signKey   string
+	json      bool
 }
 
 var cmdPush = &Command{
 	Name:  "push",
-	Usage: "push [--lock env.lock] [--platform P]… [--sign-key KEY] [--pkgs-dir DIR]… [--offline] oci://HOST/REPO:TAG",
+	Usage: "push [--lock env.lock] [--platform P]… [--sign-key KEY] [--pkgs-dir DIR]… [--offline] [--json] oci://HOST/REPO:TAG",
 	Short: "publish a lock and its packages to an OCI registry",
 	Long: `
 Push publishes the lock as one OCI artifact (artifact type
@@ -53,6 +54,10 @@ convention (the sha256-<digest>.sig tag), so 'cosign verify --key KEY.pub'
 accepts it and 'envlock install --from … --key KEY.pub' checks it. The
 key's password comes from $ENVLOCK_PASSWORD (or $COSIGN_PASSWORD).
 
+--json prints the result for scripts (schemas/cli.cue #Push) instead
+of the digest reference: it, the digest, the blobs uploaded and those
+the registry already held, and the signature's tag.
+
 Credentials: ~/.docker/config.json ($DOCKER_CONFIG) and its credential
 helpers, as 'docker login' or 'oras login' write them, or a bearer token
 in ENVLOCK_TOKENS="host=token". Loopback and private addresses are
@@ -68,6 +73,7 @@ Example:
 		listVar(fs, &pushFlags.pkgsDirs, "pkgs-dir", "package cache directory (repeatable)")
 		fs.BoolVar(&pushFlags.offline, "offline", false, "use only the package cache")
 		fs.StringVar(&pushFlags.signKey, "sign-key", "", "private key to sign the pushed artifact with (cosign convention)")
+		fs.BoolVar(&pushFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #Push)")
 	},
 	Run: runPush,
 }
@@ -128,12 +134,18 @@ func runPush(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "pushed %s: %d blobs, %d uploaded (%s), %d already in the registry\n",
 		ref, res.Layers+1, res.Uploaded, byteCount(res.UploadedBytes), res.Layers+1-res.Uploaded)
+	result := jsonPush{Ref: res.Ref, Tag: args[0], Digest: res.Digest, Lock: lockPath, Blobs: res.Layers + 1,
+		Uploaded: res.Uploaded, UploadedBytes: res.UploadedBytes, Existing: res.Layers + 1 - res.Uploaded}
 	if signer != nil {
 		tag, err := client.Sign(ctx, ref.Context(), res.Digest, signer, mine)
 		if err != nil {
 			return ociErr(err)
 		}
+		result.SignatureTag = tag
 		fmt.Fprintf(env.Stderr, "signed %s (cosign signature at %s)\n", res.Digest, tag)
+	}
+	if pushFlags.json {
+		return writeJSON(env.Stdout, result)
 	}
 	fmt.Fprintln(env.Stdout, res.Ref)
 	return nil

@@ -84,11 +84,12 @@ Example:
 var signFlags struct {
 	key    string
 	bundle bool
+	json   bool
 }
 
 var cmdSign = &Command{
 	Name:  "sign",
-	Usage: "sign [--key KEY] [--bundle] [LOCK]",
+	Usage: "sign [--key KEY] [--bundle] [--json] [LOCK]",
 	Short: "sign a lock file",
 	Long: `
 Sign signs the exact bytes of LOCK (default env.lock) with the private key
@@ -108,6 +109,10 @@ LOCK' (see the README's CI recipe).
 The key's password comes from $ENVLOCK_PASSWORD (or $COSIGN_PASSWORD),
 else the terminal.
 
+--json prints the result for scripts (schemas/cli.cue #Sign): the lock
+and its sha256, the signature file and its format, the key's
+fingerprint.
+
 Example:
 
 	envlock sign --key lab.key --bundle env.lock
@@ -115,6 +120,7 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&signFlags.key, "key", "", "private key (default $ENVLOCK_KEY or envlock.key)")
 		fs.BoolVar(&signFlags.bundle, "bundle", false, "write a Sigstore bundle LOCK.sigstore.json instead of LOCK.sig")
+		fs.BoolVar(&signFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #Sign)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		lockPath, err := lockArg(env, args)
@@ -128,7 +134,11 @@ Example:
 		if key == "" {
 			key = "envlock.key"
 		}
-		return signLockAs(env, abs(env, key), lockPath, signFlags.bundle)
+		res, err := signLockAs(env, abs(env, key), lockPath, signFlags.bundle, signFlags.json)
+		if err != nil || !signFlags.json {
+			return err
+		}
+		return writeJSON(env.Stdout, res)
 	},
 }
 
@@ -136,48 +146,61 @@ Example:
 // format already beside it ('lock --sign' re-signs a bundle as a bundle).
 func signLock(env *Env, keyPath, lockPath string) error {
 	_, err := os.Stat(lockPath + sign.BundleFileSuffix)
-	return signLockAs(env, keyPath, lockPath, err == nil)
+	_, err = signLockAs(env, keyPath, lockPath, err == nil, false)
+	return err
 }
 
 // signLockAs signs the lock at lockPath with the key at keyPath, as a
-// bundle or a legacy signature.
-func signLockAs(env *Env, keyPath, lockPath string, asBundle bool) error {
+// bundle or a legacy signature, and says what it did (with the key's
+// fingerprint when withKey: deriving it costs a second decryption).
+func signLockAs(env *Env, keyPath, lockPath string, asBundle, withKey bool) (*jsonSign, error) {
 	priv, err := os.ReadFile(keyPath)
 	if err != nil {
-		return withHint(err, "make a key pair with 'envlock keygen', or pass --key")
+		return nil, withHint(err, "make a key pair with 'envlock keygen', or pass --key")
 	}
 	data, err := os.ReadFile(lockPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := lockfile.Parse(data); err != nil {
-		return fmt.Errorf("%s: %w", lockPath, err)
+		return nil, fmt.Errorf("%s: %w", lockPath, err)
 	}
 	pw, err := password(env, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out, other := lockPath+sign.SigFileSuffix, lockPath+sign.BundleFileSuffix
+	res := &jsonSign{Lock: lockPath, LockSHA256: lockfile.Hash(data), Format: "cosign-signature"}
+	if withKey {
+		pub, err := publicKey(priv, pw)
+		if err != nil {
+			return nil, err
+		}
+		res.Key = sign.Fingerprint(pub)
+	}
 	var sig []byte
 	if asBundle {
 		out, other = other, out
+		res.Format = "bundle-v0.3"
 		sig, err = sign.SignBundle(priv, pw, data)
 	} else {
 		sig, err = sign.Sign(priv, pw, data)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := atomicfile.WriteFile(out, append(sig, '\n'), 0o644); err != nil {
-		return err
+		return nil, err
 	}
+	res.Signature = out
 	if err := os.Remove(other); err == nil {
+		res.Removed = other
 		fmt.Fprintf(env.Stderr, "removed the old %s\n", filepath.Base(other))
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(env.Stderr, "signed %s → %s\n", filepath.Base(lockPath), filepath.Base(out))
-	return nil
+	return res, nil
 }
 
 // trustFlags are the flags that say who may sign a lock, shared by
@@ -332,6 +355,9 @@ timestamp authority vouches for, then the identity. The trusted root is
 'envlock trusted-root' fetched, else Sigstore's public-good root built
 into envlock.
 
+--json prints the result for scripts (schemas/cli.cue #VerifyLock): the
+lock, its sha256, "verified" with the signer, or "invalid" with why.
+
 Exit status: 0 when the signature is good, 3 when it is missing, does not
 match (the lock changed after signing, or another key signed it) or is
 not by a trusted signer, 1 for other errors.
@@ -346,7 +372,7 @@ Examples:
 		verifyLockFlags.trust.set(fs)
 		fs.StringVar(&verifyLockFlags.sig, "signature", "", "signature or bundle file (default LOCK.sigstore.json, else LOCK.sig)")
 		fs.StringVar(&verifyLockFlags.policy, "policy", "", "site policy `FILE` whose trust section says who may sign (default $ENVLOCK_POLICY)")
-		fs.BoolVar(&verifyLockFlags.json, "json", false, "print the result as JSON")
+		fs.BoolVar(&verifyLockFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #VerifyLock)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		lockPath, err := lockArg(env, args)
@@ -377,14 +403,18 @@ Examples:
 			return err
 		}
 		signer, err := policy.Verify(sig, data)
+		result := jsonVerifyLock{Lock: lockPath, SHA256: lockfile.Hash(data), Status: "verified", Signer: signer}
 		if err != nil {
 			if verifyLockFlags.json {
-				writeJSON(env.Stdout, map[string]any{"lock": filepath.Base(lockPath), "status": "invalid", "message": err.Error()})
+				result.Status, result.Signer, result.Message = "invalid", nil, err.Error()
+				if err := writeJSON(env.Stdout, result); err != nil {
+					return err
+				}
 			}
 			return &exitError{code: exitSignature, msg: fmt.Sprintf("%s: %v", lockPath, err)}
 		}
 		if verifyLockFlags.json {
-			return writeJSON(env.Stdout, map[string]any{"lock": filepath.Base(lockPath), "status": "verified", "sha256": lockfile.Hash(data), "signer": signer})
+			return writeJSON(env.Stdout, result)
 		}
 		fmt.Fprintf(env.Stdout, "%s: signature OK (%s), signed by %s\n", filepath.Base(lockPath), lockfile.Hash(data)[:16], signer)
 		return nil
