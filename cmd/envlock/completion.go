@@ -20,9 +20,11 @@ flags in bash, zsh or fish. Load it from the shell's start-up file:
 	zsh   (~/.zshrc, after compinit)    source <(envlock completion zsh)
 	fish  (~/.config/fish/config.fish)  envlock completion fish | source
 
+Or install it where bash-completion finds it on demand:
+
 Example:
 
-	envlock completion bash > ~/.local/share/bash-completion/completions/envlock
+	mkdir -p ~/.local/share/bash-completion/completions && envlock completion bash > ~/.local/share/bash-completion/completions/envlock
 `,
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -110,6 +111,12 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		// An empty pipe is a failed producer ("conda list" outside an
+		// environment), not an empty environment.
+		return withHint(fmt.Errorf("%s is empty: nothing to import", name),
+			"check the command that writes it (for 'conda list --explicit', activate the environment or pass -p PATH to conda)")
 	}
 	if _, ok := foreign.Detect(data); ok {
 		return importLock(ctx, env, name, base, data)

@@ -32,8 +32,14 @@ func TestMain(m *testing.M) {
 // TestScript runs the end-to-end scenarios in testdata/script: each is a
 // session a user could type, with its expected output and exit code.
 func TestScript(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+	testscript.Run(t, scriptParams("testdata/script"))
+}
+
+// scriptParams are the scenarios' parameters for the scripts in dir:
+// their set-up, conditions and commands.
+func scriptParams(dir string) testscript.Params {
+	return testscript.Params{
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			// $SHARED is ../shared/data; scripts that use it start with
 			// "need shared", which skips without it or fails under
@@ -47,6 +53,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("MODULECMD_TCL", modulecmdTcl())
 			env.Setenv("CONDA_OCI_MIRROR_PYTHON", os.Getenv("ENVLOCK_CONDA_OCI_MIRROR_PYTHON"))
 			env.Setenv("COSIGN2_DIR", filepath.Dir(cosignV2()))
+			env.Setenv("ENVLOCK_CONDA_PEER", os.Getenv("ENVLOCK_CONDA_PEER"))
 			return nil
 		},
 		Condition: toolCondition,
@@ -62,7 +69,7 @@ func TestScript(t *testing.T) {
 			"registry":     registryCmd,
 			"vetschema":    vetschemaCmd,
 		}),
-	})
+	}
 }
 
 // serveCmd implements "serve DIR": it serves DIR over HTTP on loopback

@@ -94,7 +94,11 @@ var peers = map[string]peer{
 	"oras":             {ociPeer("oras"), "oras v1.3.6: go install oras.land/oras/cmd/oras@v1.3.6, as .ci/run does"},
 	"cosign2":          {ociPeer("cosign"), "cosign v2.6.5 in $XDG_CACHE_HOME/envlock-ci/bin or $ENVLOCK_COSIGN_V2, as .ci/run builds it"},
 	"conda-oci-mirror": {ociPeer("conda-oci-mirror"), "conda-oci-mirror 0.3.0 in its venv ($ENVLOCK_CONDA_OCI_MIRROR_PYTHON), as .ci/run installs it"},
-	"realpython":       {haveRealPython, "a CPython with its own prefix ($ENVLOCK_CPYTHON) and the real wheel fixture ($ENVLOCK_WHEELS_FIXTURE), as .ci/run provides"},
+	"conda": {func() bool {
+		_, err := os.Stat(filepath.Join(os.Getenv("ENVLOCK_CONDA_PEER"), "bin", "conda"))
+		return err == nil
+	}, "conda in $ENVLOCK_CONDA_PEER/bin, as ../shared/peers/conda-setup.sh builds it"},
+	"realpython": {haveRealPython, "a CPython with its own prefix ($ENVLOCK_CPYTHON) and the real wheel fixture ($ENVLOCK_WHEELS_FIXTURE), as .ci/run provides"},
 }
 
 // peerMissing is the message for a peer this machine lacks.
