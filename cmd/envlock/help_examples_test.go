@@ -372,3 +372,27 @@ packages:
   size: 122354
   timestamp: 1728047496079
 `
+
+// TestReadmeCommands: README's command table has a row for every
+// command, and no row for a command envlock does not have.
+func TestReadmeCommands(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z-]+)[ `]").FindAllStringSubmatch(string(data), -1) {
+		rows[m[1]] = true
+	}
+	for _, c := range commands {
+		if !rows[c.Name] {
+			t.Errorf("README's command table has no row for %s", c.Name)
+		}
+		delete(rows, c.Name)
+	}
+	delete(rows, "help")
+	delete(rows, "version")
+	for name := range rows {
+		t.Errorf("README's command table has a row for %q, which is no command", name)
+	}
+}
