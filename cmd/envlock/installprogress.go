@@ -53,16 +53,23 @@ const redrawEvery = 100 * time.Millisecond
 // newInstallDisplay returns the display for an install of artifacts
 // conda packages and wheels, fetchTotal bytes of them.
 func newInstallDisplay(w io.Writer, fetchTotal int64, artifacts int, interval time.Duration) *installDisplay {
-	d := &installDisplay{w: w, tty: isTerminalWriter(w), interval: interval, start: time.Now(),
+	width := 0
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			width = cols
+		}
+	}
+	return newDisplay(w, isTerminalWriter(w), width, fetchTotal, artifacts, interval)
+}
+
+// newDisplay is newInstallDisplay for a writer known to be a terminal
+// of width columns (0: unknown), or not.
+func newDisplay(w io.Writer, tty bool, width int, fetchTotal int64, artifacts int, interval time.Duration) *installDisplay {
+	d := &installDisplay{w: w, tty: tty, width: width, interval: interval, start: time.Now(),
 		fetchTotal: fetchTotal, artifacts: int64(artifacts)}
 	d.said = d.start
 	if !d.tty {
 		return d
-	}
-	if f, ok := w.(*os.File); ok {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
-			d.width = cols
-		}
 	}
 	bar := func(max int64, desc string, bytes bool) *progressbar.ProgressBar {
 		if max <= 0 {
