@@ -48,7 +48,7 @@ var installFlags struct {
 
 var cmdInstall = &Command{
 	Name:  "install",
-	Usage: "install [--lock env.lock | --bundle FILE] -p PATH [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--replace-foreign] [--no-wait] [--offline] [--allow-scripts] [--no-compile] [--no-kernel] [--json]",
+	Usage: "install [--lock env.lock | --bundle FILE] [-p PATH | -n NAME] [--platform P] [--pkgs-dir DIR]… [--link hardlink|reflink|copy] [--key PUB]… [--force] [--replace-foreign] [--no-wait] [--offline] [--allow-scripts] [--no-compile] [--no-kernel] [--json]",
 	Short: "replay a lock into an environment at PATH",
 	Long: `
 Install makes PATH hold exactly the packages env.lock pins for this
@@ -432,7 +432,7 @@ var removeFlags struct {
 
 var cmdRemove = &Command{
 	Name:  "remove",
-	Usage: "remove -p PATH [--no-wait]",
+	Usage: "remove [-p PATH | -n NAME] [--no-wait]",
 	Short: "delete an environment envlock installed",
 	Long: `
 Remove deletes the environment at PATH, which must have been made by

@@ -31,7 +31,7 @@ var kernelFlags struct {
 
 var cmdKernel = &Command{
 	Name:  "kernel",
-	Usage: "kernel (install -p PATH [--name N] [--display-name D] | list [--json] | remove NAME…|--dangling) [--user | --prefix DIR]",
+	Usage: "kernel (install [-p PATH | -n NAME] [--name N] [--display-name D] | list [--json] | remove NAME…|--dangling) [--user | --prefix DIR]",
 	Short: "install, list and remove Jupyter kernels of environments",
 	Long: `
 Kernel install writes a Jupyter kernelspec for the environment at PATH, so

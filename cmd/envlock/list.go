@@ -24,7 +24,7 @@ var listFlags struct {
 
 var cmdList = &Command{
 	Name:  "list",
-	Usage: "list -p PATH | -n NAME [--json] [--explicit] [--pypi]",
+	Usage: "list [-p PATH | -n NAME] [--json] [--explicit] [--pypi]",
 	Short: "list the packages installed in an environment",
 	Long: `
 List prints the packages in an environment in conda list's columns: Name,

@@ -21,7 +21,7 @@ var moduleFlags struct {
 
 var cmdModule = &Command{
 	Name:  "module",
-	Usage: "module -p PATH [--name NAME] [--version V] [--format lua|tcl] [--out DIR]",
+	Usage: "module [-p PATH | -n NAME] [--name NAME] [--version V] [--format lua|tcl] [--out DIR]",
 	Short: "write an Lmod or Environment Modules modulefile for an environment",
 	Long: `
 Module writes a modulefile that makes "module load NAME/V" put the

@@ -17,7 +17,7 @@ var runFlags struct{ prefix string }
 
 var cmdRun = &Command{
 	Name:  "run",
-	Usage: "run -p PATH -- CMD [ARG]…",
+	Usage: "run [-p PATH | -n NAME] -- CMD [ARG]…",
 	Short: "run a command in an environment without activating it",
 	Long: `
 Run runs CMD with the environment at PATH in effect: its bin/ first on
@@ -99,7 +99,7 @@ var hookFlags struct {
 
 var cmdShellHook = &Command{
 	Name:  "shell-hook",
-	Usage: "shell-hook -p PATH [--shell bash|zsh|fish|tcsh] [--deactivate]",
+	Usage: "shell-hook [-p PATH | -n NAME] [--shell bash|zsh|fish|tcsh] [--deactivate]",
 	Short: "print the shell lines that activate an environment",
 	Long: `
 Shell-hook prints the lines that activate the environment at PATH in the

@@ -274,7 +274,7 @@ var verifyFlags struct {
 
 var cmdVerify = &Command{
 	Name:  "verify",
-	Usage: "verify -p PATH [--lock env.lock] [--platform P] [--quick] [--no-elf] [--key PUB]… [--json]",
+	Usage: "verify [-p PATH | -n NAME] [--lock env.lock] [--platform P] [--quick] [--no-elf] [--key PUB]… [--json]",
 	Short: "check that an environment is exactly what was locked, and runs here",
 	Long: `
 Verify checks the environment at PATH:
