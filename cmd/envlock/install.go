@@ -120,8 +120,9 @@ does (--no-kernel skips it).
 
 Progress goes to stderr: on a terminal, one display of bars for the
 bytes fetched and the packages (conda packages and wheels) extracted and
-linked, which overlap, erased when done; elsewhere a line at most every
-5 seconds. Install ends with one summary line: the packages and wheels,
+linked, which overlap, erased when done; elsewhere (a batch job's log) a
+line at most every 5 seconds, or every $ENVLOCK_PROGRESS_INTERVAL (30s,
+1m). Install ends with one summary line: the packages and wheels,
 their files, and what was fetched (nothing when all came from the cache).
 
 --json prints the result on stdout for scripts (schemas/cli.cue #Install):
@@ -276,7 +277,13 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	for _, w := range pl.PyPI {
 		total += w.Size
 	}
-	rep := newInstallDisplay(env.Stderr, total, len(pl.Packages)+len(pl.PyPI), 5*time.Second)
+	interval := 5 * time.Second
+	if v := env.Getenv("ENVLOCK_PROGRESS_INTERVAL"); v != "" {
+		if interval, err = time.ParseDuration(v); err != nil || interval < 0 {
+			return fmt.Errorf("$ENVLOCK_PROGRESS_INTERVAL=%q: want a duration such as 30s or 1m", v)
+		}
+	}
+	rep := newInstallDisplay(env.Stderr, total, len(pl.Packages)+len(pl.PyPI), interval)
 	prefix := abs(env, installFlags.prefix)
 	iopts := install.Options{
 		Lock: l, LockData: data, LockPath: lockPath, Platform: string(p), Prefix: prefix,

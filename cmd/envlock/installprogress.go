@@ -44,7 +44,8 @@ type installDisplay struct {
 	fetchBar, extractBar, linkBar *progressbar.ProgressBar
 	lines                         int       // display lines on screen
 	drawn                         time.Time // the last redraw
-	said                          time.Time // off a terminal: the last line
+	said                          time.Time // off a terminal: when the last line was printed
+	lastLine                      string    // and what it said
 }
 
 // redrawEvery bounds how often the terminal display is redrawn.
@@ -180,9 +181,9 @@ func (d *installDisplay) Abort() { d.Finish() }
 func (d *installDisplay) update(now bool) {
 	t := time.Now()
 	if !d.tty {
-		if t.Sub(d.said) >= d.interval {
-			d.said = t
-			fmt.Fprintln(d.w, d.plain())
+		if line := d.plain(); t.Sub(d.said) >= d.interval && line != d.lastLine {
+			d.said, d.lastLine = t, line
+			fmt.Fprintln(d.w, line)
 		}
 		return
 	}
@@ -194,8 +195,9 @@ func (d *installDisplay) update(now bool) {
 // plain is the line printed off a terminal.
 func (d *installDisplay) plain() string {
 	var parts []string
-	if d.fetched > 0 || d.fetched+d.cached < d.fetchTotal {
-		parts = append(parts, fmt.Sprintf("%s of %s fetched", progress.Bytes(d.fetched+d.cached), progress.Bytes(d.fetchTotal)))
+	if d.fetched+d.cached < d.fetchTotal {
+		// Downloaded or found there: the summary says which.
+		parts = append(parts, fmt.Sprintf("%s of %s in the package cache", progress.Bytes(d.fetched+d.cached), progress.Bytes(d.fetchTotal)))
 	}
 	parts = append(parts, fmt.Sprintf("%d of %s extracted", d.extracted, count(int(d.artifacts), "package")),
 		fmt.Sprintf("%d linked", d.linked))

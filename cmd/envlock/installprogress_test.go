@@ -23,12 +23,13 @@ func TestInstallDisplayPlain(t *testing.T) {
 	d.stage("compile", 0, 0)
 	d.Finish()
 	want := []string{
-		"installing: 1.0 KiB of 3.0 KiB fetched, 0 of 2 packages extracted, 0 linked",
-		"installing: 2.0 KiB of 3.0 KiB fetched, 0 of 2 packages extracted, 0 linked",
-		"installing: 2.0 KiB of 3.0 KiB fetched, 2 of 2 packages extracted, 0 linked",
-		"installing: 2.0 KiB of 3.0 KiB fetched, 2 of 2 packages extracted, 1 linked",
+		"installing: 1.0 KiB of 3.0 KiB in the package cache, 0 of 2 packages extracted, 0 linked",
+		"installing: 2.0 KiB of 3.0 KiB in the package cache, 0 of 2 packages extracted, 0 linked",
+		"installing: 2.0 KiB of 3.0 KiB in the package cache, 2 of 2 packages extracted, 0 linked",
+		// The late report changed nothing: no line.
+		"installing: 2.0 KiB of 3.0 KiB in the package cache, 2 of 2 packages extracted, 1 linked",
 		"note: a note",
-		"installing: 2.0 KiB of 3.0 KiB fetched, 2 of 2 packages extracted, 1 linked, byte-compiling",
+		"installing: 2.0 KiB of 3.0 KiB in the package cache, 2 of 2 packages extracted, 1 linked, byte-compiling",
 	}
 	if got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -41,6 +42,7 @@ func TestInstallDisplayPlain(t *testing.T) {
 	b.Reset()
 	d = newInstallDisplay(&b, 512, 1, 0)
 	d.Cached(512)
+	d.Cached(0) // a repeated report: the same line is not printed twice
 	d.stage("extract", 1, 1)
 	d.Finish()
 	if got, want := b.String(), "installing: 0 of 1 package extracted, 0 linked\ninstalling: 1 of 1 package extracted, 0 linked\n"; got != want {
