@@ -22,11 +22,12 @@ var importFlags struct {
 	policy      string
 	environment string
 	prefix      string
+	json        bool
 }
 
 var cmdImport = &Command{
 	Name:  "import",
-	Usage: "import FILE | -p PATH [-o env.cue] [--name N] [--environment E] [--force] [--policy FILE]",
+	Usage: "import FILE | -p PATH [-o env.cue] [--name N] [--environment E] [--force] [--policy FILE] [--json]",
 	Short: "turn an environment.yml, explicit file, conda-lock.yml, pixi.lock or existing conda environment into env.cue (and env.lock)",
 	Long: `
 Import reads a conda environment file and writes the env.cue that asks for
@@ -56,7 +57,8 @@ reads standard input, "-o -" writes to standard output):
 
 What env.cue has no place for (prefix, "nodefaults", --find-links, editable
 installs of local code) is dropped with a note on stderr. The result is
-checked against the schema before it is written.
+checked against the schema before it is written. --json prints what was
+written for scripts (schemas/cli.cue #Manifest).
 
 Example:
 
@@ -73,11 +75,15 @@ Example:
 		fs.StringVar(&importFlags.policy, "policy", "", "site policy `FILE` to check the result against (default $ENVLOCK_POLICY)")
 		fs.StringVar(&importFlags.environment, "environment", "", "`NAME` of the pixi.lock environment to import (default \"default\")")
 		fs.StringVar(&importFlags.prefix, "p", "", "import the conda environment at `PATH` (what it has installed)")
+		fs.BoolVar(&importFlags.json, "json", false, "print what was written as JSON (schemas/cli.cue #Manifest)")
 	},
 	Run: runImport,
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {
+	if importFlags.json && importFlags.output == "-" {
+		return usagef("--json and -o - both write on standard output; choose one")
+	}
 	if importFlags.prefix != "" {
 		if len(args) != 0 || importFlags.environment != "" {
 			return usagef("-p PATH imports an environment; give no file and no --environment with it")
@@ -148,7 +154,12 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		_, err = env.Stdout.Write(src)
 		return err
 	}
-	return writeManifest(ctx, env, d, userPath(env, importFlags.output), importFlags.force, importFlags.policy)
+	res, err := writeManifest(ctx, env, d, userPath(env, importFlags.output), importFlags.force, importFlags.policy)
+	if err != nil || !importFlags.json {
+		return err
+	}
+	res.Source = name
+	return writeJSON(env.Stdout, res)
 }
 
 // importLock imports a conda-lock.yml or pixi.lock: env.cue and, beside
@@ -242,7 +253,8 @@ func importFile(ctx context.Context, env *Env, f *foreign.File, envName, source 
 	if _, err := l.Encode(); err != nil {
 		return err
 	}
-	if err := writeManifest(ctx, env, d, out, true, importFlags.policy); err != nil {
+	res, err := writeManifest(ctx, env, d, out, true, importFlags.policy)
+	if err != nil {
 		return err
 	}
 	if err := lockfile.Write(lockPath, l); err != nil {
@@ -254,9 +266,13 @@ func importFile(ctx context.Context, env *Env, f *foreign.File, envName, source 
 	}
 	if f.Format == foreign.Prefix {
 		fmt.Fprintf(env.Stderr, "wrote %s: %s pinned as installed in %s, no solve\n", lockPath, plural(n, "package", "packages"), name)
+	} else {
+		fmt.Fprintf(env.Stderr, "wrote %s: %s pinned from %s (%s format %d), no solve\n", lockPath,
+			plural(n, "package", "packages"), filepath.Base(name), f.Format, f.Version)
+	}
+	if !importFlags.json {
 		return nil
 	}
-	fmt.Fprintf(env.Stderr, "wrote %s: %s pinned from %s (%s format %d), no solve\n", lockPath,
-		plural(n, "package", "packages"), filepath.Base(name), f.Format, f.Version)
-	return nil
+	res.Lock, res.Packages, res.Source = abs(env, lockPath), &n, name
+	return writeJSON(env.Stdout, res)
 }

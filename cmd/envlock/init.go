@@ -23,11 +23,12 @@ var initOpts struct {
 	force     bool
 	policy    string
 	config    bool
+	json      bool
 }
 
 var cmdInit = &Command{
 	Name:  "init",
-	Usage: "init [-C DIR] [--name N] [--channel C]… [--platform P]… [--force] [--policy FILE] [SPEC…]",
+	Usage: "init [-C DIR] [--name N] [--channel C]… [--platform P]… [--force] [--policy FILE] [--json] [SPEC…]",
 	Short: "write a new, commented env.cue",
 	Long: `
 Init writes env.cue in the project directory (-C, default the current one):
@@ -38,6 +39,7 @@ of the other fields. It refuses to overwrite an env.cue unless --force.
 
 The file is checked before it is written; a site policy (--policy or
 $ENVLOCK_POLICY) it breaks is reported after writing, so you can fix it.
+--json prints what was written for scripts (schemas/cli.cue #Manifest).
 
 Example:
 
@@ -52,12 +54,16 @@ Example:
 		fs.BoolVar(&initOpts.force, "force", false, "overwrite an existing env.cue")
 		fs.BoolVar(&initOpts.config, "config", false, "write a commented user configuration instead (see 'envlock help config')")
 		fs.StringVar(&initOpts.policy, "policy", "", "site policy `FILE` (default $ENVLOCK_POLICY)")
+		fs.BoolVar(&initOpts.json, "json", false, "print what was written as JSON (schemas/cli.cue #Manifest)")
 	},
 	Run: runInit,
 }
 
 func runInit(ctx context.Context, env *Env, args []string) error {
 	if initOpts.config {
+		if initOpts.json {
+			return usagef("--json describes an env.cue; init --config writes the user configuration ('envlock config --json' prints it)")
+		}
 		return writeUserConfig(env, initOpts.force)
 	}
 	dir := userPath(env, initOpts.dir)
@@ -95,22 +101,27 @@ func runInit(ctx context.Context, env *Env, args []string) error {
 	}
 	d.Examples = true
 	d.Header = []string{"The envlock manifest of this project: what its environment must contain."}
-	return writeManifest(ctx, env, d, filepath.Join(dir, spec.ManifestFile), initOpts.force, initOpts.policy)
+	res, err := writeManifest(ctx, env, d, filepath.Join(dir, spec.ManifestFile), initOpts.force, initOpts.policy)
+	if err != nil || !initOpts.json {
+		return err
+	}
+	return writeJSON(env.Stdout, res)
 }
 
 // writeManifest formats d, checks that it loads, and writes it to path
-// (atomically; refusing to overwrite unless force). A site policy the new
-// manifest breaks is reported after writing: the user fixes the file.
-func writeManifest(ctx context.Context, env *Env, d *spec.Draft, path string, force bool, policy string) error {
+// (atomically; refusing to overwrite unless force), and says what it
+// wrote. A site policy the new manifest breaks is reported after
+// writing: the user fixes the file.
+func writeManifest(ctx context.Context, env *Env, d *spec.Draft, path string, force bool, policy string) (*jsonManifest, error) {
 	src, err := d.Format()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !force {
 		if _, err := os.Stat(path); err == nil {
-			return withHint(fmt.Errorf("%s already exists", path), "use --force to overwrite it")
+			return nil, withHint(fmt.Errorf("%s already exists", path), "use --force to overwrite it")
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return nil, err
 		}
 	}
 	// Check against the schema alone, beside where it goes when it is an
@@ -121,14 +132,15 @@ func writeManifest(ctx context.Context, env *Env, d *spec.Draft, path string, fo
 	}
 	m, err := spec.LoadContext(ctx, checkDir, &spec.LoadOptions{Overlay: map[string][]byte{name: src}})
 	if err != nil {
-		return fmt.Errorf("the manifest written would not load (please report this):\n%v", err)
+		return nil, fmt.Errorf("the manifest written would not load (please report this):\n%v", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return err
+		return nil, err
 	}
 	if err := writeFileAtomic(path, src); err != nil {
-		return err
+		return nil, err
 	}
+	res := &jsonManifest{Manifest: abs(env, path), Name: m.Name, Dependencies: len(m.Dependencies), PyPI: len(m.PyPI)}
 	fmt.Fprintf(env.Stderr, "wrote %s: %s, %s\n", path,
 		plural(len(m.Dependencies), "conda dependency", "conda dependencies"),
 		plural(len(m.PyPI), "PyPI requirement", "PyPI requirements"))
@@ -136,13 +148,13 @@ func writeManifest(ctx context.Context, env *Env, d *spec.Draft, path string, fo
 		policy = env.Getenv(spec.PolicyEnv)
 	}
 	if policy == "" {
-		return nil
+		return res, nil
 	}
 	if _, err := spec.LoadContext(ctx, checkDir, &spec.LoadOptions{Policy: userPath(env, policy), Overlay: map[string][]byte{name: src}}); err != nil {
 		fmt.Fprintf(env.Stderr, "%s does not follow the site policy %s yet:\n", path, policy)
-		return manifestError(env, err)
+		return nil, manifestError(env, err)
 	}
-	return nil
+	return res, nil
 }
 
 // writeFileAtomic writes data to path through a temporary file in the

@@ -169,3 +169,19 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// jsonManifest is what init --json and import --json print.
+type jsonManifest struct {
+	// Manifest is the env.cue written; Lock the env.lock written beside
+	// it (import of a lock file or an environment).
+	Manifest     string `json:"manifest"`
+	Lock         string `json:"lock,omitempty"`
+	Name         string `json:"name"`
+	Dependencies int    `json:"dependencies"`
+	PyPI         int    `json:"pypi"`
+	// Packages counts what the lock pins (conda packages and wheels, all
+	// platforms).
+	Packages *int `json:"packages,omitempty"`
+	// Source is what import read ("stdin" for -).
+	Source string `json:"source,omitempty"`
+}
