@@ -97,16 +97,108 @@ func marshalPlain(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
+// indent returns o as json.Indent(marshalPlain(o), "", "  ") would,
+// written in one pass: a record lists every file of its package, and
+// encoding/json would check and copy each nested value's bytes at every
+// level, then indent the whole again (83 ms for 10,000 files).
 func indent(o object) ([]byte, error) {
-	raw, err := marshalPlain(o)
+	return appendIndent(make([]byte, 0, 4096), o, 0)
+}
+
+// appendIndent appends v, indented at depth (two spaces a level), to b.
+// Types outside a record's go through encoding/json.
+func appendIndent(b []byte, v any, depth int) ([]byte, error) {
+	newline := func(b []byte, depth int) []byte {
+		b = append(b, '\n')
+		for range depth {
+			b = append(b, ' ', ' ')
+		}
+		return b
+	}
+	var err error
+	switch v := v.(type) {
+	case object:
+		if len(v) == 0 {
+			return append(b, '{', '}'), nil
+		}
+		b = append(b, '{')
+		for i, f := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = newline(b, depth+1)
+			b = appendString(b, f.key)
+			b = append(b, ':', ' ')
+			if b, err = appendIndent(b, f.val, depth+1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.key, err)
+			}
+		}
+		b = newline(b, depth)
+		return append(b, '}'), nil
+	case []object:
+		if len(v) == 0 {
+			return append(b, '[', ']'), nil
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = newline(b, depth+1)
+			if b, err = appendIndent(b, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		b = newline(b, depth)
+		return append(b, ']'), nil
+	case []string:
+		if len(v) == 0 {
+			return append(b, '[', ']'), nil
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = newline(b, depth+1)
+			b = appendString(b, e)
+		}
+		b = newline(b, depth)
+		return append(b, ']'), nil
+	case string:
+		return appendString(b, v), nil
+	case pkginfo.PathType:
+		return appendString(b, string(v)), nil
+	case pkginfo.FileMode:
+		return appendString(b, string(v)), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	}
+	raw, err := marshalPlain(v)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, raw, "", "  "); err != nil {
+	var ind bytes.Buffer
+	if err := json.Indent(&ind, raw, strings.Repeat("  ", depth), "  "); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return append(b, ind.Bytes()...), nil
+}
+
+// appendString appends s as a JSON string, as marshalPlain writes it:
+// plain ASCII as it is, anything else through encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			q, _ := marshalPlain(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // absURL returns u with a relative URL ("./channel/linux-64/x.conda", as

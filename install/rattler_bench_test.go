@@ -402,7 +402,7 @@ var straceTotal = regexp.MustCompile(`(?m)^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+
 func strace(b *testing.B, out string, cmd *exec.Cmd) (int, string) {
 	b.Helper()
 	st := testenv.Tool(b, "strace", "apt-get install -y strace")
-	args := append([]string{"-c", "-f", "-o", out, cmd.Path}, cmd.Args[1:]...)
+	args := append([]string{"-c", "-f", "-S", "calls", "-o", out, cmd.Path}, cmd.Args[1:]...)
 	c := exec.Command(st, args...)
 	c.Env, c.Stdin, c.Stderr = cmd.Env, cmd.Stdin, os.Stderr
 	if o, err := c.Output(); err != nil {
