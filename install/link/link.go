@@ -614,9 +614,8 @@ func (l *Linker) srcType(name string) (fs.FileMode, bool) {
 	if !ok {
 		m = map[string]fs.FileMode{}
 		if d, err := l.dir(false, dir); err == nil {
-			ents, _ := d.ReadDir(-1)
-			for _, e := range ents {
-				m[e.Name()] = e.Type()
+			if t, err := listDir(d); err == nil {
+				m = t
 			}
 		}
 		if l.types == nil {
