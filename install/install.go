@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/fetch/download"
@@ -443,10 +446,15 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			res.Warnings = append(res.Warnings, "byte-compiling: "+err.Error())
 		}
 	}
+	// The records are encoded and written on every core: each lists
+	// every file of its package.
+	g := new(errgroup.Group)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, rec := range recs {
-		if err := writeCondaMeta(meta, rec); err != nil {
-			return nil, err
-		}
+		g.Go(func() error { return writeCondaMeta(meta, rec) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if res.Hardlinks == 0 && res.Copies > 0 && o.Link == link.Auto {
 		o.Log("hard links were not possible (the package cache is on another file system); files were copied")
