@@ -140,4 +140,28 @@ func TestIndentLikeEncodingJSON(t *testing.T) {
 			t.Errorf("indent differs from encoding/json:\n%s\nwant:\n%s", got, want)
 		}
 	}
+	// paths_data entries, written without their objects.
+	size := int64(7)
+	src := &pkginfo.Path{Path: "bin/x", SHA256: "ab", Placeholder: "/opt/anaconda1anaconda2anaconda3"}
+	mps := []metaPath{
+		newMetaPath("bin/x", pkginfo.HardLink, src, "cd", &size),
+		newMetaPath("bin/\"q\"\u00e9", pkginfo.SoftLink, &pkginfo.Path{SHA256: "ef"}, "", &size),
+		newMetaPath("share/d", pkginfo.Directory, nil, "", nil),
+		{path: "bin/ep", typ: EntryPointType, size: 3, hasSize: true},
+		{path: "a.pyc", typ: PycFileType, sha256: "01", size: 0, hasSize: true},
+	}
+	var objs []object
+	for _, m := range mps {
+		objs = append(objs, m.object())
+	}
+	for _, paths := range [][]metaPath{mps, {}} {
+		got, err := indent(object{{"paths_data", object{{"paths_version", 1}, {"paths", paths}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ref(object{{"paths_data", object{{"paths_version", 1}, {"paths", objs[:len(paths)]}}}})
+		if !bytes.Equal(got, want) {
+			t.Errorf("paths_data differs from encoding/json:\n%s\nwant:\n%s", got, want)
+		}
+	}
 }
