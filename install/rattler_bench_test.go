@@ -459,7 +459,9 @@ func straceCounts(b *testing.B, base, state, tmpl, warmE, warmR string, l *lockf
 	c0.Stdin = strings.NewReader("")
 	solveOnly, _ := strace(b, filepath.Join(base, "strace-rattler-idle.txt"), c0)
 	rattler -= solveOnly
-	b.Logf("strace -c -f, one %s install: envlock %d system calls (less %d of the idle test binary), rattler %d (less %d of the driver's start and solve)\nenvlock:\n%s\nrattler:\n%s", state, envlock, idle, rattler, solveOnly, topCalls(tabE, 12), topCalls(tabR, 12))
+	b.Logf("strace -c -f, one %s install: envlock %d system calls (less %d of the idle test binary), rattler %d (less %d of the driver's start and solve)", state, envlock, idle, rattler, solveOnly)
+	// The tables go to stdout whole (a benchmark's log keeps 10 lines).
+	fmt.Printf("strace -c -f -S calls, one %s install by envlock (with the test binary's start):\n%s\nby rattler (with python's start and the solve):\n%s\n", state, topCalls(tabE, 16), topCalls(tabR, 16))
 	return envlock, rattler
 }
 
