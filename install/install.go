@@ -115,10 +115,11 @@ type Options struct {
 	Now func() time.Time
 	// Trace, when set, hears each package's "fetch", "fetched",
 	// "extracted" and "link" events, and the install's "stage" (the
-	// staging directory exists), "journal" (the swap journal is
-	// written), "swap" (the old prefix is moved aside) and "swapped"
-	// (the new one is in place) events, with pkg "" (tests, benchmarks,
-	// the kill tests that stop a run at each of them).
+	// staging directory exists), "sync" and "synced" (before and after
+	// the staging directory is written to disk), "journal" (the swap
+	// journal is written), "swap" (the old prefix is moved aside) and
+	// "swapped" (the new one is in place) events, with pkg "" (tests,
+	// benchmarks, the kill tests that stop a run at each of them).
 	Trace func(event, pkg string)
 }
 
@@ -501,6 +502,13 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	// The new environment reaches the disk before its name does (see
+	// syncStage).
+	o.trace("sync", "")
+	if err := syncStage(stageRoot); err != nil {
+		return nil, fmt.Errorf("writing the new environment to disk: %w", err)
+	}
+	o.trace("synced", "")
 	if err := st.swap(stageName, o.trace); err != nil {
 		return nil, err
 	}

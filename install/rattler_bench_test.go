@@ -51,7 +51,9 @@ import (
 //     revision and archive sha256), and checkLinkedFrom asserts that
 //     rattler hard-linked its files from envlock's extraction.
 //
-// Every timed install starts after a sync(2) (no write-back of the
+// ms-envlock-syncfs is the part of envlock's time spent making the new
+// environment durable before the swap (syncfs), which rattler does not
+// do. Every timed install starts after a sync(2) (no write-back of the
 // previous round in the clock). With ENVLOCK_BENCH_STRACE=1 it also
 // counts the system calls of one install of each (strace -c -f): envlock
 // in a child test process, rattler as its driver's total less a run that
@@ -88,11 +90,21 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 			if _, err := f.Fetch(context.Background(), arts); err != nil {
 				b.Fatal(err)
 			}
+			var syncs []time.Duration // syncStage's share of each envlock install
 			apply := func(pkgs, prefix string) (time.Duration, error) {
 				f := fetcher(b, pkgs)
 				unix.Sync()
+				var syncStart time.Time
+				trace := func(ev, _ string) {
+					switch ev {
+					case "sync":
+						syncStart = time.Now()
+					case "synced":
+						syncs = append(syncs, time.Since(syncStart))
+					}
+				}
 				start := time.Now()
-				_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f})
+				_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f, Trace: trace})
 				return time.Since(start), err
 			}
 			round := 0
@@ -112,6 +124,7 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 						shareWithRattler(b, warmE, l)
 					}
 					var te, tr []time.Duration
+					syncs = nil
 					i := 0
 					for b.Loop() {
 						b.StopTimer()
@@ -161,6 +174,9 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 					b.ReportMetric(float64(me.Microseconds())/1000, "ms-envlock")
 					b.ReportMetric(float64(mr.Microseconds())/1000, "ms-rattler")
 					b.ReportMetric(float64(me)/float64(mr), "envlock/rattler")
+					// The cost of making the new environment durable
+					// before the swap (a safety rattler does without).
+					b.ReportMetric(float64(median(syncs).Microseconds())/1000, "ms-envlock-syncfs")
 					b.Logf("%s %s, %d rounds: envlock %v, rattler %v (medians); load average %s", pl.name, state, len(te), me, mr, loadavg())
 					if os.Getenv("ENVLOCK_BENCH_STRACE") == "1" {
 						se, sr := straceCounts(b, base, state, tmpl, warmE, warmR, l, data, py, driver, ch, specs)
