@@ -48,6 +48,11 @@ func BenchmarkInstallWarm(b *testing.B) {
 // benchChannel writes the 40-package, 10,000-file channel of the install
 // benchmarks.
 func benchChannel(b *testing.B) string {
+	return benchChannelIn(b, filepath.Join(b.TempDir(), "channel"))
+}
+
+// benchChannelIn writes the benchmarks' channel at ch.
+func benchChannelIn(b testing.TB, ch string) string {
 	var pkgs []*condapkg.Package
 	for i := 0; i < 40; i++ {
 		p := &condapkg.Package{Name: fmt.Sprintf("pkg%02d", i), Version: "1.0", Build: "h0_0"}
@@ -61,7 +66,6 @@ func benchChannel(b *testing.B) string {
 		}
 		pkgs = append(pkgs, p)
 	}
-	ch := filepath.Join(b.TempDir(), "channel")
 	if err := condapkg.WriteChannel(ch, pkgs, nil); err != nil {
 		b.Fatal(err)
 	}

@@ -97,16 +97,122 @@ func marshalPlain(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
+// indent returns o as json.Indent(marshalPlain(o), "", "  ") would,
+// written in one pass: a record lists every file of its package, and
+// encoding/json would check and copy each nested value's bytes at every
+// level, then indent the whole again (83 ms for 10,000 files).
 func indent(o object) ([]byte, error) {
-	raw, err := marshalPlain(o)
+	return appendIndent(make([]byte, 0, 4096), o, 0)
+}
+
+// appendIndent appends v, indented at depth (two spaces a level), to b.
+// Types outside a record's go through encoding/json.
+func appendIndent(b []byte, v any, depth int) ([]byte, error) {
+	newline := func(b []byte, depth int) []byte {
+		b = append(b, '\n')
+		for range depth {
+			b = append(b, ' ', ' ')
+		}
+		return b
+	}
+	var err error
+	switch v := v.(type) {
+	case object:
+		if len(v) == 0 {
+			return append(b, '{', '}'), nil
+		}
+		b = append(b, '{')
+		for i, f := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = newline(b, depth+1)
+			b = appendString(b, f.key)
+			b = append(b, ':', ' ')
+			if b, err = appendIndent(b, f.val, depth+1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.key, err)
+			}
+		}
+		b = newline(b, depth)
+		return append(b, '}'), nil
+	case []metaPath:
+		if len(v) == 0 {
+			return append(b, '[', ']'), nil
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = newline(b, depth+1)
+			b = e.appendIndent(b, depth+1)
+		}
+		b = newline(b, depth)
+		return append(b, ']'), nil
+	case []object:
+		if len(v) == 0 {
+			return append(b, '[', ']'), nil
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = newline(b, depth+1)
+			if b, err = appendIndent(b, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		b = newline(b, depth)
+		return append(b, ']'), nil
+	case []string:
+		if len(v) == 0 {
+			return append(b, '[', ']'), nil
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = newline(b, depth+1)
+			b = appendString(b, e)
+		}
+		b = newline(b, depth)
+		return append(b, ']'), nil
+	case string:
+		return appendString(b, v), nil
+	case pkginfo.PathType:
+		return appendString(b, string(v)), nil
+	case pkginfo.FileMode:
+		return appendString(b, string(v)), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	}
+	raw, err := marshalPlain(v)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, raw, "", "  "); err != nil {
+	var ind bytes.Buffer
+	if err := json.Indent(&ind, raw, strings.Repeat("  ", depth), "  "); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return append(b, ind.Bytes()...), nil
+}
+
+// appendString appends s as a JSON string, as marshalPlain writes it:
+// plain ASCII as it is, anything else through encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			q, _ := marshalPlain(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // absURL returns u with a relative URL ("./channel/linux-64/x.conda", as
@@ -184,28 +290,100 @@ func RepodataRecord(pk *lockfile.Package, base string) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// metaPath is one paths_data entry in conda's key order.
-func metaPath(p string, typ pkginfo.PathType, src *pkginfo.Path, inPrefix string, size *int64) object {
-	o := object{{"_path", p}}
+// A metaPath is one paths_data entry; appendIndent writes it as the
+// object its object method returns, without building that (a record
+// holds one for every file of its package).
+type metaPath struct {
+	path, placeholder string
+	mode              pkginfo.FileMode
+	typ               string
+	sha256, inPrefix  string
+	size              int64
+	hasSize           bool
+}
+
+// newMetaPath is the paths_data entry of p, as conda writes it.
+func newMetaPath(p string, typ pkginfo.PathType, src *pkginfo.Path, inPrefix string, size *int64) metaPath {
+	m := metaPath{path: p, typ: string(typ), inPrefix: inPrefix}
 	if src != nil && src.Placeholder != "" {
-		o = append(o, field{"prefix_placeholder", src.Placeholder})
-		mode := src.Mode
-		if mode == "" {
-			mode = pkginfo.Text
+		m.placeholder, m.mode = src.Placeholder, src.Mode
+		if m.mode == "" {
+			m.mode = pkginfo.Text
 		}
-		o = append(o, field{"file_mode", mode})
 	}
-	o = append(o, field{"path_type", typ})
-	if src != nil && src.SHA256 != "" {
-		o = append(o, field{"sha256", src.SHA256})
+	if src != nil {
+		m.sha256 = src.SHA256
 	}
 	if size != nil {
-		o = append(o, field{"size_in_bytes", *size})
+		m.size, m.hasSize = *size, true
 	}
-	if inPrefix != "" {
-		o = append(o, field{"sha256_in_prefix", inPrefix})
+	return m
+}
+
+// object is the entry in conda's key order.
+func (m metaPath) object() object {
+	o := object{{"_path", m.path}}
+	if m.placeholder != "" {
+		o = append(o, field{"prefix_placeholder", m.placeholder}, field{"file_mode", m.mode})
+	}
+	o = append(o, field{"path_type", m.typ})
+	if m.sha256 != "" {
+		o = append(o, field{"sha256", m.sha256})
+	}
+	if m.hasSize {
+		o = append(o, field{"size_in_bytes", m.size})
+	}
+	if m.inPrefix != "" {
+		o = append(o, field{"sha256_in_prefix", m.inPrefix})
 	}
 	return o
+}
+
+// appendIndent appends m as appendIndent(b, m.object(), depth) would.
+func (m metaPath) appendIndent(b []byte, depth int) []byte {
+	key := func(b []byte, k string) []byte {
+		b = append(b, '\n')
+		for range depth + 1 {
+			b = append(b, ' ', ' ')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		return append(b, '"', ':', ' ')
+	}
+	b = append(b, '{')
+	b = key(b, "_path")
+	b = appendString(b, m.path)
+	if m.placeholder != "" {
+		b = append(b, ',')
+		b = key(b, "prefix_placeholder")
+		b = appendString(b, m.placeholder)
+		b = append(b, ',')
+		b = key(b, "file_mode")
+		b = appendString(b, string(m.mode))
+	}
+	b = append(b, ',')
+	b = key(b, "path_type")
+	b = appendString(b, m.typ)
+	if m.sha256 != "" {
+		b = append(b, ',')
+		b = key(b, "sha256")
+		b = appendString(b, m.sha256)
+	}
+	if m.hasSize {
+		b = append(b, ',')
+		b = key(b, "size_in_bytes")
+		b = strconv.AppendInt(b, m.size, 10)
+	}
+	if m.inPrefix != "" {
+		b = append(b, ',')
+		b = key(b, "sha256_in_prefix")
+		b = appendString(b, m.inPrefix)
+	}
+	b = append(b, '\n')
+	for range depth {
+		b = append(b, ' ', ' ')
+	}
+	return append(b, '}')
 }
 
 // PycFileType is conda's path_type for byte-code compiled at install.
@@ -219,7 +397,9 @@ const EntryPointType = "unix_python_entry_point"
 // entries: paths_data as conda writes it (noarch python paths
 // package-relative, as in the package, "site-packages/…"; entry points
 // last) and the prefix-relative files list.
-func (r *PackageRecord) pathsData() (files []string, paths []object) {
+func (r *PackageRecord) pathsData() (files []string, paths []metaPath) {
+	files = make([]string, 0, len(r.Files)+len(r.Pyc))
+	paths = make([]metaPath, 0, len(r.Files)+len(r.Pyc))
 	j := 0
 	for i := range r.Info.Paths {
 		src := &r.Info.Paths[i]
@@ -239,9 +419,9 @@ func (r *PackageRecord) pathsData() (files []string, paths []object) {
 		switch f.Type {
 		case pkginfo.SoftLink:
 			size := src.Size
-			paths = append(paths, metaPath(p, pkginfo.SoftLink, src, "", &size))
+			paths = append(paths, newMetaPath(p, pkginfo.SoftLink, src, "", &size))
 		case pkginfo.Directory:
-			paths = append(paths, metaPath(p, pkginfo.Directory, nil, "", nil))
+			paths = append(paths, newMetaPath(p, pkginfo.Directory, nil, "", nil))
 		default:
 			inPrefix := f.SHA256InPrefix
 			if inPrefix == "" {
@@ -252,19 +432,19 @@ func (r *PackageRecord) pathsData() (files []string, paths []object) {
 				s := src.Size
 				size = &s
 			}
-			paths = append(paths, metaPath(p, pkginfo.HardLink, src, inPrefix, size))
+			paths = append(paths, newMetaPath(p, pkginfo.HardLink, src, inPrefix, size))
 		}
 	}
 	// What follows the package's own paths are its entry points.
 	for _, f := range r.Files[j:] {
 		files = append(files, f.Path)
 		size := f.Size
-		paths = append(paths, object{{"_path", f.Path}, {"path_type", EntryPointType}, {"size_in_bytes", size}})
+		paths = append(paths, metaPath{path: f.Path, typ: EntryPointType, size: size, hasSize: true})
 	}
 	// conda lists the byte-code it compiled as pyc_file.
 	for _, c := range r.Pyc {
 		files = append(files, c.Path)
-		paths = append(paths, object{{"_path", c.Path}, {"path_type", PycFileType}, {"sha256", c.SHA256}, {"size_in_bytes", c.Size}})
+		paths = append(paths, metaPath{path: c.Path, typ: PycFileType, sha256: c.SHA256, size: c.Size, hasSize: true})
 	}
 	return files, paths
 }
@@ -304,9 +484,6 @@ func (r *PackageRecord) JSON() ([]byte, error) {
 	o = append(o, field{"package_tarball_full_path", r.Archive}, field{"extracted_package_dir", r.Extracted})
 	files, paths := r.pathsData()
 	o = append(o, field{"files", nonNil(files)})
-	if paths == nil {
-		paths = []object{}
-	}
 	o = append(o, field{"paths_data", object{{"paths_version", 1}, {"paths", paths}}})
 	linkType := 1
 	if r.Copy {
@@ -316,7 +493,8 @@ func (r *PackageRecord) JSON() ([]byte, error) {
 	if pk.Requested != "" {
 		o = append(o, field{"requested_specs", []string{pk.Requested}})
 	}
-	b, err := indent(o)
+	// About 300 bytes a path: one allocation for the record.
+	b, err := appendIndent(make([]byte, 0, 2048+320*len(paths)), o, 0)
 	if err != nil {
 		return nil, fmt.Errorf("conda-meta record of %s: %w", pk.Name, err)
 	}

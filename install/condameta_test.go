@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -106,5 +107,61 @@ func TestPackageRecord(t *testing.T) {
 	b, _ = r.JSON()
 	if !strings.Contains(string(b), `"_requested_specs": []`) || strings.Contains(string(b), `"requested_spec`) {
 		t.Errorf("unrequested record: %s", b)
+	}
+}
+
+// TestIndentLikeEncodingJSON checks the one-pass writer of conda-meta
+// records against encoding/json (marshalPlain, then json.Indent): the
+// same bytes for every kind of value a record holds, escapes included.
+func TestIndentLikeEncodingJSON(t *testing.T) {
+	ref := func(o object) []byte {
+		raw, err := marshalPlain(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, raw, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	for _, o := range []object{
+		{},
+		{{"name", "zlib"}, {"build_number", 3}, {"size", int64(1) << 40}, {"depends", []string{}}, {"constrains", []string{"a <2", "b >=1,<3"}}},
+		{{"html", "<a href=\"x\">&amp;</a>"}, {"ctl", "tab\tnl\nnul\x00del\x7f"}, {"uni", "caf\u00e9 \u2028 \u2029 \U0001F600"}, {"bad", "\xff\xfe"}, {"bs", `C:\path`}},
+		{{"paths_data", object{{"paths_version", 1}, {"paths", []object{}}}}, {"nested", []object{{{"_path", "bin/x"}, {"path_type", pkginfo.HardLink}, {"file_mode", pkginfo.Text}}, {}}}},
+		{{"other", map[string]any{"b": []int{1, 2}, "a": true}}, {"deep", object{{"x", object{{"y", []bool{true, false}}}}}}, {"null", nil}, {"float", 1.5}},
+	} {
+		got, err := indent(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := ref(o); !bytes.Equal(got, want) {
+			t.Errorf("indent differs from encoding/json:\n%s\nwant:\n%s", got, want)
+		}
+	}
+	// paths_data entries, written without their objects.
+	size := int64(7)
+	src := &pkginfo.Path{Path: "bin/x", SHA256: "ab", Placeholder: "/opt/anaconda1anaconda2anaconda3"}
+	mps := []metaPath{
+		newMetaPath("bin/x", pkginfo.HardLink, src, "cd", &size),
+		newMetaPath("bin/\"q\"\u00e9", pkginfo.SoftLink, &pkginfo.Path{SHA256: "ef"}, "", &size),
+		newMetaPath("share/d", pkginfo.Directory, nil, "", nil),
+		{path: "bin/ep", typ: EntryPointType, size: 3, hasSize: true},
+		{path: "a.pyc", typ: PycFileType, sha256: "01", size: 0, hasSize: true},
+	}
+	var objs []object
+	for _, m := range mps {
+		objs = append(objs, m.object())
+	}
+	for _, paths := range [][]metaPath{mps, {}} {
+		got, err := indent(object{{"paths_data", object{{"paths_version", 1}, {"paths", paths}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ref(object{{"paths_data", object{{"paths_version", 1}, {"paths", objs[:len(paths)]}}}})
+		if !bytes.Equal(got, want) {
+			t.Errorf("paths_data differs from encoding/json:\n%s\nwant:\n%s", got, want)
+		}
 	}
 }

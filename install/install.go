@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/fetch/download"
@@ -112,10 +115,11 @@ type Options struct {
 	Now func() time.Time
 	// Trace, when set, hears each package's "fetch", "fetched",
 	// "extracted" and "link" events, and the install's "stage" (the
-	// staging directory exists), "journal" (the swap journal is
-	// written), "swap" (the old prefix is moved aside) and "swapped"
-	// (the new one is in place) events, with pkg "" (tests, benchmarks,
-	// the kill tests that stop a run at each of them).
+	// staging directory exists), "sync" and "synced" (before and after
+	// the staging directory is written to disk), "journal" (the swap
+	// journal is written), "swap" (the old prefix is moved aside) and
+	// "swapped" (the new one is in place) events, with pkg "" (tests,
+	// benchmarks, the kill tests that stop a run at each of them).
 	Trace func(event, pkg string)
 	// Progress, when set, hears how far the install has come, for a
 	// display: stage "extract" counts the conda packages and wheels
@@ -247,11 +251,13 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	// Downloads, extraction into the cache and linking into the staging
-	// directory overlap: each package is fetched and extracted by a
-	// worker as soon as one is free, and linked, in dependency order, as
-	// soon as it and every package before it is ready. Nothing outside the
-	// cache and the staging directory is touched before all of them
-	// succeeded.
+	// directory overlap: each package is fetched, extracted and linked by
+	// a worker as soon as one is free, packages side by side. A path two
+	// packages install (a clobber, a file where another package has a
+	// directory) stops that: the stage is emptied and the packages are
+	// linked again one by one in dependency order, so that the later
+	// package wins as in conda. Nothing outside the cache and the staging
+	// directory is touched before all of them succeeded.
 	stageName, err := st.newStage()
 	if err != nil {
 		return nil, err
@@ -264,6 +270,27 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}()
 	o.trace("stage", "")
 
+	pyver, sitePackages := pythonOf(pl)
+	if err := checkSitePackages(sitePackages); err != nil {
+		return nil, err
+	}
+	// Every file of the new prefix is written through this root: no
+	// package path or symlink can lead a write out of the staging
+	// directory.
+	stageRoot, err := st.root.OpenRoot(stageName)
+	if err != nil {
+		return nil, err
+	}
+	defer stageRoot.Close()
+	if err := stageRoot.Mkdir("conda-meta", 0o755); err != nil {
+		return nil, err
+	}
+	meta, err := stageRoot.OpenRoot("conda-meta")
+	if err != nil {
+		return nil, err
+	}
+	defer meta.Close()
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := len(pl.Packages)
@@ -271,10 +298,24 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	var extractedN atomic.Int64
 	paths := make([]string, n)
 	dirs := make([]string, n)
+	infos := make([]*pkginfo.Info, n)
+	links := make([]*link.Result, n)
 	errs := make([]error, n)
 	ready := make([]chan struct{}, n)
 	for i := range ready {
 		ready[i] = make(chan struct{})
+	}
+	var conflict atomic.Bool // a path two packages install: link one by one
+	var linkedN atomic.Int64 // what the "link" Progress stage counts
+	linkOne := func(i int, exclusive bool) (*link.Result, error) {
+		pk := pl.Packages[i]
+		o.trace("link", pk.Name)
+		lr, err := link.Package(dirs[i], infos[i], link.Options{Stage: stageRoot, Prefix: prefix, Mode: o.Link, PythonVersion: pyver, SitePackages: sitePackages, Exclusive: exclusive})
+		if err != nil {
+			return nil, fmt.Errorf("%s-%s-%s: %w", pk.Name, pk.Version, pk.Build, err)
+		}
+		o.progress("link", int(linkedN.Add(1)), artifacts)
+		return lr, nil
 	}
 	order := installOrder(pl.Packages)
 	// Workers take packages in link order, so the first needed is fetched
@@ -314,6 +355,25 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 					o.trace("extracted", pk.Name)
 					o.progress("extract", int(extractedN.Add(1)), artifacts)
 					paths[i], dirs[i] = p, d
+					if infos[i], err = pkginfo.Read(d); err != nil {
+						errs[i] = err
+						cancel()
+						return
+					}
+					if conflict.Load() || ctx.Err() != nil {
+						return
+					}
+					lr, err := linkOne(i, true)
+					if errors.As(err, new(*link.ConflictError)) {
+						conflict.Store(true)
+						return
+					}
+					if err != nil {
+						errs[i] = err
+						cancel()
+						return
+					}
+					links[i] = lr
 				}()
 			}
 		}()
@@ -332,6 +392,28 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		}
 		return nil
 	}
+	for _, i := range order {
+		<-ready[i]
+		if errs[i] != nil || ctx.Err() != nil {
+			wg.Wait()
+			return nil, firstErr()
+		}
+	}
+	if conflict.Load() {
+		// Two packages install one path: what ends up there depends on
+		// the order, so link again, one package at a time, in order.
+		if err := emptyStage(stageRoot); err != nil {
+			return nil, err
+		}
+		linkedN.Store(0)
+		for _, i := range order {
+			lr, err := linkOne(i, false)
+			if err != nil {
+				return nil, err
+			}
+			links[i] = lr
+		}
+	}
 
 	res := &Result{Packages: len(pl.Packages)}
 	var (
@@ -344,43 +426,8 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		recs     []*PackageRecord // conda-meta, written once the .pyc files are known
 		pyOwner  = map[string]*PackageRecord{}
 	)
-	pyver, sitePackages := pythonOf(pl)
-	if err := checkSitePackages(sitePackages); err != nil {
-		return nil, err
-	}
-	// Every file of the new prefix is written through this root: no
-	// package path or symlink can lead a write out of the staging
-	// directory.
-	stageRoot, err := st.root.OpenRoot(stageName)
-	if err != nil {
-		return nil, err
-	}
-	defer stageRoot.Close()
-	if err := stageRoot.Mkdir("conda-meta", 0o755); err != nil {
-		return nil, err
-	}
-	meta, err := stageRoot.OpenRoot("conda-meta")
-	if err != nil {
-		return nil, err
-	}
-	defer meta.Close()
 	for _, i := range order {
-		<-ready[i]
-		if errs[i] != nil || ctx.Err() != nil {
-			wg.Wait()
-			return nil, firstErr()
-		}
-		pk := pl.Packages[i]
-		o.trace("link", pk.Name)
-		info, err := pkginfo.Read(dirs[i])
-		if err != nil {
-			return nil, err
-		}
-		lr, err := link.Package(dirs[i], info, link.Options{Stage: stageRoot, Prefix: prefix, Mode: o.Link, PythonVersion: pyver, SitePackages: sitePackages})
-		if err != nil {
-			return nil, fmt.Errorf("%s-%s-%s: %w", pk.Name, pk.Version, pk.Build, err)
-		}
-		o.progress("link", len(recs)+1, artifacts)
+		pk, info, lr := pl.Packages[i], infos[i], links[i]
 		for _, w := range lr.Warnings {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s", pk.Name, w))
 		}
@@ -392,7 +439,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		if reflinkErr == nil {
 			reflinkErr = lr.ReflinkErr
 		}
-		if _, err := os.Stat(filepath.Join(dirs[i], "bin", "."+pk.Name+"-post-link.sh")); err == nil {
+		if hasPostLink(info, pk.Name) {
 			if o.AllowScripts {
 				scripts = append(scripts, pk)
 			} else {
@@ -421,10 +468,15 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			res.Warnings = append(res.Warnings, "byte-compiling: "+err.Error())
 		}
 	}
+	// The records are encoded and written on every core: each lists
+	// every file of its package.
+	g := new(errgroup.Group)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, rec := range recs {
-		if err := writeCondaMeta(meta, rec); err != nil {
-			return nil, err
-		}
+		g.Go(func() error { return writeCondaMeta(meta, rec) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if res.Hardlinks == 0 && res.Copies > 0 && o.Link == link.Auto {
 		o.Log("hard links were not possible (the package cache is on another file system); files were copied")
@@ -471,6 +523,13 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	// The new environment reaches the disk before its name does (see
+	// syncStage).
+	o.trace("sync", "")
+	if err := syncStage(stageRoot); err != nil {
+		return nil, fmt.Errorf("writing the new environment to disk: %w", err)
+	}
+	o.trace("synced", "")
 	if err := st.swap(stageName, o.trace); err != nil {
 		return nil, err
 	}
@@ -491,6 +550,42 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		pr.Close()
 	}
 	return res, nil
+}
+
+// hasPostLink reports whether the package ships a post-link script
+// (bin/.NAME-post-link.sh), from its paths.json: the script is one of
+// its files.
+func hasPostLink(info *pkginfo.Info, name string) bool {
+	want := "bin/." + name + "-post-link.sh"
+	for _, p := range info.Paths {
+		if p.Path == want {
+			return true
+		}
+	}
+	return false
+}
+
+// emptyStage removes everything linking put in the stage (all but
+// conda-meta/, which only the installer writes), through its root.
+func emptyStage(stage *os.Root) error {
+	d, err := stage.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == "conda-meta" {
+			continue
+		}
+		if err := stage.RemoveAll(n); err != nil {
+			return fmt.Errorf("emptying the staging directory: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkTarget checks what is at prefix: nothing, an empty directory or

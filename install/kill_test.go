@@ -198,8 +198,8 @@ func TestKillAtEvents(t *testing.T) {
 	}
 	cases := map[string][]kcase{
 		"exchange": {
-			{false, "stage", 1, false}, {false, "link", 2, false}, {false, "link", 4, false},
-			{true, "stage", 1, false}, {true, "link", 2, false}, {true, "link", 4, false},
+			{false, "stage", 1, false}, {false, "link", 2, false}, {false, "link", 4, false}, {false, "synced", 1, false},
+			{true, "stage", 1, false}, {true, "link", 2, false}, {true, "link", 4, false}, {true, "synced", 1, false},
 			{true, "swapped", 1, false},
 		},
 		"rename": {

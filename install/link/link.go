@@ -3,8 +3,9 @@
 // the cache is on the same file system), otherwise copied; symlinks are
 // recreated; prefix placeholders are replaced (text files everywhere,
 // binary files inside each NUL-terminated string, padded with NULs, as
-// conda does); shebangs longer than the kernel's limit are rewritten to
-// "#!/usr/bin/env"; noarch python packages are laid out for the prefix's
+// conda does); in those files, shebangs longer than the kernel's limit
+// are rewritten to "#!/usr/bin/env" (conda's rule: no other file is
+// read); noarch python packages are laid out for the prefix's
 // python and get their entry points as scripts.
 //
 // Every file goes into the staging directory through an os.Root of it,
@@ -23,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -57,6 +59,13 @@ type Options struct {
 	// python packages); SitePackages overrides lib/pythonX.Y/site-packages.
 	PythonVersion string
 	SitePackages  string
+	// Exclusive makes any path of the package that is already in the
+	// stage (a file, a link, something where a directory must be) a
+	// *ConflictError instead of a clobber, so that packages can be
+	// linked at the same time: the caller links them again one by one,
+	// in order, when one conflicts (clobbering then depends on the
+	// order).
+	Exclusive bool
 }
 
 // A File is one path the package installed, as conda-meta records it.
@@ -125,8 +134,9 @@ func Package(pkgDir string, info *pkginfo.Info, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer src.Close()
-	l := &linker{src: src, opts: opts, dirs: map[string]*os.File{}, made: map[string]bool{}}
-	defer l.close()
+	l := &linker{Linker: NewLinker(src, opts.Stage), src: src, opts: opts}
+	l.exclusive = opts.Exclusive
+	defer l.Close()
 	res := &Result{LinkType: 1}
 	for _, p := range info.Paths {
 		dest := p.Path
@@ -196,65 +206,37 @@ func CheckDest(dest string) error {
 }
 
 // A linker links one package: src is its extracted tree, opts.Stage the
-// staging directory, both os.Roots; dirs caches opened directories for
-// hard links between them.
+// staging directory, both os.Roots; its Linker keeps the directories of
+// both open (made once, in the stage) and the listing of each source
+// directory read.
 type linker struct {
+	*Linker
 	src  *os.Root
 	opts Options
-	dirs map[string]*os.File // "s:dir" (source) or "d:dir" (stage)
-	made map[string]bool     // directories of the stage made
-}
-
-// mkdirs makes dir in the stage (once a package).
-func (l *linker) mkdirs(dir string) error {
-	if l.made[dir] {
-		return nil
-	}
-	if err := l.opts.Stage.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	l.made[dir] = true
-	return nil
-}
-
-func (l *linker) close() {
-	for _, f := range l.dirs {
-		f.Close()
-	}
-}
-
-// dir returns the open directory dir of the source (stage false) or the
-// staging tree (stage true), opened through its root.
-func (l *linker) dir(stage bool, dir string) (*os.File, error) {
-	key, root := "s:"+dir, l.src
-	if stage {
-		key, root = "d:"+dir, l.opts.Stage
-	}
-	if f := l.dirs[key]; f != nil {
-		return f, nil
-	}
-	f, err := root.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	l.dirs[key] = f
-	return f, nil
+	// noHardlinks is set once a hard link failed with EXDEV: the cache
+	// is on another file system, and the package's other files are
+	// copied without trying.
+	noHardlinks bool
 }
 
 func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result) (*File, error) {
-	stage := l.opts.Stage
 	f := &File{Path: dest, Type: p.Type, SHA256: p.SHA256, Size: p.Size, Placeholder: p.Placeholder, FileMode: p.Mode}
-	if err := l.mkdirs(path.Dir(dest)); err != nil {
-		return nil, fmt.Errorf("%s: %w", dest, err)
-	}
 	if p.Type == pkginfo.Directory {
-		if err := l.mkdirs(dest); err != nil {
+		if _, err := l.mkdirAll(dest); err != nil {
 			return nil, fmt.Errorf("%s: %w", dest, err)
 		}
 		return f, nil
 	}
-	fi, err := l.lstat(false, p.Path)
+	// The stage's directories are made once a package, from its file
+	// list, and kept open.
+	dd, err := l.mkdirAll(path.Dir(dest))
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dest, err)
+	}
+	// What the cache holds under the name, from its directory's listing
+	// (one getdents for the directory, no stat for each file).
+	typ, ok := l.srcType(p.Path)
+	if !ok {
 		if p.Type == pkginfo.SoftLink {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json lists a symlink the archive does not hold (broken packaging); not installed", p.Path))
 			// Not recorded either: conda-meta must describe what is on
@@ -263,32 +245,63 @@ func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result
 		}
 		return nil, fmt.Errorf("%s: %s is in info/paths.json but not in the package", filepath.Base(pkgDir), p.Path)
 	}
-	if ti, err := l.lstat(true, dest); err == nil {
-		if ti.IsDir() {
-			return nil, fmt.Errorf("%s: %s would replace a directory of another package", filepath.Base(pkgDir), dest)
-		}
-		// conda's default path_conflict (clobber): the later package's
-		// file wins, with a warning.
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: replaces a file of another package (clobbering)", dest))
-		if err := stage.Remove(dest); err != nil {
+	if typ&os.ModeSymlink != 0 {
+		if err := l.vacate(pkgDir, dest, res); err != nil {
 			return nil, err
 		}
-	}
-	if fi.Mode()&os.ModeSymlink != 0 {
 		ln, err := l.src.Readlink(p.Path)
 		if err != nil {
 			return nil, err
 		}
 		f.Type = pkginfo.SoftLink
-		return f, stage.Symlink(ln, dest)
+		if err := l.opts.Stage.Symlink(ln, dest); err != nil {
+			return nil, l.conflict(dest, err)
+		}
+		return f, nil
 	}
-	if !fi.Mode().IsRegular() {
+	if !typ.IsRegular() {
 		return nil, fmt.Errorf("%s: %s is not a regular file", filepath.Base(pkgDir), p.Path)
 	}
 	if p.Type == pkginfo.SoftLink {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: info/paths.json says symlink but the archive holds a regular file; installed as a file", p.Path))
 	}
-	if p.Placeholder == "" && !l.isShebangTooLong(p.Path, fi) {
+	// Only a file with a prefix placeholder is read and rewritten (its
+	// shebang too): conda's rule (update_prefix runs for files with a
+	// placeholder alone), so every other file is one linkat.
+	if p.Placeholder == "" && (l.opts.Mode == Auto || l.opts.Mode == Hardlink) && !l.noHardlinks {
+		sd, err := l.dir(false, path.Dir(p.Path))
+		if err != nil {
+			return nil, err
+		}
+		err = linkAt(sd, path.Base(p.Path), dd, path.Base(dest))
+		if isExist(err) {
+			if err := l.vacate(pkgDir, dest, res); err != nil {
+				return nil, err
+			}
+			err = linkAt(sd, path.Base(p.Path), dd, path.Base(dest))
+		}
+		if err == nil {
+			res.Hardlinked++
+			return f, nil
+		}
+		if l.opts.Mode == Hardlink {
+			return nil, fmt.Errorf("hard-linking %s: %v (the cache and the prefix must share a file system for --link hardlink)", dest, err)
+		}
+		if isCrossDevice(err) {
+			l.noHardlinks = true
+		}
+	}
+	if err := l.vacate(pkgDir, dest, res); err != nil {
+		return nil, err
+	}
+	fi, err := l.lstat(false, p.Path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %s is not a regular file", filepath.Base(pkgDir), p.Path)
+	}
+	if p.Placeholder == "" {
 		return f, l.place(p.Path, dest, fi, res)
 	}
 	data, err := l.readFile(p.Path)
@@ -296,27 +309,23 @@ func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result
 		return nil, err
 	}
 	out := data
-	if p.Placeholder != "" {
-		switch p.Mode {
-		case pkginfo.Binary:
-			out, err = binaryReplace(data, []byte(p.Placeholder), []byte(l.opts.Prefix))
-			if err != nil {
-				return nil, &PaddingError{File: dest, Placeholder: p.Placeholder, Prefix: l.opts.Prefix}
-			}
-		default:
-			n := int64(bytes.Count(data, []byte(p.Placeholder)))
-			grown := int64(len(data)) + n*(int64(len(l.opts.Prefix))-int64(len(p.Placeholder)))
-			if grown > MaxGrowth(int64(len(data))) {
-				return nil, &PlaceholderError{File: dest, Placeholder: p.Placeholder, Size: int64(len(data)), Grown: grown}
-			}
-			out = bytes.ReplaceAll(data, []byte(p.Placeholder), []byte(l.opts.Prefix))
+	switch p.Mode {
+	case pkginfo.Binary:
+		out, err = binaryReplace(data, []byte(p.Placeholder), []byte(l.opts.Prefix))
+		if err != nil {
+			return nil, &PaddingError{File: dest, Placeholder: p.Placeholder, Prefix: l.opts.Prefix}
 		}
-	}
-	if p.Mode != pkginfo.Binary {
+	default:
+		n := int64(bytes.Count(data, []byte(p.Placeholder)))
+		grown := int64(len(data)) + n*(int64(len(l.opts.Prefix))-int64(len(p.Placeholder)))
+		if grown > MaxGrowth(int64(len(data))) {
+			return nil, &PlaceholderError{File: dest, Placeholder: p.Placeholder, Size: int64(len(data)), Grown: grown}
+		}
+		out = bytes.ReplaceAll(data, []byte(p.Placeholder), []byte(l.opts.Prefix))
 		out = fixShebang(out)
 	}
 	if err := l.writeNew(dest, out, fi.Mode().Perm()); err != nil {
-		return nil, err
+		return nil, l.conflict(dest, err)
 	}
 	res.Copied++
 	if !bytes.Equal(out, data) {
@@ -324,6 +333,44 @@ func (l *linker) linkOne(pkgDir string, p pkginfo.Path, dest string, res *Result
 		f.SHA256InPrefix = hex.EncodeToString(sum[:])
 	}
 	return f, nil
+}
+
+// A ConflictError is a path of the stage that is already there when
+// Options.Exclusive: another package (or this one) put something there.
+type ConflictError struct {
+	Path string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s is already in the environment being made (two packages install it)", e.Path)
+}
+
+// conflict turns an "exists" error for dest into a *ConflictError when
+// the linker is exclusive.
+func (l *linker) conflict(dest string, err error) error {
+	if l.exclusive && isExist(err) {
+		return &ConflictError{Path: dest}
+	}
+	return err
+}
+
+// vacate makes way for dest in the stage: nothing there is fine; a file
+// of another package is removed with a warning (conda's default
+// path_conflict, clobber: the later package's file wins); a directory is
+// an error. With Options.Exclusive anything there is a *ConflictError.
+func (l *linker) vacate(pkgDir, dest string, res *Result) error {
+	ti, err := l.lstat(true, dest)
+	if err != nil {
+		return nil
+	}
+	if l.exclusive {
+		return &ConflictError{Path: dest}
+	}
+	if ti.IsDir() {
+		return fmt.Errorf("%s: %s would replace a directory of another package", filepath.Base(pkgDir), dest)
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("%s: replaces a file of another package (clobbering)", dest))
+	return l.opts.Stage.Remove(dest)
 }
 
 // writeNew creates name in the stage (it must not exist: O_EXCL never
@@ -347,19 +394,10 @@ func (l *linker) readFile(name string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-// place hardlinks, reflinks or copies an unchanged file.
+// place reflinks or copies an unchanged file (a hard link was tried
+// before, where wanted): into a new name of the stage.
 func (l *linker) place(src, dest string, fi os.FileInfo, res *Result) error {
-	switch l.opts.Mode {
-	case Auto, Hardlink:
-		err := l.hardlink(src, dest)
-		if err == nil {
-			res.Hardlinked++
-			return nil
-		}
-		if l.opts.Mode == Hardlink {
-			return fmt.Errorf("hard-linking %s: %v (the cache and the prefix must share a file system for --link hardlink)", dest, err)
-		}
-	case Reflink:
+	if l.opts.Mode == Reflink {
 		// A failed clone falls back to a copy, as conda and pixi do: the
 		// environment works either way, and the installer says so.
 		err := l.copy(src, dest, fi.Mode().Perm(), true)
@@ -368,6 +406,9 @@ func (l *linker) place(src, dest string, fi os.FileInfo, res *Result) error {
 			res.Reflinked++
 			return l.keepTime(dest, fi)
 		}
+		if err := l.conflict(dest, err); errors.As(err, new(*ConflictError)) {
+			return err
+		}
 		res.ReflinkFailed++
 		if res.ReflinkErr == nil {
 			res.ReflinkErr = err
@@ -375,7 +416,7 @@ func (l *linker) place(src, dest string, fi os.FileInfo, res *Result) error {
 	}
 	res.Copied++
 	if err := l.copy(src, dest, fi.Mode().Perm(), false); err != nil {
-		return err
+		return l.conflict(dest, err)
 	}
 	return l.keepTime(dest, fi)
 }
@@ -388,21 +429,6 @@ func (l *linker) keepTime(dest string, fi os.FileInfo) error {
 		return fmt.Errorf("setting the mtime of %s: %w", dest, err)
 	}
 	return nil
-}
-
-// hardlink links the source's src to the stage's dest: both parent
-// directories are opened through their roots, and the link is made
-// between the two final names, neither followed.
-func (l *linker) hardlink(src, dest string) error {
-	sd, err := l.dir(false, path.Dir(src))
-	if err != nil {
-		return err
-	}
-	dd, err := l.dir(true, path.Dir(dest))
-	if err != nil {
-		return err
-	}
-	return linkAt(sd, path.Base(src), dd, path.Base(dest))
 }
 
 // copy copies (or, clone, reflinks) the source's src, not following a
@@ -473,24 +499,6 @@ func binaryReplace(data, search, repl []byte) ([]byte, error) {
 // ShebangLimit is the longest "#!" line Linux executes (127 bytes).
 const ShebangLimit = 127
 
-func (l *linker) isShebangTooLong(src string, fi os.FileInfo) bool {
-	if fi.Size() < 2 {
-		return false
-	}
-	f, err := l.open(false, src, os.O_RDONLY, 0)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	buf := make([]byte, ShebangLimit+2)
-	n, _ := io.ReadFull(f, buf)
-	buf = buf[:n]
-	if !bytes.HasPrefix(buf, []byte("#!")) {
-		return false
-	}
-	return bytes.IndexByte(buf, '\n') < 0 || bytes.IndexByte(buf, '\n') > ShebangLimit
-}
-
 // fixShebang rewrites a shebang line longer than the kernel's limit to
 // "#!/usr/bin/env NAME ARGS", as conda does for deep prefixes.
 func fixShebang(data []byte) []byte {
@@ -550,17 +558,19 @@ if __name__ == '__main__':
 `, opts.Prefix+"/bin/"+pythonExe(opts), mod, attr, fn)
 	data := fixShebang([]byte(script))
 	rel := "bin/" + name
-	if err := opts.Stage.MkdirAll("bin", 0o755); err != nil {
+	if _, err := l.mkdirAll("bin"); err != nil {
 		return nil, err
 	}
-	if fi, err := opts.Stage.Lstat(rel); err == nil && !fi.IsDir() {
-		opts.Stage.Remove(rel)
-	}
-	if err := l.mkdirs("bin"); err != nil {
-		return nil, err
+	if fi, err := l.lstat(true, rel); err == nil {
+		if l.exclusive {
+			return nil, &ConflictError{Path: rel}
+		}
+		if !fi.IsDir() {
+			opts.Stage.Remove(rel)
+		}
 	}
 	if err := l.writeNew(rel, data, 0o755); err != nil {
-		return nil, err
+		return nil, l.conflict(rel, err)
 	}
 	sum := sha256.Sum256(data)
 	return &File{Path: rel, Type: pkginfo.HardLink, SHA256: hex.EncodeToString(sum[:]), SHA256InPrefix: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
@@ -580,11 +590,41 @@ func Between(src *os.Root, srcName string, dst *os.Root, dstName string) error {
 type Linker struct {
 	src, dst *os.Root
 	dirs     map[string]*os.File
+	// types holds, for each source directory listed, the type of each
+	// of its entries.
+	types map[string]map[string]fs.FileMode
+	// exclusive makes a level of MkdirAll that is there and no
+	// directory (a symlink a root would follow, a file) a
+	// *ConflictError.
+	exclusive bool
 }
 
 // NewLinker returns a Linker from src to dst; Close releases it.
 func NewLinker(src, dst *os.Root) *Linker {
 	return &Linker{src: src, dst: dst, dirs: map[string]*os.File{}}
+}
+
+// srcType returns the type of the source's entry name (not followed),
+// from its directory's listing, read once (getdents: one call for many
+// entries, where a stat a file would be one each); false when there is
+// no such entry.
+func (l *Linker) srcType(name string) (fs.FileMode, bool) {
+	dir := path.Dir(name)
+	m, ok := l.types[dir]
+	if !ok {
+		m = map[string]fs.FileMode{}
+		if d, err := l.dir(false, dir); err == nil {
+			if t, err := listDir(d); err == nil {
+				m = t
+			}
+		}
+		if l.types == nil {
+			l.types = map[string]map[string]fs.FileMode{}
+		}
+		l.types[dir] = m
+	}
+	t, ok := m[path.Base(name)]
+	return t, ok
 }
 
 func (l *Linker) dir(dst bool, dir string) (*os.File, error) {
@@ -630,6 +670,9 @@ func (l *Linker) mkdirAll(dir string) (*os.File, error) {
 		return nil, err
 	}
 	f, err := mkdirAt(l.dst, parent, dir, name)
+	if err != nil && l.exclusive {
+		return nil, &ConflictError{Path: dir}
+	}
 	if err != nil {
 		// A symlink to a directory of the root (what a package may
 		// ship) is followed as the root follows it.

@@ -36,3 +36,7 @@ func mkdirAt(root *os.Root, _ *os.File, dir, _ string) (*os.File, error) {
 	}
 	return root.Open(dir)
 }
+
+func isExist(err error) bool { return errors.Is(err, fs.ErrExist) }
+
+func isCrossDevice(err error) bool { return false }

@@ -3,6 +3,7 @@
 package link
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path"
@@ -149,3 +150,9 @@ func mkdirAt(_ *os.Root, parent *os.File, dir, name string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), dir), nil
 }
+
+// isExist reports an error for a name that is already there.
+func isExist(err error) bool { return errors.Is(err, fs.ErrExist) }
+
+// isCrossDevice reports a hard link across file systems.
+func isCrossDevice(err error) bool { return errors.Is(err, unix.EXDEV) }

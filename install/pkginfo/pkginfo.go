@@ -45,6 +45,12 @@ type Path struct {
 	NoLink      bool     `json:"no_link,omitempty"`
 }
 
+// pathsJSON is info/paths.json.
+type pathsJSON struct {
+	Version int    `json:"paths_version"`
+	Paths   []Path `json:"paths"`
+}
+
 // Info is what an installer needs from a package's info/ directory.
 type Info struct {
 	Paths []Path
@@ -87,11 +93,10 @@ func Read(dir string) (*Info, error) {
 	data, err := root.ReadFile("info/paths.json")
 	switch {
 	case err == nil:
-		var pj struct {
-			Version int    `json:"paths_version"`
-			Paths   []Path `json:"paths"`
-		}
-		if err := json.Unmarshal(data, &pj); err != nil {
+		var pj pathsJSON
+		if v, ps, ok := decodePaths(data); ok {
+			pj.Version, pj.Paths = v, ps
+		} else if err := json.Unmarshal(data, &pj); err != nil {
 			return nil, fmt.Errorf("%s: info/paths.json: %v", dir, err)
 		}
 		if pj.Version != 1 {
