@@ -44,6 +44,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -196,7 +197,11 @@ func into(ctx context.Context, src, dir string, opts *Options) (*Result, error) 
 	if fi, err := os.Stat(src); err == nil {
 		size = fi.Size()
 	}
-	x := newExtractor(ctx, src, size, root, opts)
+	x, err := newExtractor(ctx, src, size, root, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer x.close()
 	switch {
 	case strings.HasSuffix(src, ".conda"):
 		err = x.conda()
@@ -214,22 +219,28 @@ func into(ctx context.Context, src, dir string, opts *Options) (*Result, error) 
 	return x.res, nil
 }
 
-func newExtractor(ctx context.Context, archive string, size int64, root *os.Root, opts *Options) *extractor {
+func newExtractor(ctx context.Context, archive string, size int64, root *os.Root, opts *Options) (*extractor, error) {
+	fs, err := newDirs(root)
+	if err != nil {
+		return nil, err
+	}
 	x := &extractor{
-		ctx: ctx, archive: archive, root: root, opts: opts, res: &Result{},
+		ctx: ctx, archive: archive, fs: fs, opts: opts, res: &Result{},
 		kinds: map[string]kind{}, dtimes: map[string]time.Time{}, links: map[string]string{}, sums: map[string]fileSum{},
 		undeclaredCap: max(MinUndeclared, UndeclaredRatio*size),
 	}
 	if opts.MaxUndeclared > 0 {
 		x.undeclaredCap = opts.MaxUndeclared
 	}
-	return x
+	return x, nil
 }
+
+func (x *extractor) close() { x.fs.close() }
 
 type extractor struct {
 	ctx     context.Context
 	archive string
-	root    *os.Root
+	fs      *dirs // every file operation, confined to the root
 	opts    *Options
 	res     *Result
 
@@ -249,6 +260,7 @@ type extractor struct {
 	entries   int
 	streamed  int64 // decompressed bytes read
 	buf       []byte
+	hash      hash.Hash
 
 	undeclaredCap int64
 }
@@ -418,7 +430,7 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 	if h.Mode&0o111 != 0 {
 		perm |= 0o111
 	}
-	f, err := x.root.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_EXCL, perm)
+	f, err := x.fs.create(name, perm)
 	if err != nil {
 		return x.fsErr(name, err)
 	}
@@ -428,9 +440,15 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 	// read yet (a .tar.bz2 may put it last).
 	hashIt := (d != nil && d.SHA256 != "") || (x.paths == nil && !isInfo(name))
 	var meta []byte
-	n, sum, err := x.copy(f, r, hashIt, isMeta, &meta)
+	n, sum, err := x.copy(f, r, h.Size, hashIt, isMeta, &meta)
 	if err == nil && x.opts.FileMode != 0 {
-		err = f.Chmod(perm) // the umask narrowed it
+		err = f.chmod(perm) // the umask narrowed it
+	}
+	// The archive's mtime, as conda and rattler keep it: a shipped .pyc
+	// records its source's mtime, and Python rewrites it when they
+	// differ. Set through the descriptor, after the last write.
+	if err == nil {
+		err = f.setTime(h.ModTime)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -441,11 +459,6 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 			return err
 		}
 		return x.fsErr(name, err)
-	}
-	// The archive's mtime, as conda and rattler keep it: a shipped .pyc
-	// records its source's mtime, and Python rewrites it when they differ.
-	if err := x.setTime(name, h.ModTime); err != nil {
-		return err
 	}
 	x.sums[name] = fileSum{sha: sum, size: n}
 	x.res.Files++
@@ -465,25 +478,36 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 	return nil
 }
 
-// copy streams r into f, hashing when asked and keeping a copy of
-// metadata files, checking for cancellation between chunks.
-func (x *extractor) copy(f *os.File, r io.Reader, hashIt, keep bool, meta *[]byte) (int64, string, error) {
+// copyBuf is the size of the extractor's copy buffer: most files of a
+// package are smaller, and are written with one write.
+const copyBuf = 1 << 20
+
+// copy streams the size bytes of r into f in writes of up to copyBuf,
+// hashing when asked and keeping a copy of metadata files, checking for
+// cancellation between chunks.
+func (x *extractor) copy(f io.Writer, r io.Reader, size int64, hashIt, keep bool, meta *[]byte) (int64, string, error) {
 	if x.buf == nil {
-		x.buf = make([]byte, 256<<10)
+		x.buf = make([]byte, copyBuf)
 	}
-	var h interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
+	var h hash.Hash
 	if hashIt {
-		h = sha256.New()
+		if x.hash == nil {
+			x.hash = sha256.New()
+		}
+		h = x.hash
+		h.Reset()
+	}
+	if keep {
+		*meta = make([]byte, 0, size)
 	}
 	var n int64
 	for {
 		if err := x.ctx.Err(); err != nil {
 			return n, "", err
 		}
-		m, rerr := r.Read(x.buf)
+		// Fill the buffer (tar's reader returns what the decompressor
+		// hands it at a time), so that a small file is one write.
+		m, rerr := fill(r, x.buf)
 		if m > 0 {
 			if _, err := f.Write(x.buf[:m]); err != nil {
 				return n, "", err
@@ -506,7 +530,23 @@ func (x *extractor) copy(f *os.File, r io.Reader, hashIt, keep bool, meta *[]byt
 	if h == nil {
 		return n, "", nil
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	var sum [sha256.Size]byte
+	return n, hex.EncodeToString(h.Sum(sum[:0])), nil
+}
+
+// fill reads into buf until it is full or r fails; unlike
+// io.ReadFull it passes r's io.ErrUnexpectedEOF (tar's truncated
+// entry) through as it is, and io.EOF after a short read.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // finish checks what only the whole archive shows, writes envlock's own
@@ -569,12 +609,12 @@ func (x *extractor) finish() error {
 	if x.opts.DirMode != 0 {
 		for p, k := range x.kinds {
 			if k == kindDir {
-				if err := x.root.Chmod(p, x.opts.DirMode); err != nil {
+				if err := x.fs.chmodDir(p, x.opts.DirMode); err != nil {
 					return x.fsErr(p, err)
 				}
 			}
 		}
-		if err := x.root.Chmod(".", x.opts.DirMode); err != nil {
+		if err := x.fs.chmodDir(".", x.opts.DirMode); err != nil {
 			return x.fsErr(".", err)
 		}
 	}
