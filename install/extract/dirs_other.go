@@ -3,6 +3,7 @@
 package extract
 
 import (
+	"errors"
 	"os"
 	"time"
 )
@@ -66,4 +67,16 @@ func (f *outFile) Close() error {
 		return nil
 	}
 	return f.d.chtimes(f.name, f.mtime)
+}
+
+// asyncWrites says whether small files are written by the writers'
+// goroutines: not here.
+const asyncWrites = false
+
+type place struct{}
+
+func (d *dirs) prepare(name string) (place, error) { return place{}, nil }
+
+func writeFile(pl place, name string, perm os.FileMode, chmod bool, data []byte, mtime time.Time) error {
+	return errors.New("extract: asynchronous writes are not supported here")
 }

@@ -25,6 +25,9 @@ const maxDirFDs = 128
 type dirs struct {
 	root *os.File // the root's directory, opened through the os.Root
 	fds  map[string]int
+	// settle, when set, is called before descriptors are closed: the
+	// writers may be using them.
+	settle func()
 }
 
 func newDirs(root *os.Root) (*dirs, error) {
@@ -60,6 +63,9 @@ func (d *dirs) fd(dir string) (int, error) {
 		return -1, &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	if len(d.fds) >= maxDirFDs {
+		if d.settle != nil {
+			d.settle()
+		}
 		for k, v := range d.fds {
 			unix.Close(v)
 			delete(d.fds, k)
@@ -268,4 +274,43 @@ func sysMode(m os.FileMode) uint32 {
 		r |= unix.S_ISVTX
 	}
 	return r
+}
+
+// asyncWrites says whether small files are written by the writers'
+// goroutines (a place is a descriptor and a name, valid on any thread).
+const asyncWrites = true
+
+// A place is where a file is created: its parent's descriptor and its
+// last element. It stays valid until the directory cache evicts.
+type place struct {
+	dirfd int
+	base  string
+}
+
+// prepare returns name's place, its parent's descriptor opened now.
+func (d *dirs) prepare(name string) (place, error) {
+	fd, base, err := d.parent(name)
+	return place{fd, base}, err
+}
+
+// writeFile creates name at pl with data, its mode (chmod: set it
+// through the descriptor, whatever the umask) and mtime, with one
+// openat, one write, one futimens and one close.
+func writeFile(pl place, name string, perm os.FileMode, chmod bool, data []byte, mtime time.Time) error {
+	fd, err := openat(pl.dirfd, pl.base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, sysMode(perm))
+	if err != nil {
+		return &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	f := &outFile{fd: fd, name: name}
+	_, err = f.Write(data)
+	if err == nil && chmod {
+		err = f.chmod(perm)
+	}
+	if err == nil {
+		err = f.setTime(mtime)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -232,15 +232,25 @@ func newExtractor(ctx context.Context, archive string, size int64, root *os.Root
 	if opts.MaxUndeclared > 0 {
 		x.undeclaredCap = opts.MaxUndeclared
 	}
+	if asyncWrites {
+		x.w = newWriters(x.fsErr)
+		fs.settle = func() { x.w.settle() }
+	}
 	return x, nil
 }
 
-func (x *extractor) close() { x.fs.close() }
+func (x *extractor) close() {
+	if x.w != nil {
+		x.w.stop()
+	}
+	x.fs.close()
+}
 
 type extractor struct {
 	ctx     context.Context
 	archive string
-	fs      *dirs // every file operation, confined to the root
+	fs      *dirs    // every file operation, confined to the root
+	w       *writers // small files' writes; nil: all in line
 	opts    *Options
 	res     *Result
 
@@ -278,7 +288,9 @@ func (x *extractor) tarBz2() error {
 		return err
 	}
 	defer zr.Close()
-	return x.untar(zr)
+	a := newReadAhead(zr)
+	defer a.Close()
+	return x.untar(a)
 }
 
 func (x *extractor) conda() error {
@@ -306,20 +318,36 @@ func (x *extractor) conda() error {
 	sort.SliceStable(parts, func(i, j int) bool {
 		return strings.HasPrefix(parts[i].Name, "info-") && !strings.HasPrefix(parts[j].Name, "info-")
 	})
+	// Every part decompresses at once on its own goroutine, ahead of
+	// the extractor, which reads them in turn: the payload is being
+	// decompressed while info/ is written and checked.
+	type stream struct {
+		rc  io.ReadCloser
+		dec *zstd.Decoder
+		a   *readAhead
+	}
+	streams := make([]stream, 0, len(parts))
+	defer func() {
+		for _, s := range streams {
+			s.a.Close()
+			s.dec.Close()
+			s.rc.Close()
+		}
+	}()
 	for _, zf := range parts {
 		rc, err := zf.Open()
 		if err != nil {
 			return fmt.Errorf("%s: %s: %v", filepath.Base(x.archive), zf.Name, err)
 		}
-		dec, err := zstd.NewReader(rc, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(maxZstdWindow))
+		dec, err := zstd.NewReader(bufio.NewReaderSize(rc, 1<<20), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(maxZstdWindow))
 		if err != nil {
 			rc.Close()
 			return err
 		}
-		err = x.untar(dec)
-		dec.Close()
-		rc.Close()
-		if err != nil {
+		streams = append(streams, stream{rc, dec, newReadAhead(dec)})
+	}
+	for _, s := range streams {
+		if err := x.untar(s.a); err != nil {
 			return err
 		}
 	}
@@ -430,28 +458,20 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 	if h.Mode&0o111 != 0 {
 		perm |= 0o111
 	}
-	f, err := x.fs.create(name, perm)
-	if err != nil {
-		return x.fsErr(name, err)
-	}
-	x.kinds[name] = kindFile
 	// Hash unless nothing will be compared: every file whose declared
 	// record has a hash, and every payload file while paths.json is not
 	// read yet (a .tar.bz2 may put it last).
 	hashIt := (d != nil && d.SHA256 != "") || (x.paths == nil && !isInfo(name))
-	var meta []byte
-	n, sum, err := x.copy(f, r, h.Size, hashIt, isMeta, &meta)
-	if err == nil && x.opts.FileMode != 0 {
-		err = f.chmod(perm) // the umask narrowed it
-	}
-	// The archive's mtime, as conda and rattler keep it: a shipped .pyc
-	// records its source's mtime, and Python rewrites it when they
-	// differ. Set through the descriptor, after the last write.
-	if err == nil {
-		err = f.setTime(h.ModTime)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	var (
+		meta []byte
+		n    int64
+		sum  string
+		err  error
+	)
+	if x.w != nil && !isMeta && h.Size <= asyncMax {
+		n, sum, err = x.handOver(name, h, r, perm, hashIt)
+	} else {
+		n, sum, err = x.write(name, h, r, perm, hashIt, isMeta, &meta)
 	}
 	if err != nil {
 		var be *BudgetError
@@ -476,6 +496,70 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 		return x.checkIndex()
 	}
 	return nil
+}
+
+// write creates the file name and streams its content into it.
+func (x *extractor) write(name string, h *tar.Header, r io.Reader, perm os.FileMode, hashIt, isMeta bool, meta *[]byte) (int64, string, error) {
+	f, err := x.fs.create(name, perm)
+	if err != nil {
+		return 0, "", err
+	}
+	x.kinds[name] = kindFile
+	n, sum, err := x.copy(f, r, h.Size, hashIt, isMeta, meta)
+	if err == nil && x.opts.FileMode != 0 {
+		err = f.chmod(perm) // the umask narrowed it
+	}
+	// The archive's mtime, as conda and rattler keep it: a shipped .pyc
+	// records its source's mtime, and Python rewrites it when they
+	// differ. Set through the descriptor, after the last write.
+	if err == nil {
+		err = f.setTime(h.ModTime)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, sum, err
+}
+
+// handOver reads the small file name whole, hashes it and hands it to
+// the writers; the model counts it as written from now on.
+func (x *extractor) handOver(name string, h *tar.Header, r io.Reader, perm os.FileMode, hashIt bool) (int64, string, error) {
+	if err := x.ctx.Err(); err != nil {
+		return 0, "", err
+	}
+	data := make([]byte, h.Size)
+	n, err := fill(r, data)
+	if err == io.EOF && int64(n) == h.Size {
+		err = nil
+	}
+	if err != nil {
+		return int64(n), "", err
+	}
+	pl, err := x.fs.prepare(name)
+	if err != nil {
+		return 0, "", err
+	}
+	var sum string
+	if hashIt {
+		if x.hash == nil {
+			x.hash = sha256.New()
+		}
+		x.hash.Reset()
+		x.hash.Write(data)
+		var b [sha256.Size]byte
+		sum = hex.EncodeToString(x.hash.Sum(b[:0]))
+	}
+	x.kinds[name] = kindFile
+	err = x.w.write(writeJob{at: pl, name: name, perm: perm, chmod: x.opts.FileMode != 0, data: data, mtime: h.ModTime})
+	return int64(n), sum, err
+}
+
+// settle waits for the writers, returning the first write that failed.
+func (x *extractor) settle() error {
+	if x.w == nil {
+		return nil
+	}
+	return x.w.settle()
 }
 
 // copyBuf is the size of the extractor's copy buffer: most files of a
@@ -552,6 +636,9 @@ func fill(r io.Reader, buf []byte) (int, error) {
 // finish checks what only the whole archive shows, writes envlock's own
 // files and applies the cache's modes.
 func (x *extractor) finish() error {
+	if err := x.settle(); err != nil {
+		return err
+	}
 	if x.opts.Want.Name != "" && x.index == nil {
 		return x.content("info/index.json", "missing: not a conda package, or not the locked one")
 	}

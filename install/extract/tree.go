@@ -113,6 +113,10 @@ func (x *extractor) clear(name string) error {
 	if !ok {
 		return nil
 	}
+	// A writer may not have created it yet.
+	if err := x.settle(); err != nil {
+		return err
+	}
 	if err := x.fs.remove(name, k == kindDir); err != nil {
 		if k == kindDir {
 			return x.unsafe(name, "replaces a directory the package already filled")
@@ -220,6 +224,10 @@ func (x *extractor) hardlink(name, target string) error {
 	d := x.declaredFor(name)
 	if d != nil && d.Type != "hardlink" {
 		return x.content(name, "the archive holds a hard link, info/paths.json says %s", d.Type)
+	}
+	// The file linked to may still be with a writer.
+	if err := x.settle(); err != nil {
+		return err
 	}
 	s := x.sums[ln]
 	if d == nil {
