@@ -23,6 +23,7 @@ package extract
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"runtime"
@@ -46,6 +47,17 @@ const (
 	bzMaxBlockIn = 2 << 20
 	bzReadSize   = 1 << 20
 )
+
+// bzShifts says, for each byte value, at which shifts it is the second
+// last byte of a magic: the one byte the scanner looks at first.
+var bzShifts = func() (t [256]uint8) {
+	for s := range 8 {
+		for _, m := range []uint64{bzBlockMagic, bzEndMagic} {
+			t[byte(m>>(8-s))] |= 1 << s
+		}
+	}
+	return t
+}()
 
 // errBzFallback is the parallel decoder giving the stream to the
 // sequential one.
@@ -76,8 +88,9 @@ type bz2Reader struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 
-	cur      []byte
-	combined uint32 // the current stream's CRC so far
+	cur, buf []byte      // the block being read, and all of it
+	free     chan []byte // blocks read, for the workers to reuse
+	combined uint32      // the current stream's CRC so far
 	emitted  int64
 
 	seq *dsbzip2.Reader // the sequential decoder, after a fallback
@@ -87,15 +100,20 @@ type bz2Reader struct {
 // newBz2Reader starts decoding src on up to GOMAXPROCS workers.
 func newBz2Reader(src io.ReadSeeker) *bz2Reader {
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
-	z := &bz2Reader{src: src, order: make(chan chan bzResult, workers+1), done: make(chan struct{})}
+	z := &bz2Reader{src: src, order: make(chan chan bzResult, workers+1), done: make(chan struct{}), free: make(chan []byte, 2*workers+2)}
 	jobs := make(chan bzJob)
 	for range workers {
 		z.wg.Add(1)
 		go func() {
 			defer z.wg.Done()
 			dec, _ := dsbzip2.NewReader(nil, nil)
-			out := make([]byte, 0, 1<<20)
 			for j := range jobs {
+				var out []byte
+				select {
+				case out = <-z.free:
+				default:
+					out = make([]byte, 0, 1<<20)
+				}
 				data, err := decodeBlock(dec, j.stream, out)
 				if err != nil {
 					j.res <- bzResult{err: errBzFallback}
@@ -114,13 +132,13 @@ func newBz2Reader(src io.ReadSeeker) *bz2Reader {
 	return z
 }
 
-// decodeBlock decodes a one-block stream into a new buffer, refusing
-// more than bzMaxBlockOut bytes.
-func decodeBlock(dec *dsbzip2.Reader, stream, scratch []byte) ([]byte, error) {
+// decodeBlock decodes a one-block stream into buf (grown as needed),
+// refusing more than bzMaxBlockOut bytes.
+func decodeBlock(dec *dsbzip2.Reader, stream, buf []byte) ([]byte, error) {
 	if err := dec.Reset(bytes.NewReader(stream)); err != nil {
 		return nil, err
 	}
-	buf := scratch[:0]
+	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) >= bzMaxBlockOut {
@@ -137,7 +155,7 @@ func decodeBlock(dec *dsbzip2.Reader, stream, scratch []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return bytes.Clone(buf), nil
+	return buf, nil
 }
 
 // emit queues a result in stream order; false when the reader stopped.
@@ -192,12 +210,10 @@ func (z *bz2Reader) scan(jobs chan<- bzJob) {
 		level := data[3]
 		start := int64(32) // the bit where the current block starts, from data[0]
 		// The magic after the header must be at bit 32.
-		var w uint64
-		bits := 0
-		i := 4
+		i := 9 // the last byte of the next candidate: bits 32 to 80
 		cand := int64(-1)
 		for {
-			if i == len(data) {
+			if i >= len(data) {
 				if int64(len(data))*8-start > 8*bzMaxBlockIn+48 {
 					fail()
 					return
@@ -206,24 +222,29 @@ func (z *bz2Reader) scan(jobs chan<- bzJob) {
 					fail() // no end of stream
 					return
 				}
-			}
-			w = w<<8 | uint64(data[i])
-			i++
-			bits += 8
-			if bits < 48 {
 				continue
 			}
+			// Most bytes cannot be the second last of a magic.
+			shifts := bzShifts[data[i-1]]
+			if shifts == 0 {
+				i++
+				continue
+			}
+			v := binary.BigEndian.Uint64(data[i-7 : i+1])
+			i++
 			found := int64(-1)
 			isEnd := false
-			for s := 0; s <= 7 && s <= bits-48; s++ {
-				m := (w >> s) & bzMask48
-				if m == bzBlockMagic || m == bzEndMagic {
-					found = int64(i)*8 - int64(s) - 48
-					isEnd = m == bzEndMagic
+			for s := range 8 {
+				if shifts&(1<<s) == 0 {
+					continue
+				}
+				m := (v >> s) & bzMask48
+				if f := int64(i)*8 - int64(s) - 48; (m == bzBlockMagic || m == bzEndMagic) && f >= start && f > cand {
+					found, isEnd = f, m == bzEndMagic
 					break
 				}
 			}
-			if found < 0 || found <= cand {
+			if found < 0 {
 				continue
 			}
 			cand = found
@@ -246,7 +267,7 @@ func (z *bz2Reader) scan(jobs chan<- bzJob) {
 			if !isEnd {
 				start = found
 				// Drop what is handed over, now and then.
-				if shift := start / 8; shift >= bzReadSize {
+				if shift := start/8 - 8; shift >= bzReadSize {
 					data = data[:copy(data, data[shift:])]
 					i -= int(shift)
 					start -= 8 * shift
@@ -361,6 +382,13 @@ func (z *bz2Reader) Read(p []byte) (int, error) {
 		if z.err != nil {
 			return 0, z.err
 		}
+		if z.buf != nil {
+			select {
+			case z.free <- z.buf[:0]:
+			default:
+			}
+			z.buf = nil
+		}
 		r := <-<-z.order
 		switch {
 		case r.err == io.EOF:
@@ -380,7 +408,7 @@ func (z *bz2Reader) Read(p []byte) (int, error) {
 			z.combined = 0
 		default:
 			z.combined = (z.combined<<1 | z.combined>>31) ^ r.crc
-			z.cur = r.data
+			z.cur, z.buf = r.data, r.data
 		}
 	}
 	n := copy(p, z.cur)
