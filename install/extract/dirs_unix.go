@@ -21,7 +21,7 @@ const maxDirFDs = 128
 // last element, created with O_EXCL or checked not to be a link). No
 // symlink is ever followed, not even one inside the package (os.Root
 // follows those), and an entry costs one call instead of a walk from the
-// root per operation (TestSyscallsPerFile).
+// root per operation.
 type dirs struct {
 	root *os.File // the root's directory, opened through the os.Root
 	fds  map[string]int

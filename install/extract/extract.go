@@ -1,7 +1,15 @@
 // Package extract unpacks conda package archives: .conda (a zip holding
-// info-*.tar.zst and pkg-*.tar.zst, decompressed as a stream with
-// klauspost/compress) and .tar.bz2 (with dsnet/compress's bzip2, measured
-// faster than the standard library's in BenchmarkBzip2).
+// info-*.tar.zst and pkg-*.tar.zst, decompressed as streams with
+// klauspost/compress) and .tar.bz2 (dsnet/compress's bzip2 decoder, run
+// on every core: bzip2.go).
+//
+// Speed: decompression runs on goroutines of its own, ahead of the
+// extractor (both .conda streams at once; a .tar.bz2's blocks in
+// parallel); small files are written by writer goroutines; every file
+// costs one openat, one write, one futimens and one close, on
+// descriptors of the directories the extractor made (dirs_unix.go).
+// BenchmarkExtractConda and BenchmarkExtractTarBz2 compare it with
+// py-rattler's and conda-package-handling's extraction in the same run.
 //
 // Archives come from the network, so nothing in them is trusted:
 //
