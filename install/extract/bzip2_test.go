@@ -64,7 +64,7 @@ func textData(r *rand.Rand, n int) []byte {
 	return b.Bytes()
 }
 
-// TestBz2Parallel decodes streams of many blocks at every level,
+// TestBz2Parallel decodes streams of many blocks at several levels,
 // concatenated streams (as pbzip2 writes), an empty stream and blocks of
 // random bytes in parallel, and checks the output is the sequential
 // decoder's, without falling back.
@@ -90,12 +90,16 @@ func TestBz2Parallel(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			misses := bzFastMisses.Load()
 			got, fellBack, err := parallelBz2(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if fellBack {
 				t.Errorf("fell back to the sequential decoder")
+			}
+			if m := bzFastMisses.Load() - misses; m != 0 {
+				t.Errorf("%d blocks went to dsnet's decoder, want all decoded by bzBlockDecoder", m)
 			}
 			if !bytes.Equal(got, tc.want) {
 				t.Errorf("decoded %d bytes, want %d (differ)", len(got), len(tc.want))
