@@ -207,14 +207,16 @@ func (z *bz2Reader) scan(jobs chan<- bzJob) {
 		return n > 0
 	}
 	fail := func() { z.emitNow(bzResult{err: errBzFallback}) }
+	streams := 0
 	for {
 		// A stream header: "BZh" and the level.
 		for len(data) < 4 && more() {
 		}
-		if len(data) == 0 {
+		if len(data) == 0 && streams > 0 {
 			z.emitNow(bzResult{err: io.EOF})
 			return
 		}
+		streams++
 		if len(data) < 4 || data[0] != 'B' || data[1] != 'Z' || data[2] != 'h' || data[3] < '1' || data[3] > '9' {
 			fail()
 			return
