@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -169,7 +168,8 @@ func rezip(src, dst string) error {
 // A peer is another tool's extraction running in one long-lived Python
 // process, so that its start-up is not part of the figures: it reads
 // "archive<TAB>destination" lines and answers the seconds the
-// extraction took, timed inside the process.
+// extraction took, timed inside the process, and the CPU seconds (user
+// and system, all threads) it used.
 type peer struct {
 	name string
 	cmd  *exec.Cmd
@@ -178,7 +178,10 @@ type peer struct {
 }
 
 const peerScript = `
-import sys, time
+import resource, sys, time
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 if sys.argv[1] == "rattler":
     from rattler.package_streaming import extract
     def run(src, dest):
@@ -190,13 +193,13 @@ else:
 print("ready", flush=True)
 for line in sys.stdin:
     src, dest = line.rstrip("\n").split("\t")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu()
     try:
         run(src, dest)
     except Exception as e:
         print("error", " ".join(repr(e).split()), flush=True)
         continue
-    print("%.9f" % (time.perf_counter() - t), flush=True)
+    print("%.9f %.9f" % (time.perf_counter() - t, cpu() - c), flush=True)
 `
 
 // startPeer starts py-rattler ("rattler", its package_streaming.extract)
@@ -242,42 +245,46 @@ func startPeer(b *testing.B, name string) *peer {
 	return p
 }
 
-func (p *peer) extract(b *testing.B, src, dest string) time.Duration {
+func (p *peer) extract(b *testing.B, src, dest string) (wall, cpu time.Duration) {
 	b.Helper()
 	fmt.Fprintf(p.in, "%s\t%s\n", src, dest)
 	if !p.out.Scan() {
 		b.Fatalf("%s peer died", p.name)
 	}
-	s, err := strconv.ParseFloat(p.out.Text(), 64)
-	if err != nil {
+	var w, c float64
+	if _, err := fmt.Sscanf(p.out.Text(), "%g %g", &w, &c); err != nil {
 		b.Fatalf("%s on %s: %s", p.name, filepath.Base(src), p.out.Text())
 	}
-	return time.Duration(s * float64(time.Second))
+	return time.Duration(w * float64(time.Second)), time.Duration(c * float64(time.Second))
 }
 
 // benchVersus extracts src with envlock and with the peer in turns, one
 // each per iteration (so both see the same load on a shared machine),
-// and reports both rates and the ratio of the peer's time to envlock's
-// (above 1: envlock is faster).
+// and reports both rates, the ratio of the peer's time to envlock's
+// (above 1: envlock is faster), and the CPU time each used per
+// extraction (what decides on a machine whose cores are all busy).
 func benchVersus(b *testing.B, src, peerName string) {
 	p := startPeer(b, peerName)
 	dir := b.TempDir()
 	var size int64
-	var ours, theirs time.Duration
+	var ours, theirs, oursCPU, theirsCPU time.Duration
 	i := 0
 	for b.Loop() {
 		dest := filepath.Join(dir, fmt.Sprintf("envlock-%d", i))
-		start := time.Now()
+		start, startCPU := time.Now(), cpuTime(b)
 		res, err := Package(context.Background(), src, dest, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		ours += time.Since(start)
+		oursCPU += cpuTime(b) - startCPU
 		b.StopTimer()
 		size = res.Bytes
 		os.RemoveAll(dest)
 		pdest := filepath.Join(dir, fmt.Sprintf("%s-%d", peerName, i))
-		theirs += p.extract(b, src, pdest)
+		w, c := p.extract(b, src, pdest)
+		theirs += w
+		theirsCPU += c
 		os.RemoveAll(pdest)
 		i++
 		b.StartTimer()
@@ -287,6 +294,8 @@ func benchVersus(b *testing.B, src, peerName string) {
 	b.ReportMetric(float64(size)*n/ours.Seconds()/1e6, "MB/s-envlock")
 	b.ReportMetric(float64(size)*n/theirs.Seconds()/1e6, "MB/s-"+peerName)
 	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "x-"+peerName+"-time")
+	b.ReportMetric(oursCPU.Seconds()*1e3/n, "cpu-ms/op-envlock")
+	b.ReportMetric(theirsCPU.Seconds()*1e3/n, "cpu-ms/op-"+peerName)
 }
 
 // BenchmarkExtractConda compares in-process .conda extraction with

@@ -10,7 +10,10 @@ import (
 
 // dirs is the extractor's layer over os.Root; on systems without the
 // *at calls every operation goes through the root as it is.
-type dirs struct{ root *os.Root }
+type dirs struct {
+	root   *os.Root
+	settle func() // unused: no descriptors are kept
+}
 
 func newDirs(root *os.Root) (*dirs, error) { return &dirs{root: root}, nil }
 
