@@ -347,3 +347,42 @@ func TestMain(m *testing.M) {
 func zlibTarBz2(b *testing.B) string {
 	return filepath.Join(testdata.SharedPath(b, "packages"), "anaconda-zlib", "linux-64", "zlib-1.2.11-h7b6447c_3.tar.bz2")
 }
+
+// BenchmarkSafetyCost measures what the content checks cost: the real
+// CPython package extracted with them and without them (skipChecks:
+// no sha256 of every file, no comparison with info/paths.json, no
+// following of symlinks; confinement and budgets stay), in turns.
+func BenchmarkSafetyCost(b *testing.B) {
+	conda, tarBz2 := realPython(b)
+	for _, src := range []string{conda, tarBz2} {
+		b.Run(strings.TrimPrefix(filepath.Ext(src), "."), func(b *testing.B) {
+			dir := b.TempDir()
+			var with, without, withCPU, withoutCPU time.Duration
+			i := 0
+			for b.Loop() {
+				for _, skip := range []bool{false, true} {
+					skipChecks = skip
+					dest := filepath.Join(dir, fmt.Sprintf("out-%d-%v", i, skip))
+					start, startCPU := time.Now(), cpuTime(b)
+					_, err := Package(context.Background(), src, dest, Options{})
+					wall, cpu := time.Since(start), cpuTime(b)-startCPU
+					skipChecks = false
+					if err != nil {
+						b.Fatal(err)
+					}
+					if skip {
+						without += wall
+						withoutCPU += cpu
+					} else {
+						with += wall
+						withCPU += cpu
+					}
+					os.RemoveAll(dest)
+				}
+				i++
+			}
+			b.ReportMetric(100*(with.Seconds()-without.Seconds())/without.Seconds(), "%-time-checks")
+			b.ReportMetric(100*(withCPU.Seconds()-withoutCPU.Seconds())/withoutCPU.Seconds(), "%-cpu-checks")
+		})
+	}
+}

@@ -67,6 +67,11 @@ import (
 	"github.com/envlock/envlock/fetch/cache"
 )
 
+// skipChecks turns off the content checks (hashing, comparing with
+// info/paths.json, following symlinks), for BenchmarkSafetyCost alone:
+// confinement and budgets stay.
+var skipChecks = false
+
 // Budgets of an extraction.
 const (
 	// MinUndeclared is the floor of the budget for bytes info/paths.json
@@ -464,7 +469,7 @@ func (x *extractor) file(name string, h *tar.Header, r io.Reader) error {
 	// Hash unless nothing will be compared: every file whose declared
 	// record has a hash, and every payload file while paths.json is not
 	// read yet (a .tar.bz2 may put it last).
-	hashIt := (d != nil && d.SHA256 != "") || (x.paths == nil && !isInfo(name))
+	hashIt := !skipChecks && ((d != nil && d.SHA256 != "") || (x.paths == nil && !isInfo(name)))
 	var (
 		meta []byte
 		n    int64
@@ -565,6 +570,55 @@ func (x *extractor) settle() error {
 	return x.w.settle()
 }
 
+// checkTree checks the whole tree against info/paths.json and follows
+// the package's symlinks.
+func (x *extractor) checkTree() error {
+	// Every declared file and link must have been in the archive.
+	if x.paths != nil {
+		var missing []string
+		for p, d := range x.paths {
+			if !d.seen && d.Type != "directory" && !x.skipped[p] {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			slices.Sort(missing)
+			return x.content(missing[0], "listed in info/paths.json but not in the archive (%d such)", len(missing))
+		}
+		// A declared path must not lead through one of the package's
+		// symlinks: the linker would write where the name does not say.
+		for p := range x.paths {
+			for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
+				if x.kinds[dir] == kindLink {
+					return x.unsafe("info/paths.json", fmt.Sprintf("its record %q leads through the symlink %q", p, dir))
+				}
+			}
+		}
+	}
+	// Chains of relative links (d/e/x -> ../.., p1 -> d/e/x/.., …) can
+	// each look inside and still resolve outside: follow them as the
+	// kernel would, in the final tree.
+	names := make([]string, 0, len(x.links))
+	for l := range x.links {
+		names = append(names, l)
+	}
+	slices.Sort(names)
+	for _, l := range names {
+		to, res := x.resolve(l)
+		switch res {
+		case resolveOutside:
+			return x.unsafe(l, fmt.Sprintf("symlink to %q, which resolves outside the package through its other symlinks", x.links[l]))
+		case resolveLoop:
+			x.res.Warnings = append(x.res.Warnings, Warning{Entry: l, Reason: "symlink loop (links more than 40 deep)"})
+		default:
+			if condaMeta(to) {
+				return x.unsafe(l, fmt.Sprintf("symlink to %q, which resolves into conda-meta/", x.links[l]))
+			}
+		}
+	}
+	return nil
+}
+
 // copyBuf is the size of the extractor's copy buffer: most files of a
 // package are smaller, and are written with one write.
 const copyBuf = 1 << 20
@@ -645,47 +699,9 @@ func (x *extractor) finish() error {
 	if x.opts.Want.Name != "" && x.index == nil {
 		return x.content("info/index.json", "missing: not a conda package, or not the locked one")
 	}
-	// Every declared file and link must have been in the archive.
-	if x.paths != nil {
-		var missing []string
-		for p, d := range x.paths {
-			if !d.seen && d.Type != "directory" && !x.skipped[p] {
-				missing = append(missing, p)
-			}
-		}
-		if len(missing) > 0 {
-			slices.Sort(missing)
-			return x.content(missing[0], "listed in info/paths.json but not in the archive (%d such)", len(missing))
-		}
-		// A declared path must not lead through one of the package's
-		// symlinks: the linker would write where the name does not say.
-		for p := range x.paths {
-			for dir := path.Dir(p); dir != "." && dir != "/"; dir = path.Dir(dir) {
-				if x.kinds[dir] == kindLink {
-					return x.unsafe("info/paths.json", fmt.Sprintf("its record %q leads through the symlink %q", p, dir))
-				}
-			}
-		}
-	}
-	// Chains of relative links (d/e/x -> ../.., p1 -> d/e/x/.., …) can
-	// each look inside and still resolve outside: follow them as the
-	// kernel would, in the final tree.
-	names := make([]string, 0, len(x.links))
-	for l := range x.links {
-		names = append(names, l)
-	}
-	slices.Sort(names)
-	for _, l := range names {
-		to, res := x.resolve(l)
-		switch res {
-		case resolveOutside:
-			return x.unsafe(l, fmt.Sprintf("symlink to %q, which resolves outside the package through its other symlinks", x.links[l]))
-		case resolveLoop:
-			x.res.Warnings = append(x.res.Warnings, Warning{Entry: l, Reason: "symlink loop (links more than 40 deep)"})
-		default:
-			if condaMeta(to) {
-				return x.unsafe(l, fmt.Sprintf("symlink to %q, which resolves into conda-meta/", x.links[l]))
-			}
+	if !skipChecks {
+		if err := x.checkTree(); err != nil {
+			return err
 		}
 	}
 	if x.opts.Record != nil {
