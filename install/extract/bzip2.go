@@ -453,10 +453,12 @@ func (z *bz2Reader) stop() {
 func (z *bz2Reader) fallback() error {
 	z.stop()
 	if _, err := z.src.Seek(0, io.SeekStart); err != nil {
+		z.err = err
 		return err
 	}
 	dec, err := dsbzip2.NewReader(bufio.NewReaderSize(z.src, 1<<16), nil)
 	if err != nil {
+		z.err = err
 		return err
 	}
 	z.seq = dec
