@@ -8,9 +8,9 @@ package extract
 // 0x177245385090 and the combined CRC of its blocks. The scanner finds
 // the magics at every bit offset, copies each block out, aligned, as a
 // one-block stream of its own (header, block, end magic, the block's CRC
-// as the combined one), and workers decode those with dsnet/compress's
-// decoder, which checks each block's CRC; the reader puts the blocks
-// back in order and checks each stream's combined CRC.
+// as the combined one), and workers decode those (bzBlockDecoder, else
+// dsnet/compress's decoder), checking each block's CRC; the reader puts
+// the blocks back in order and checks each stream's combined CRC.
 //
 // A magic can also occur by chance inside compressed data. A block cut
 // there does not decode (or fails its CRC), and then, as for any

@@ -1,7 +1,8 @@
 // Package extract unpacks conda package archives: .conda (a zip holding
 // info-*.tar.zst and pkg-*.tar.zst, decompressed as streams with
-// klauspost/compress) and .tar.bz2 (dsnet/compress's bzip2 decoder, run
-// on every core: bzip2.go).
+// klauspost/compress) and .tar.bz2 (bzip2 blocks decoded on every core
+// by bzblock.go's decoder, dsnet/compress's as the reference and the
+// fallback: bzip2.go).
 //
 // Speed: decompression runs on goroutines of its own, ahead of the
 // extractor (both .conda streams at once; a .tar.bz2's blocks in
