@@ -536,16 +536,19 @@ func (x *extractor) handOver(name string, h *tar.Header, r io.Reader, perm os.Fi
 	if err := x.ctx.Err(); err != nil {
 		return 0, "", err
 	}
-	data := make([]byte, h.Size)
+	bp := smallBufs.Get().(*[]byte)
+	data := (*bp)[:h.Size]
 	n, err := fill(r, data)
 	if err == io.EOF && int64(n) == h.Size {
 		err = nil
 	}
 	if err != nil {
+		smallBufs.Put(bp)
 		return int64(n), "", err
 	}
 	pl, err := x.fs.prepare(name)
 	if err != nil {
+		smallBufs.Put(bp)
 		return 0, "", err
 	}
 	var sum string
@@ -559,7 +562,7 @@ func (x *extractor) handOver(name string, h *tar.Header, r io.Reader, perm os.Fi
 		sum = hex.EncodeToString(x.hash.Sum(b[:0]))
 	}
 	x.kinds[name] = kindFile
-	err = x.w.write(writeJob{at: pl, name: name, perm: perm, chmod: x.opts.FileMode != 0, data: data, mtime: h.ModTime})
+	err = x.w.write(writeJob{at: pl, name: name, perm: perm, chmod: x.opts.FileMode != 0, data: data, buf: bp, mtime: h.ModTime})
 	return int64(n), sum, err
 }
 

@@ -39,8 +39,16 @@ type writeJob struct {
 	perm  os.FileMode
 	chmod bool
 	data  []byte
+	buf   *[]byte // data's buffer, back to smallBufs once written
 	mtime time.Time
 }
+
+// smallBufs holds the buffers of files handed to the writers (asyncMax
+// bytes each; at most writeQueue and the writers' own are in use).
+var smallBufs = sync.Pool{New: func() any {
+	b := make([]byte, asyncMax)
+	return &b
+}}
 
 func newWriters(wrap func(name string, err error) error) *writers {
 	w := &writers{jobs: make(chan writeJob, writeQueue), wrap: wrap}
@@ -58,6 +66,9 @@ func newWriters(wrap func(name string, err error) error) *writers {
 						}
 						w.mu.Unlock()
 					}
+				}
+				if j.buf != nil {
+					smallBufs.Put(j.buf)
 				}
 				w.pending.Done()
 			}
