@@ -12,7 +12,8 @@ import (
 )
 
 // BenchmarkBzip2 compares the standard library's bzip2 decoder with
-// dsnet/compress's on the benchmark package, decompressing to nowhere.
+// dsnet/compress's, and dsnet's decoding blocks in parallel (bz2Reader),
+// on the benchmark package, decompressing to nowhere.
 func BenchmarkBzip2(b *testing.B) {
 	dir, size := benchPackages(b)
 	src := filepath.Join(dir, "bench-1.0-0.tar.bz2")
@@ -28,6 +29,9 @@ func BenchmarkBzip2(b *testing.B) {
 			}
 			return zr
 		}},
+		{"parallel", func(r io.Reader) io.Reader {
+			return newBz2Reader(r.(io.ReadSeeker))
+		}},
 	} {
 		b.Run(dec.name, func(b *testing.B) {
 			b.SetBytes(size)
@@ -36,8 +40,19 @@ func BenchmarkBzip2(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := io.Copy(io.Discard, dec.open(bufio.NewReaderSize(f, 1<<16))); err != nil {
+				var r io.Reader = f
+				if dec.name != "parallel" {
+					r = bufio.NewReaderSize(f, 1<<16)
+				}
+				zr := dec.open(r)
+				if _, err := io.Copy(io.Discard, zr); err != nil {
 					b.Fatal(err)
+				}
+				if z, ok := zr.(*bz2Reader); ok {
+					if z.seq != nil {
+						b.Fatal("the parallel decoder fell back to the sequential one")
+					}
+					z.Close()
 				}
 				f.Close()
 			}

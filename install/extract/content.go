@@ -83,6 +83,10 @@ func (x *extractor) skipQuirk(name, what string) {
 
 // checkFile compares a written file (or hard link) with its record.
 func (x *extractor) checkFile(name string, d *declared) error {
+	if skipChecks {
+		d.seen = true
+		return nil
+	}
 	s := x.sums[name]
 	if d.Size != nil && s.size != *d.Size {
 		return x.content(name, "%d bytes, info/paths.json says %d", s.size, *d.Size)

@@ -199,11 +199,15 @@ func FuzzExtract(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := newExtractor(context.Background(), filepath.Join(sandbox, "fuzz-1-0.tar.bz2"), int64(len(tarball)), root, &Options{Record: []byte("{}\n"), FileMode: 0o664, DirMode: 0o775 | os.ModeSetgid})
+		x, err := newExtractor(context.Background(), filepath.Join(sandbox, "fuzz-1-0.tar.bz2"), int64(len(tarball)), root, &Options{Record: []byte("{}\n"), FileMode: 0o664, DirMode: 0o775 | os.ModeSetgid})
+		if err != nil {
+			t.Fatal(err)
+		}
 		err = x.untar(bytes.NewReader(tarball))
 		if err == nil {
 			err = x.finish()
 		}
+		x.close()
 		root.Close()
 
 		after := snapshot(t, sandbox, out)

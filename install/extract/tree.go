@@ -85,18 +85,20 @@ func (x *extractor) checkParents(name string) error {
 	return nil
 }
 
-// mkdirs makes the parents of name.
+// mkdirs makes the parents of name, each once: the model knows which
+// exist.
 func (x *extractor) mkdirs(name string) error {
 	dir := path.Dir(name)
 	if dir == "." || x.kinds[dir] == kindDir {
 		return nil
 	}
-	if err := x.root.MkdirAll(dir, 0o755); err != nil {
+	if err := x.mkdirs(dir); err != nil {
+		return err
+	}
+	if err := x.fs.mkdir(dir, 0o755); err != nil {
 		return x.fsErr(name, err)
 	}
-	for d := dir; d != "." && d != "/" && x.kinds[d] != kindDir; d = path.Dir(d) {
-		x.kinds[d] = kindDir
-	}
+	x.kinds[dir] = kindDir
 	return nil
 }
 
@@ -111,7 +113,11 @@ func (x *extractor) clear(name string) error {
 	if !ok {
 		return nil
 	}
-	if err := x.root.Remove(name); err != nil {
+	// A writer may not have created it yet.
+	if err := x.settle(); err != nil {
+		return err
+	}
+	if err := x.fs.remove(name, k == kindDir); err != nil {
 		if k == kindDir {
 			return x.unsafe(name, "replaces a directory the package already filled")
 		}
@@ -140,7 +146,7 @@ func (x *extractor) dir(name string) error {
 	if err := x.mkdirs(name); err != nil {
 		return err
 	}
-	if err := x.root.Mkdir(name, 0o755); err != nil {
+	if err := x.fs.mkdir(name, 0o755); err != nil {
 		return x.fsErr(name, err)
 	}
 	x.kinds[name] = kindDir
@@ -192,7 +198,7 @@ func (x *extractor) symlink(name, target string) error {
 	if err := x.mkdirs(name); err != nil {
 		return err
 	}
-	if err := x.root.Symlink(target, name); err != nil {
+	if err := x.fs.symlink(target, name); err != nil {
 		return x.fsErr(name, err)
 	}
 	x.kinds[name] = kindLink
@@ -219,6 +225,10 @@ func (x *extractor) hardlink(name, target string) error {
 	if d != nil && d.Type != "hardlink" {
 		return x.content(name, "the archive holds a hard link, info/paths.json says %s", d.Type)
 	}
+	// The file linked to may still be with a writer.
+	if err := x.settle(); err != nil {
+		return err
+	}
 	s := x.sums[ln]
 	if d == nil {
 		if err := x.spendUndeclared(name, 0); err != nil {
@@ -240,7 +250,7 @@ func (x *extractor) hardlink(name, target string) error {
 	if err := x.mkdirs(name); err != nil {
 		return err
 	}
-	if err := x.root.Link(ln, name); err != nil {
+	if err := x.fs.link(ln, name); err != nil {
 		return x.fsErr(name, err)
 	}
 	x.kinds[name] = kindFile
@@ -253,7 +263,7 @@ func (x *extractor) hardlink(name, target string) error {
 }
 
 func (x *extractor) hashFile(name string) (string, error) {
-	f, err := x.root.Open(name)
+	f, err := x.fs.open(name)
 	if err != nil {
 		return "", err
 	}
@@ -284,13 +294,13 @@ func (x *extractor) writeRecord() error {
 	if x.opts.FileMode != 0 {
 		perm = x.opts.FileMode
 	}
-	f, err := x.root.OpenFile(recordFile, os.O_CREATE|os.O_WRONLY|os.O_EXCL, perm)
+	f, err := x.fs.create(recordFile, perm)
 	if err != nil {
 		return x.fsErr(recordFile, err)
 	}
 	_, err = f.Write(x.opts.Record)
 	if err == nil && x.opts.FileMode != 0 {
-		err = f.Chmod(perm)
+		err = f.chmod(perm)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -307,7 +317,7 @@ func (x *extractor) setTime(name string, t time.Time) error {
 	if t.IsZero() {
 		return nil
 	}
-	if err := x.root.Chtimes(name, t, t); err != nil {
+	if err := x.fs.chtimes(name, t); err != nil {
 		return x.fsErr(name, err)
 	}
 	return nil
