@@ -15,8 +15,10 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/install/wheel"
 )
@@ -106,7 +108,8 @@ func lastLines(s string, n int) string {
 // package cache its files were linked from ("" when none).
 type wheelTree struct {
 	*wheel.Result
-	Dir string
+	Dir   string
+	Cache *cache.Cache
 }
 
 // compileStage byte-compiles the noarch packages' and the wheels' .py
@@ -135,9 +138,12 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 			files = append(files, f)
 		}
 	}
+	// A .pyc the wheel's install linked from the cache (noted valid
+	// there) is in its RECORD already.
 	for i := range wheels {
+		res.Compiled += len(wheels[i].Compiled)
 		for _, f := range wheels[i].Files {
-			if wheelOf[f] == &wheels[i] && !seen[f] {
+			if _, done := wheels[i].Compiled[f]; wheelOf[f] == &wheels[i] && !seen[f] && !done {
 				seen[f] = true
 				files = append(files, f)
 			}
@@ -150,9 +156,46 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	inStage := func(f string) compileJob {
 		return compileJob{src: filepath.Join(stageDir, filepath.FromSlash(f)), ddir: filepath.Join(prefix, filepath.FromSlash(path.Dir(f)))}
 	}
+	// A cache tree is compiled (and its index written) only under its
+	// entry's lock, and only in the cache's writable directory: two
+	// installs never compile, link and note the same tree at once, and
+	// a read-only cache is not written. A tree that cannot be locked
+	// has its files compiled in the stage.
+	locked := map[string]bool{}
+	var locks []*cache.Lock
+	defer func() {
+		for _, l := range locks {
+			l.Unlock()
+		}
+	}()
+	var trees []string
+	for _, f := range files {
+		if w := wheelOf[f]; w != nil && w.Dir != "" && w.Cache != nil && !slices.Contains(trees, w.Dir) {
+			trees = append(trees, w.Dir)
+		}
+	}
+	slices.Sort(trees) // one order for every install: no deadlock
+	for _, dir := range trees {
+		w := (*wheelTree)(nil)
+		for _, f := range files {
+			if wheelOf[f] != nil && wheelOf[f].Dir == dir {
+				w = wheelOf[f]
+				break
+			}
+		}
+		if filepath.Dir(dir) != filepath.Clean(w.Cache.Writable()) {
+			continue
+		}
+		lk, err := w.Cache.LockEntry(filepath.Base(dir))
+		if err != nil {
+			continue
+		}
+		locks = append(locks, lk)
+		locked[dir] = true
+	}
 	cached := func(f string) (string, bool) {
 		w := wheelOf[f]
-		if w == nil || w.Dir == "" {
+		if w == nil || !locked[w.Dir] {
 			return "", false
 		}
 		name, ok := w.Sources[f]

@@ -346,6 +346,10 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer meta.Close()
+	// The wheels are fetched, unpacked and planned while the conda
+	// packages are linked, and linked after them.
+	wr := startWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages)
+	defer wr.close()
 	for _, i := range order {
 		<-ready[i]
 		if errs[i] != nil || ctx.Err() != nil {
@@ -391,7 +395,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}
-	wheels, installed, err := installWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, res)
+	wheels, installed, err := wr.link(ctx, res)
 	if err != nil {
 		return nil, err
 	}
