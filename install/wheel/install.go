@@ -379,6 +379,8 @@ func (p *Plan) install() (*Result, error) {
 	o, res := p.o, p.res
 	di := p.distInfo
 	var installed []RecordEntry
+	dirs := &stageDirs{stage: o.Stage, roots: map[string]*os.Root{}}
+	defer dirs.close()
 	var lk *linker
 	if o.Unpacked != nil {
 		lk = &linker{Linker: link.NewLinker(o.Unpacked, o.Stage), stage: o.Stage}
@@ -417,15 +419,19 @@ func (p *Plan) install() (*Result, error) {
 			res.Sources[e.dest] = e.zf.Name
 			continue
 		}
+		dr, name, err := dirs.at(e.dest)
+		if err != nil {
+			return nil, err
+		}
 		h := sha256.New()
-		n, err := writeEntry(o.Stage, e, mode, h, o.Prefix)
+		n, err := writeEntry(dr, name, e, mode, h, o.Prefix)
 		if err != nil {
 			return nil, err
 		}
 		// The archive's mtime, as pip keeps it; a rewritten script gets
 		// the install time.
 		if e.zf != nil && !e.shebang && !e.zf.Modified.IsZero() {
-			if err := o.Stage.Chtimes(e.dest, e.zf.Modified, e.zf.Modified); err != nil {
+			if err := dr.Chtimes(name, e.zf.Modified, e.zf.Modified); err != nil {
 				return nil, fmt.Errorf("%s: %w", e.dest, err)
 			}
 		}
@@ -439,7 +445,11 @@ func (p *Plan) install() (*Result, error) {
 	if err := writeRecord(&rb, installed); err != nil {
 		return nil, err
 	}
-	if err := writeEntryData(o.Stage, recPath, rb.Bytes(), 0o644); err != nil {
+	dr, name, err := dirs.at(recPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeEntryData(dr, name, rb.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
 	res.Files = append(res.Files, recPath)
@@ -525,11 +535,42 @@ func copyChecked(w io.Writer, e *entry, prefix string) error {
 	return nil
 }
 
-// writeEntry writes e into the stage as a new file (whatever a conda
-// package put there is replaced: the wheel's wins, as with pip),
-// feeding what it writes to h.
-func writeEntry(stage *os.Root, e *entry, mode os.FileMode, h io.Writer, prefix string) (int64, error) {
-	f, err := createIn(stage, e.dest, mode)
+// A stageDirs opens each directory of the stage a wheel writes files
+// in (its .dist-info, bin/) once, made if need be, as a root of its own:
+// a file is then made with one lookup, not a walk from the stage's top.
+type stageDirs struct {
+	stage *os.Root
+	roots map[string]*os.Root
+}
+
+// at returns the root of dest's directory and dest's name in it.
+func (d *stageDirs) at(dest string) (*os.Root, string, error) {
+	dir := path.Dir(dest)
+	if r := d.roots[dir]; r != nil {
+		return r, path.Base(dest), nil
+	}
+	if err := d.stage.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", dest, err)
+	}
+	r, err := d.stage.OpenRoot(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", dest, err)
+	}
+	d.roots[dir] = r
+	return r, path.Base(dest), nil
+}
+
+func (d *stageDirs) close() {
+	for _, r := range d.roots {
+		r.Close()
+	}
+}
+
+// writeEntry writes e into the directory root as the new file name
+// (whatever a conda package put there is replaced: the wheel's wins, as
+// with pip), feeding what it writes to h.
+func writeEntry(root *os.Root, name string, e *entry, mode os.FileMode, h io.Writer, prefix string) (int64, error) {
+	f, err := createIn(root, name, mode)
 	if err != nil {
 		return 0, err
 	}
@@ -581,8 +622,10 @@ func writeEntryData(stage *os.Root, dest string, data []byte, mode os.FileMode) 
 // createIn makes dest a new file in the stage, its directories made and
 // anything there before removed (a directory is an error).
 func createIn(stage *os.Root, dest string, mode os.FileMode) (*os.File, error) {
-	if err := stage.MkdirAll(path.Dir(dest), 0o755); err != nil {
-		return nil, fmt.Errorf("%s: %w", dest, err)
+	if dir := path.Dir(dest); dir != "." {
+		if err := stage.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("%s: %w", dest, err)
+		}
 	}
 	if fi, err := stage.Lstat(dest); err == nil {
 		if fi.IsDir() {
