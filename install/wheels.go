@@ -202,12 +202,16 @@ func (r *wheelRun) link(ctx context.Context, res *Result) ([]string, []wheelTree
 			}
 		}
 	}
+	var c *cache.Cache
+	if r.o.Fetcher != nil {
+		c = r.o.Fetcher.Cache
+	}
 	var out []string
 	var installed []wheelTree
 	for _, pw := range r.wheels {
 		res.Files += len(pw.res.Files)
 		out = append(out, pw.w.Name+"=="+pw.w.Version)
-		installed = append(installed, wheelTree{Result: pw.res, Dir: pw.dir, Cache: r.o.Fetcher.Cache})
+		installed = append(installed, wheelTree{Result: pw.res, Dir: pw.dir, Cache: c})
 	}
 	return out, installed, nil
 }
