@@ -141,7 +141,11 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	// A .pyc the wheel's install linked from the cache (noted valid
 	// there) is in its RECORD already.
 	for i := range wheels {
-		res.Compiled += len(wheels[i].Compiled)
+		for _, pyc := range wheels[i].Compiled {
+			if pyc != "" {
+				res.Compiled++
+			}
+		}
 		for _, f := range wheels[i].Files {
 			if _, done := wheels[i].Compiled[f]; wheelOf[f] == &wheels[i] && !seen[f] && !done {
 				seen[f] = true
@@ -222,15 +226,30 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 			jobs = append(jobs, inStage(f))
 		}
 	}
+	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}}
+	defer pl.close()
 	if len(jobs) > 0 {
 		got, err := byteCompile(ctx, python, stageDir, jobs)
 		if err != nil {
 			return err
 		}
 		maps.Copy(pycs, got)
+		// A file of a (locked) cache tree that did not compile is noted
+		// so: the next install tries no more.
+		for _, f := range files {
+			src, isCached := cached(f)
+			if _, ok := pycs[src]; !isCached || ok {
+				continue
+			}
+			dir := wheelOf[f].Dir
+			if ix, _, err := pl.open(dir); err == nil {
+				if rel, err := filepath.Rel(dir, src); err == nil {
+					fi, _ := os.Lstat(src)
+					ix.noteFailed(tag, filepath.ToSlash(rel), fi)
+				}
+			}
+		}
 	}
-	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}}
-	defer pl.close()
 	pycOf := map[string]string{}            // .py → its .pyc in the stage, prefix-relative
 	known := map[string]wheel.RecordEntry{} // a linked .pyc's hash, noted in the cache
 	var again []compileJob
@@ -328,6 +347,22 @@ func (p *pycPlacer) close() {
 	}
 }
 
+// open returns the index and the root of the cache tree dir, opened
+// once.
+func (p *pycPlacer) open(dir string) (*pycIndex, *os.Root, error) {
+	if from := p.roots[dir]; from != nil {
+		return p.indexes[dir], from, nil
+	}
+	from, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.roots[dir] = from
+	p.linkers[dir] = link.NewLinker(from, p.stage)
+	p.indexes[dir] = loadPycIndex(from)
+	return p.indexes[dir], from, nil
+}
+
 // place hard-links the .pyc pyc, compiled in the cache tree dir, to
 // dest in the stage (replacing a file there), or copies it where a link
 // cannot be made. For a link it returns the file's RECORD hash and size
@@ -340,14 +375,9 @@ func (p *pycPlacer) place(dir, pyc string, fi fs.FileInfo, dest string) (wheel.R
 		return wheel.RecordEntry{}, fmt.Errorf("%s is not in %s", pyc, dir)
 	}
 	rel = filepath.ToSlash(rel)
-	from := p.roots[dir]
-	if from == nil {
-		if from, err = os.OpenRoot(dir); err != nil {
-			return wheel.RecordEntry{}, err
-		}
-		p.roots[dir] = from
-		p.linkers[dir] = link.NewLinker(from, p.stage)
-		p.indexes[dir] = loadPycIndex(from)
+	_, from, err := p.open(dir)
+	if err != nil {
+		return wheel.RecordEntry{}, err
 	}
 	if err := p.linkers[dir].MkdirAll(path.Dir(dest)); err != nil {
 		return wheel.RecordEntry{}, err

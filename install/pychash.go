@@ -31,7 +31,13 @@ import (
 // can only make the hash recorded for an environment differ from its
 // file, which verify reports and 'envlock install' repairs (it compiles
 // the tree's byte-code afresh): it never makes a changed file pass.
+// A .py that python would not compile (Python 2 code in a test
+// directory, say) is noted too, hash noCompile, so that a warm install
+// starts no python to try again.
 const pycIndexName = ".envlock-pyc-hashes"
+
+// noCompile is the hash noted for a source that did not compile.
+const noCompile = "-"
 
 // pycIndexHeader is the index's first line; an index of another
 // version is ignored (and rewritten when the tree is next compiled).
@@ -79,7 +85,7 @@ func loadPycIndex(from *os.Root) *pycIndex {
 		srcMtime, err3 := strconv.ParseUint(f[2], 10, 32)
 		srcSize, err4 := strconv.ParseUint(f[3], 10, 32)
 		hash, rel := f[4], f[5]
-		if err1 != nil || err2 != nil || err3 != nil || err4 != nil || size < 0 || !strings.HasPrefix(hash, "sha256=") || len(hash) != len("sha256=")+43 || !filepath.IsLocal(rel) || !strings.HasSuffix(rel, ".pyc") {
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil || size < 0 || (hash != noCompile && (!strings.HasPrefix(hash, "sha256=") || len(hash) != len("sha256=")+43)) || !filepath.IsLocal(rel) || !strings.HasSuffix(rel, ".pyc") {
 			continue
 		}
 		ix.notes[rel] = pycNote{size: size, mtime: mtime, srcMtime: uint32(srcMtime), srcSize: uint32(srcSize), hash: hash}
@@ -101,7 +107,7 @@ func (ix *pycIndex) hash(from *os.Root, rel string, fi fs.FileInfo) (wheel.Recor
 	if !fi.Mode().IsRegular() {
 		return wheel.RecordEntry{}, false
 	}
-	if n, ok := ix.notes[rel]; ok && n.size == fi.Size() && n.mtime == fi.ModTime().UnixNano() {
+	if n, ok := ix.notes[rel]; ok && n.hash != noCompile && n.size == fi.Size() && n.mtime == fi.ModTime().UnixNano() {
 		return wheel.RecordEntry{Hash: n.hash, Size: n.size}, true
 	}
 	data, err := from.ReadFile(rel)
@@ -126,17 +132,41 @@ func (ix *pycIndex) hash(from *os.Root, rel string, fi fs.FileInfo) (wheel.Recor
 
 // lookup is what wheel.Options.Bytecode asks: the .pyc for tag
 // ("cpython-311") noted beside the tree's .py file src (a slash path)
-// whose header is valid for src's size and mtime, and its RECORD entry.
+// whose header is valid for src's size and mtime, and its RECORD entry;
+// "" and true for a source of that state noted as not compiling.
 func (ix *pycIndex) lookup(tag, src string, size int64, mtime time.Time) (string, wheel.RecordEntry, bool) {
-	if tag == "" || mtime.IsZero() || !strings.HasSuffix(src, ".py") {
+	pyc := pycFor(tag, src)
+	if pyc == "" || mtime.IsZero() {
 		return "", wheel.RecordEntry{}, false
 	}
-	pyc := path.Join(path.Dir(src), "__pycache__", strings.TrimSuffix(path.Base(src), ".py")+"."+tag+".pyc")
 	n, ok := ix.notes[pyc]
 	if !ok || n.srcMtime != uint32(mtime.Unix()) || n.srcSize != uint32(size) {
 		return "", wheel.RecordEntry{}, false
 	}
+	if n.hash == noCompile {
+		return "", wheel.RecordEntry{}, true
+	}
 	return pyc, wheel.RecordEntry{Hash: n.hash, Size: n.size}, true
+}
+
+// pycFor is the .pyc path for tag of the .py file src (slash paths);
+// "" when either is not one.
+func pycFor(tag, src string) string {
+	if tag == "" || !strings.HasSuffix(src, ".py") {
+		return ""
+	}
+	return path.Join(path.Dir(src), "__pycache__", strings.TrimSuffix(path.Base(src), ".py")+"."+tag+".pyc")
+}
+
+// noteFailed notes that the tree's .py file src (a slash path), of size
+// and mtime as fi has them, did not compile for tag.
+func (ix *pycIndex) noteFailed(tag, src string, fi fs.FileInfo) {
+	pyc := pycFor(tag, src)
+	if pyc == "" || fi == nil || !fi.Mode().IsRegular() || strings.ContainsAny(pyc, "\n\r") {
+		return
+	}
+	ix.notes[pyc] = pycNote{srcMtime: uint32(fi.ModTime().Unix()), srcSize: uint32(fi.Size()), hash: noCompile}
+	ix.dirty = true
 }
 
 // save writes the index back when it gained notes, atomically (temp,

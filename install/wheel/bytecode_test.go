@@ -18,7 +18,8 @@ import (
 // hard-linked beside its .py in the same pass and recorded in RECORD
 // with the hash given (a .pyc the wheel ships at that path gives way);
 // a .pyc named but missing from the tree, or named outside the .py's
-// __pycache__, is left out for the caller to compile.
+// __pycache__, is left out for the caller to compile; a file said not
+// to compile is mapped to "".
 func TestBytecodeLinked(t *testing.T) {
 	const sp = "lib/python3.11/site-packages"
 	w := demo()
@@ -26,6 +27,7 @@ func TestBytecodeLinked(t *testing.T) {
 		wheelpkg.File{Path: "tinyfmt/__pycache__/cli.cpython-311.pyc", Data: []byte("shipped")},
 		wheelpkg.File{Path: "tinyfmt/extra.py", Data: []byte("X = 1\n")},
 		wheelpkg.File{Path: "tinyfmt/evil.py", Data: []byte("Y = 1\n")},
+		wheelpkg.File{Path: "tinyfmt/py2.py", Data: []byte("print 'x'\n")},
 	)
 	archive := writeWheel(t, w)
 	tree := filepath.Join(t.TempDir(), "tree")
@@ -56,6 +58,9 @@ func TestBytecodeLinked(t *testing.T) {
 	var asked []string
 	bytecode := func(name string, size int64, mtime time.Time) (string, RecordEntry, bool) {
 		asked = append(asked, name)
+		if name == "tinyfmt/py2.py" {
+			return "", RecordEntry{}, true // known not to compile
+		}
 		pyc := map[string]string{
 			"tinyfmt/__init__.py": "tinyfmt/__pycache__/__init__.cpython-311.pyc",
 			"tinyfmt/cli.py":      "tinyfmt/__pycache__/cli.cpython-311.pyc",
@@ -72,13 +77,17 @@ func TestBytecodeLinked(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(asked)
-	if want := []string{"tinyfmt/__init__.py", "tinyfmt/cli.py", "tinyfmt/evil.py", "tinyfmt/extra.py"}; !slices.Equal(asked, want) {
+	if want := []string{"tinyfmt/__init__.py", "tinyfmt/cli.py", "tinyfmt/evil.py", "tinyfmt/extra.py", "tinyfmt/py2.py"}; !slices.Equal(asked, want) {
 		t.Errorf("asked for %v, want %v", asked, want)
 	}
 	wantCompiled := map[string]string{
 		sp + "/tinyfmt/__init__.py": sp + "/tinyfmt/__pycache__/__init__.cpython-311.pyc",
 		sp + "/tinyfmt/cli.py":      sp + "/tinyfmt/__pycache__/cli.cpython-311.pyc",
 	}
+	if pyc, ok := res.Compiled[sp+"/tinyfmt/py2.py"]; !ok || pyc != "" {
+		t.Errorf("Compiled[py2.py] = %q, %v; want \"\" (known not to compile)", pyc, ok)
+	}
+	delete(res.Compiled, sp+"/tinyfmt/py2.py")
 	if len(res.Compiled) != len(wantCompiled) {
 		t.Errorf("Compiled = %v, want %v", res.Compiled, wantCompiled)
 	}

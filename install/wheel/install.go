@@ -59,7 +59,8 @@ type Options struct {
 	// beside its .py in the same pass as the wheel's files, replacing a
 	// file of the wheel at that path, and recorded in RECORD; one that
 	// cannot be linked is left out (Result.Compiled says which were
-	// linked), for the caller to compile.
+	// linked), for the caller to compile. An empty pyc with ok says the
+	// file is known not to compile: nothing is linked for it.
 	Bytecode func(name string, size int64, mtime time.Time) (pyc string, e RecordEntry, ok bool)
 }
 
@@ -75,7 +76,7 @@ type Result struct {
 	Sources map[string]string
 	// Compiled maps each .py file (relative to the prefix) whose .pyc
 	// Options.Bytecode named and that was linked to that .pyc (also in
-	// Files and RECORD).
+	// Files and RECORD), or to "" when Bytecode said it does not compile.
 	Compiled map[string]string
 }
 
@@ -112,6 +113,8 @@ type Plan struct {
 	res      *Result
 	entries  []*entry
 	distInfo string
+	// uncompiled are the .py files Options.Bytecode said do not compile.
+	uncompiled []string
 }
 
 // Open reads and plans the wheel at archive for o (see Plan).
@@ -310,7 +313,7 @@ func (p *Plan) plan(z *zip.Reader, archiveSize int64) error {
 		}
 	}
 	if o.Unpacked != nil && o.Bytecode != nil {
-		entries = withBytecode(entries, o.Bytecode)
+		entries, p.uncompiled = withBytecode(entries, o.Bytecode)
 	}
 	// Every file against RECORD, streamed from the archive: a wheel
 	// whose files do not match is not installed at all. An unpacked
@@ -349,15 +352,21 @@ func (p *Plan) plan(z *zip.Reader, archiveSize int64) error {
 // withBytecode adds to entries the .pyc that bytecode names for each
 // .py file, in its __pycache__ beside it; a file of the wheel at the
 // same path (a .pyc it ships) gives way to it, as to one compiled at
-// install.
-func withBytecode(entries []*entry, bytecode func(string, int64, time.Time) (string, RecordEntry, bool)) []*entry {
+// install. It returns as well the .py files bytecode says do not
+// compile.
+func withBytecode(entries []*entry, bytecode func(string, int64, time.Time) (string, RecordEntry, bool)) ([]*entry, []string) {
 	var pycs []*entry
+	var uncompiled []string
 	at := map[string]bool{}
 	for _, e := range entries {
 		if e.zf == nil || e.shebang || !strings.HasSuffix(e.dest, ".py") {
 			continue
 		}
 		pyc, re, ok := bytecode(e.zf.Name, int64(e.zf.UncompressedSize64), e.zf.Modified)
+		if ok && pyc == "" {
+			uncompiled = append(uncompiled, e.dest)
+			continue
+		}
 		if !ok || path.Dir(pyc) != path.Join(path.Dir(e.zf.Name), "__pycache__") || !strings.HasSuffix(pyc, ".pyc") {
 			continue
 		}
@@ -369,10 +378,10 @@ func withBytecode(entries []*entry, bytecode func(string, int64, time.Time) (str
 		pycs = append(pycs, &entry{pyc: pyc, dest: dest, hash: re.Hash, size: re.Size, source: e.dest})
 	}
 	if len(pycs) == 0 {
-		return entries
+		return entries, uncompiled
 	}
 	entries = slices.DeleteFunc(entries, func(e *entry) bool { return e.zf != nil && at[e.dest] })
-	return append(entries, pycs...)
+	return append(entries, pycs...), uncompiled
 }
 
 func (p *Plan) install() (*Result, error) {
@@ -454,6 +463,12 @@ func (p *Plan) install() (*Result, error) {
 	}
 	res.Files = append(res.Files, recPath)
 	slices.Sort(res.Files)
+	for _, py := range p.uncompiled {
+		if res.Compiled == nil {
+			res.Compiled = map[string]string{}
+		}
+		res.Compiled[py] = ""
+	}
 	return res, nil
 }
 
