@@ -31,14 +31,11 @@ import (
 // no two write the same path, else one after another in the lock's
 // order.
 type wheelRun struct {
-	o       Options
-	pl      *lockfile.Platform
-	cancel  context.CancelFunc
-	done    chan struct{}
-	err     error
-	wheels  []*preparedWheel
-	pyver   string
-	sitePkg string
+	o      Options
+	cancel context.CancelFunc
+	done   chan struct{} // closed when every wheel is prepared, or one failed
+	err    error         // why one failed
+	wheels []*preparedWheel
 }
 
 // A preparedWheel is one wheel fetched, unpacked and planned.
@@ -53,7 +50,7 @@ type preparedWheel struct {
 // startWheels starts preparing the platform's wheels for the stage.
 func startWheels(ctx context.Context, o Options, stage *os.Root, prefix string, pl *lockfile.Platform, pyver, sitePackages string) *wheelRun {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &wheelRun{o: o, pl: pl, cancel: cancel, done: make(chan struct{}), pyver: pyver, sitePkg: sitePackages}
+	r := &wheelRun{o: o, cancel: cancel, done: make(chan struct{})}
 	if len(pl.PyPI) == 0 {
 		close(r.done)
 		return r
@@ -63,8 +60,8 @@ func startWheels(ctx context.Context, o Options, stage *os.Root, prefix string, 
 		close(r.done)
 		return r
 	}
-	if r.sitePkg == "" {
-		r.sitePkg = path.Join("lib", "python"+pyver, "site-packages")
+	if sitePackages == "" {
+		sitePackages = path.Join("lib", "python"+pyver, "site-packages")
 	}
 	r.wheels = make([]*preparedWheel, len(pl.PyPI))
 	tag := cacheTag(pyver)
@@ -74,7 +71,7 @@ func startWheels(ctx context.Context, o Options, stage *os.Root, prefix string, 
 		g.SetLimit(max(1, o.Fetcher.Parallel))
 		for i, w := range pl.PyPI {
 			g.Go(func() error {
-				pw, err := prepareWheel(gctx, o, stage, prefix, w, pyver, r.sitePkg, tag)
+				pw, err := prepareWheel(gctx, o, stage, prefix, w, pyver, sitePackages, tag)
 				if err != nil {
 					return fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
 				}
