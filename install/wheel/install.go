@@ -182,14 +182,17 @@ type entry struct {
 // namePEP508 is a project name (PEP 508).
 var namePEP508 = regexp.MustCompile(`(?i)^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
 
+// separators are what PEP 503 normalization folds into one "-".
+var separators = regexp.MustCompile(`[-_.]+`)
+
 // normalize is PEP 503 name normalization.
 func normalize(name string) string {
-	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(name, "-"))
+	return strings.ToLower(separators.ReplaceAllString(name, "-"))
 }
 
 func (p *Plan) plan(z *zip.Reader, archiveSize int64) error {
 	o := p.o
-	files := map[string]*zip.File{}
+	files := make(map[string]*zip.File, len(z.File))
 	distInfo := ""
 	var total uint64
 	for _, f := range z.File {
@@ -230,11 +233,51 @@ func (p *Plan) plan(z *zip.Reader, archiveSize int64) error {
 			return nil, err
 		}
 		defer r.Close()
-		b, err := io.ReadAll(io.LimitReader(r, maxMeta+1))
-		if err == nil && len(b) > maxMeta {
-			err = fmt.Errorf("%s is larger than %d bytes", name, maxMeta)
+		// The size the archive declares, read at once; the read past
+		// it must find the end (archive/zip checks the CRC there).
+		b := make([]byte, f.UncompressedSize64)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return b, err
+		if n, err := r.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			if err == nil || err == io.EOF {
+				err = fmt.Errorf("longer than the archive says")
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return b, nil
+	}
+	// readHead reads the header block of an RFC 822 style file (up to
+	// its first empty line): what header needs of METADATA, whose body
+	// (the project's long description) can be the larger part.
+	readHead := func(name string) ([]byte, error) {
+		f := files[name]
+		if f == nil {
+			return nil, fmt.Errorf("%s is missing", name)
+		}
+		r, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		br := bufio.NewReader(io.LimitReader(r, maxMeta))
+		var head []byte
+		partial := false // line continues a longer one
+		for {
+			line, err := br.ReadSlice('\n')
+			head = append(head, line...)
+			if err == bufio.ErrBufferFull {
+				partial = true
+				continue
+			}
+			if err == io.EOF || (!partial && len(bytes.TrimRight(line, "\r\n")) == 0) {
+				return head, nil
+			}
+			partial = false
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
 	}
 	wheelFile, err := read(distInfo + "/WHEEL")
 	if err != nil {
@@ -243,7 +286,7 @@ func (p *Plan) plan(z *zip.Reader, archiveSize int64) error {
 	if v := header(wheelFile, "Wheel-Version"); !strings.HasPrefix(v, "1.") {
 		return fmt.Errorf("Wheel-Version %q: envlock installs version 1 wheels", v)
 	}
-	meta, err := read(distInfo + "/METADATA")
+	meta, err := readHead(distInfo + "/METADATA")
 	if err != nil {
 		return err
 	}
@@ -260,14 +303,14 @@ func (p *Plan) plan(z *zip.Reader, archiveSize int64) error {
 	if err != nil {
 		return err
 	}
-	listed := map[string]RecordEntry{}
+	listed := make(map[string]RecordEntry, len(record))
 	for _, e := range record {
 		listed[e.Path] = e
 	}
 	// Plan every file and check every destination before anything is
 	// read or written.
 	dataDir := strings.TrimSuffix(distInfo, ".dist-info") + ".data/"
-	var entries []*entry
+	entries := make([]*entry, 0, len(z.File)+4)
 	for _, f := range z.File {
 		if strings.HasSuffix(f.Name, "/") || f.Name == distInfo+"/RECORD" {
 			continue
