@@ -15,8 +15,10 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/install/wheel"
 )
@@ -106,7 +108,8 @@ func lastLines(s string, n int) string {
 // package cache its files were linked from ("" when none).
 type wheelTree struct {
 	*wheel.Result
-	Dir string
+	Dir   string
+	Cache *cache.Cache
 }
 
 // compileStage byte-compiles the noarch packages' and the wheels' .py
@@ -135,9 +138,16 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 			files = append(files, f)
 		}
 	}
+	// A .pyc the wheel's install linked from the cache (noted valid
+	// there) is in its RECORD already.
 	for i := range wheels {
+		for _, pyc := range wheels[i].Compiled {
+			if pyc != "" {
+				res.Compiled++
+			}
+		}
 		for _, f := range wheels[i].Files {
-			if wheelOf[f] == &wheels[i] && !seen[f] {
+			if _, done := wheels[i].Compiled[f]; wheelOf[f] == &wheels[i] && !seen[f] && !done {
 				seen[f] = true
 				files = append(files, f)
 			}
@@ -150,9 +160,46 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 	inStage := func(f string) compileJob {
 		return compileJob{src: filepath.Join(stageDir, filepath.FromSlash(f)), ddir: filepath.Join(prefix, filepath.FromSlash(path.Dir(f)))}
 	}
+	// A cache tree is compiled (and its index written) only under its
+	// entry's lock, and only in the cache's writable directory: two
+	// installs never compile, link and note the same tree at once, and
+	// a read-only cache is not written. A tree that cannot be locked
+	// has its files compiled in the stage.
+	locked := map[string]bool{}
+	var locks []*cache.Lock
+	defer func() {
+		for _, l := range locks {
+			l.Unlock()
+		}
+	}()
+	var trees []string
+	for _, f := range files {
+		if w := wheelOf[f]; w != nil && w.Dir != "" && w.Cache != nil && !slices.Contains(trees, w.Dir) {
+			trees = append(trees, w.Dir)
+		}
+	}
+	slices.Sort(trees) // one order for every install: no deadlock
+	for _, dir := range trees {
+		w := (*wheelTree)(nil)
+		for _, f := range files {
+			if wheelOf[f] != nil && wheelOf[f].Dir == dir {
+				w = wheelOf[f]
+				break
+			}
+		}
+		if filepath.Dir(dir) != filepath.Clean(w.Cache.Writable()) {
+			continue
+		}
+		lk, err := w.Cache.LockEntry(filepath.Base(dir))
+		if err != nil {
+			continue
+		}
+		locks = append(locks, lk)
+		locked[dir] = true
+	}
 	cached := func(f string) (string, bool) {
 		w := wheelOf[f]
-		if w == nil || w.Dir == "" {
+		if w == nil || !locked[w.Dir] {
 			return "", false
 		}
 		name, ok := w.Sources[f]
@@ -179,15 +226,30 @@ func compileStage(ctx context.Context, stage *os.Root, stageDir, prefix, pyver s
 			jobs = append(jobs, inStage(f))
 		}
 	}
+	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}}
+	defer pl.close()
 	if len(jobs) > 0 {
 		got, err := byteCompile(ctx, python, stageDir, jobs)
 		if err != nil {
 			return err
 		}
 		maps.Copy(pycs, got)
+		// A file of a (locked) cache tree that did not compile is noted
+		// so: the next install tries no more.
+		for _, f := range files {
+			src, isCached := cached(f)
+			if _, ok := pycs[src]; !isCached || ok {
+				continue
+			}
+			dir := wheelOf[f].Dir
+			if ix, _, err := pl.open(dir); err == nil {
+				if rel, err := filepath.Rel(dir, src); err == nil {
+					fi, _ := os.Lstat(src)
+					ix.noteFailed(tag, filepath.ToSlash(rel), fi)
+				}
+			}
+		}
 	}
-	pl := &pycPlacer{stage: stage, roots: map[string]*os.Root{}, linkers: map[string]*link.Linker{}, indexes: map[string]*pycIndex{}}
-	defer pl.close()
 	pycOf := map[string]string{}            // .py → its .pyc in the stage, prefix-relative
 	known := map[string]wheel.RecordEntry{} // a linked .pyc's hash, noted in the cache
 	var again []compileJob
@@ -285,6 +347,22 @@ func (p *pycPlacer) close() {
 	}
 }
 
+// open returns the index and the root of the cache tree dir, opened
+// once.
+func (p *pycPlacer) open(dir string) (*pycIndex, *os.Root, error) {
+	if from := p.roots[dir]; from != nil {
+		return p.indexes[dir], from, nil
+	}
+	from, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.roots[dir] = from
+	p.linkers[dir] = link.NewLinker(from, p.stage)
+	p.indexes[dir] = loadPycIndex(from)
+	return p.indexes[dir], from, nil
+}
+
 // place hard-links the .pyc pyc, compiled in the cache tree dir, to
 // dest in the stage (replacing a file there), or copies it where a link
 // cannot be made. For a link it returns the file's RECORD hash and size
@@ -297,14 +375,9 @@ func (p *pycPlacer) place(dir, pyc string, fi fs.FileInfo, dest string) (wheel.R
 		return wheel.RecordEntry{}, fmt.Errorf("%s is not in %s", pyc, dir)
 	}
 	rel = filepath.ToSlash(rel)
-	from := p.roots[dir]
-	if from == nil {
-		if from, err = os.OpenRoot(dir); err != nil {
-			return wheel.RecordEntry{}, err
-		}
-		p.roots[dir] = from
-		p.linkers[dir] = link.NewLinker(from, p.stage)
-		p.indexes[dir] = loadPycIndex(from)
+	_, from, err := p.open(dir)
+	if err != nil {
+		return wheel.RecordEntry{}, err
 	}
 	if err := p.linkers[dir].MkdirAll(path.Dir(dest)); err != nil {
 		return wheel.RecordEntry{}, err

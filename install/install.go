@@ -291,11 +291,24 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer meta.Close()
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	n := len(pl.Packages)
 	artifacts := n + len(pl.PyPI) // what the Progress stages count
-	var extractedN atomic.Int64
+	var extractedN atomic.Int64   // what the "extract" Progress stage counts
+	var linkedN atomic.Int64      // what the "link" Progress stage counts
+	// The wheels are fetched, unpacked and planned while the conda
+	// packages are linked, and linked after them.
+	wr := startWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, func(stage string) {
+		switch stage {
+		case "extract":
+			o.progress(stage, int(extractedN.Add(1)), artifacts)
+		case "link":
+			o.progress(stage, int(linkedN.Add(1)), artifacts)
+		}
+	})
+	defer wr.close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	paths := make([]string, n)
 	dirs := make([]string, n)
 	infos := make([]*pkginfo.Info, n)
@@ -306,7 +319,6 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		ready[i] = make(chan struct{})
 	}
 	var conflict atomic.Bool // a path two packages install: link one by one
-	var linkedN atomic.Int64 // what the "link" Progress stage counts
 	linkOne := func(i int, exclusive bool) (*link.Result, error) {
 		pk := pl.Packages[i]
 		o.trace("link", pk.Name)
@@ -457,7 +469,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}
-	wheels, installed, err := installWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, res)
+	wheels, installed, err := wr.link(ctx, res)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/install/link"
@@ -17,57 +22,203 @@ import (
 	"github.com/envlock/envlock/lock/lockfile"
 )
 
-// installWheels installs the platform's wheels into the staging
-// directory after the conda packages (so a wheel's files win, as pip's
-// would over conda's) and returns them as name==version for the marker.
-// Each wheel is fetched into the package cache with its sha256 checked
-// and unpacked against its RECORD.
-func installWheels(ctx context.Context, o Options, stage *os.Root, prefix string, pl *lockfile.Platform, pyver, sitePackages string, res *Result) ([]string, []wheelTree, error) {
+// A wheelRun installs the platform's wheels: started before the conda
+// packages are linked, it fetches each wheel into the package cache
+// (sha256 checked), unpacks it there (RECORD-checked) and plans its
+// install (wheel.Open) in parallel with that linking, touching nothing
+// in the stage; link then installs them, after the conda packages (so
+// a wheel's file wins, as pip's would over conda's), side by side when
+// no two write the same path, else one after another in the lock's
+// order.
+type wheelRun struct {
+	o      Options
+	cancel context.CancelFunc
+	done   chan struct{} // closed when every wheel is prepared, or one failed
+	err    error         // why one failed
+	wheels []*preparedWheel
+	step   func(stage string) // hears each wheel's "extract" and "link" (Options.Progress)
+}
+
+// A preparedWheel is one wheel fetched, unpacked and planned.
+type preparedWheel struct {
+	w    *lockfile.Wheel
+	dir  string   // its tree in the package cache, "" when linked from the archive
+	from *os.Root // that tree, open
+	plan *wheel.Plan
+	res  *wheel.Result
+}
+
+// startWheels starts preparing the platform's wheels for the stage.
+func startWheels(ctx context.Context, o Options, stage *os.Root, prefix string, pl *lockfile.Platform, pyver, sitePackages string, step func(stage string)) *wheelRun {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &wheelRun{o: o, cancel: cancel, done: make(chan struct{}), step: step}
 	if len(pl.PyPI) == 0 {
-		return nil, nil, nil
+		close(r.done)
+		return r
 	}
 	if pyver == "" {
-		return nil, nil, fmt.Errorf("the lock has wheels for %s but no python package to install them for", pl.Platform)
+		r.err = fmt.Errorf("the lock has wheels for %s but no python package to install them for", pl.Platform)
+		close(r.done)
+		return r
 	}
 	if sitePackages == "" {
 		sitePackages = path.Join("lib", "python"+pyver, "site-packages")
 	}
-	var out []string
-	var installed []wheelTree
-	done, artifacts := len(pl.Packages), len(pl.Packages)+len(pl.PyPI) // for Progress
-	for _, w := range pl.PyPI {
-		fn := w.FileName()
-		o.trace("fetch", w.Name)
-		archive, err := o.Fetcher.FetchOne(ctx, cache.Artifact{Fn: fn, URL: w.URL, SHA256: w.SHA256, Size: w.Size})
-		if err != nil {
-			return nil, nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
+	r.wheels = make([]*preparedWheel, len(pl.PyPI))
+	tag := cacheTag(pyver)
+	go func() {
+		defer close(r.done)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(max(1, o.Fetcher.Parallel))
+		for i, w := range pl.PyPI {
+			g.Go(func() error {
+				pw, err := prepareWheel(gctx, o, stage, prefix, w, pyver, sitePackages, tag)
+				if err != nil {
+					return fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
+				}
+				r.hear("extract")
+				r.wheels[i] = pw
+				return nil
+			})
 		}
-		// Hard links from the wheel's tree in the cache, unless copies
-		// (or clones) were asked for: those come from the archive.
-		var dir string
-		var from *os.Root
-		if o.Link == link.Auto || o.Link == link.Hardlink {
-			if dir, err = unpackedWheel(ctx, o.Fetcher.Cache, archive, fn, o.Reinstall, o.Log); err != nil {
-				return nil, nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
+		r.err = g.Wait()
+	}()
+	return r
+}
+
+// prepareWheel fetches, unpacks and plans one wheel.
+func prepareWheel(ctx context.Context, o Options, stage *os.Root, prefix string, w *lockfile.Wheel, pyver, sitePackages, tag string) (*preparedWheel, error) {
+	fn := w.FileName()
+	o.trace("fetch", w.Name)
+	archive, err := o.Fetcher.FetchOne(ctx, cache.Artifact{Fn: fn, URL: w.URL, SHA256: w.SHA256, Size: w.Size})
+	if err != nil {
+		return nil, err
+	}
+	pw := &preparedWheel{w: w}
+	opts := wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != "", Name: w.Name, Version: w.Version}
+	// Hard links from the wheel's tree in the cache, with the byte-code
+	// compiled there, unless copies (or clones) were asked for: those
+	// come from the archive.
+	if o.Link == link.Auto || o.Link == link.Hardlink {
+		if pw.dir, err = unpackedWheel(ctx, o.Fetcher.Cache, archive, fn, o.Reinstall, o.Log); err != nil {
+			return nil, err
+		}
+		if pw.from, err = os.OpenRoot(pw.dir); err != nil {
+			return nil, err
+		}
+		opts.Unpacked = pw.from
+		if !o.NoCompile {
+			ix := loadPycIndex(pw.from)
+			opts.Bytecode = func(name string, size int64, mtime time.Time) (string, wheel.RecordEntry, bool) {
+				return ix.lookup(tag, name, size, mtime)
 			}
-			if from, err = os.OpenRoot(dir); err != nil {
+		}
+	}
+	if pw.plan, err = wheel.Open(archive, opts); err != nil {
+		pw.close()
+		return nil, err
+	}
+	return pw, nil
+}
+
+func (pw *preparedWheel) close() {
+	if pw.plan != nil {
+		pw.plan.Close()
+	}
+	if pw.from != nil {
+		pw.from.Close()
+	}
+}
+
+// hear passes a wheel's stage to the Progress counts.
+func (r *wheelRun) hear(stage string) {
+	if r.step != nil {
+		r.step(stage)
+	}
+}
+
+// close stops the run and releases what it holds; link's results stay.
+func (r *wheelRun) close() {
+	r.cancel()
+	<-r.done
+	for _, pw := range r.wheels {
+		if pw != nil {
+			pw.close()
+		}
+	}
+}
+
+// link waits for the wheels to be prepared and installs them into the
+// stage, returning them as name==version for the marker.
+func (r *wheelRun) link(ctx context.Context, res *Result) ([]string, []wheelTree, error) {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	if len(r.wheels) == 0 {
+		return nil, nil, nil
+	}
+	// Side by side only when no two wheels write the same path: then
+	// the order they are linked in cannot change what the stage holds.
+	owner := map[string]int{}
+	apart := true
+	for i, pw := range r.wheels {
+		for _, d := range pw.plan.Dests() {
+			if j, ok := owner[d]; ok && j != i {
+				apart = false
+			}
+			owner[d] = i
+		}
+	}
+	install := func(pw *preparedWheel) error {
+		r.o.trace("link", pw.w.Name)
+		res, err := pw.plan.Install()
+		if err != nil {
+			return fmt.Errorf("wheel %s %s: %w", pw.w.Name, pw.w.Version, err)
+		}
+		pw.res = res
+		r.hear("link")
+		return nil
+	}
+	if apart {
+		// The largest first, so that the last to finish is a small one.
+		order := make([]*preparedWheel, len(r.wheels))
+		copy(order, r.wheels)
+		sort.SliceStable(order, func(a, b int) bool { return order[a].plan.Files() > order[b].plan.Files() })
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(max(1, runtime.GOMAXPROCS(0)))
+		for _, pw := range order {
+			g.Go(func() error {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				return install(pw)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		for _, pw := range r.wheels {
+			if err := install(pw); err != nil {
 				return nil, nil, err
 			}
 		}
-		done++
-		o.progress("extract", done, artifacts)
-		o.trace("link", w.Name)
-		r, err := wheel.Install(archive, wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != "", Name: w.Name, Version: w.Version, Unpacked: from})
-		if from != nil {
-			from.Close()
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("wheel %s %s: %w", w.Name, w.Version, err)
-		}
-		o.progress("link", done, artifacts)
-		res.Files += len(r.Files)
-		out = append(out, w.Name+"=="+w.Version)
-		installed = append(installed, wheelTree{Result: r, Dir: dir})
+	}
+	var c *cache.Cache
+	if r.o.Fetcher != nil {
+		c = r.o.Fetcher.Cache
+	}
+	var out []string
+	var installed []wheelTree
+	for _, pw := range r.wheels {
+		res.Files += len(pw.res.Files)
+		out = append(out, pw.w.Name+"=="+pw.w.Version)
+		installed = append(installed, wheelTree{Result: pw.res, Dir: pw.dir, Cache: c})
 	}
 	return out, installed, nil
 }

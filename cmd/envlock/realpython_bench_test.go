@@ -109,42 +109,62 @@ func median(ds []time.Duration) float64 {
 	return float64(s[len(s)/2].Microseconds()) / 1000
 }
 
+// loadAvg is the machine's one-minute load average (0 when unknown).
+func loadAvg() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	fmt.Sscan(string(data), &l)
+	return l
+}
+
 // BenchmarkRealPython compares, side by side in one run, a warm install of
 // the real environment into a fresh prefix by envlock with 'uv venv' +
 // 'uv pip sync' from the same loopback index with uv's cache warm, and
 // then "import numpy, pandas" in an environment made by each: with
 // bytecode writing off (a read-only shared prefix: what the files
 // installed hold is what every start gets) and on (after a first start
-// wrote what it could). Each figure is the median of b.N runs
-// (-benchtime=5x is plenty); envlock runs in-process, uv as a process.
+// wrote what it could). The installs are interleaved, one of each a
+// round (which goes first alternating), so that a busy machine slows
+// both alike; each figure is the median of b.N rounds (-benchtime=9x is
+// plenty), with envlock/uv the ratio of the medians and load1 the load
+// average at the end. envlock runs in-process, uv as a process.
 func BenchmarkRealPython(b *testing.B) {
 	r := setupRealEnv(b)
 	var envlockPrefix, uvVenv string
-	b.Run("install/envlock", func(b *testing.B) {
-		var ds []time.Duration
+	b.Run("install", func(b *testing.B) {
+		var de, du []time.Duration
 		i := 0
 		for b.Loop() {
 			p := filepath.Join(r.dir, fmt.Sprintf("envlock-%d", i))
-			i++
-			start := time.Now()
-			r.install(b, p)
-			ds = append(ds, time.Since(start))
-			envlockPrefix = p
-		}
-		b.ReportMetric(median(ds), "ms-median/install")
-	})
-	b.Run("install/uv", func(b *testing.B) {
-		var ds []time.Duration
-		i := 0
-		for b.Loop() {
 			v := filepath.Join(r.dir, fmt.Sprintf("uv-%d", i))
+			runEnvlock := func() {
+				start := time.Now()
+				r.install(b, p)
+				de = append(de, time.Since(start))
+			}
+			runUV := func() {
+				start := time.Now()
+				r.uvInstall(b, v)
+				du = append(du, time.Since(start))
+			}
+			if i%2 == 0 {
+				runEnvlock()
+				runUV()
+			} else {
+				runUV()
+				runEnvlock()
+			}
 			i++
-			start := time.Now()
-			r.uvInstall(b, v)
-			ds = append(ds, time.Since(start))
-			uvVenv = v
+			envlockPrefix, uvVenv = p, v
 		}
-		b.ReportMetric(median(ds), "ms-median/install")
+		me, mu := median(de), median(du)
+		b.ReportMetric(me, "ms-envlock")
+		b.ReportMetric(mu, "ms-uv")
+		b.ReportMetric(me/mu, "envlock/uv")
+		b.ReportMetric(loadAvg(), "load1")
 	})
 	for _, mode := range []struct {
 		name  string

@@ -635,6 +635,17 @@ func (l *Linker) dir(dst bool, dir string) (*os.File, error) {
 	if f := l.dirs[key]; f != nil {
 		return f, nil
 	}
+	// A source directory is opened from its parent, kept open too: one
+	// openat a level, not a walk from the root's top for each. A level
+	// that is a symlink (or anything unusual) is left to the root.
+	if !dst && dir != "." && filepath.IsLocal(dir) && path.Clean(dir) == dir && path.Base(dir) != ".." {
+		if parent, err := l.dir(false, path.Dir(dir)); err == nil {
+			if f, err := openDirAt(parent, dir, path.Base(dir)); err == nil {
+				l.dirs[key] = f
+				return f, nil
+			}
+		}
+	}
 	f, err := root.Open(dir)
 	if err != nil {
 		return nil, err

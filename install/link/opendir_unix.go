@@ -1,0 +1,38 @@
+//go:build unix
+
+package link
+
+import (
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// openDirAt opens the directory name (one path element) of parent, the
+// open directory dir's parent, not following a link: a symlink in its
+// place is an error, so what is opened stays under the root parent was
+// opened through. One openat, where the root would walk from its top.
+func openDirAt(parent *os.File, dir, name string) (*os.File, error) {
+	pc, err := parent.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var oerr error
+	err = pc.Control(func(pfd uintptr) {
+		for {
+			fd, oerr = unix.Openat(int(pfd), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			if oerr != unix.EINTR {
+				break
+			}
+		}
+	})
+	if err == nil {
+		err = oerr
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: dir, Err: err}
+	}
+	return os.NewFile(uintptr(fd), dir), nil
+}
