@@ -8,9 +8,16 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/envlock/envlock/internal/testenv"
+	"github.com/envlock/envlock/verify/host"
 )
 
 var (
@@ -20,9 +27,14 @@ var (
 	benchErr    error
 )
 
+// keepPrefixEnv names a directory where bigPrefix writes (or reuses) its
+// prefix and leaves it, for measuring the CLI on it (strace -c -f
+// envlock verify -p DIR/env).
+const keepPrefixEnv = "ENVLOCK_BENCH_PREFIX_DIR"
+
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchPrefix != "" {
+	if benchPrefix != "" && os.Getenv(keepPrefixEnv) == "" {
 		os.RemoveAll(filepath.Dir(benchPrefix))
 	}
 	os.Exit(code)
@@ -33,7 +45,13 @@ func TestMain(m *testing.M) {
 // whose conda-meta records carry sha256 and size as conda writes them.
 func bigPrefix(b *testing.B) (string, int64) {
 	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "envlock-bench-verify-")
+		dir := os.Getenv(keepPrefixEnv)
+		var err error
+		if dir == "" {
+			dir, err = os.MkdirTemp("", "envlock-bench-verify-")
+		} else {
+			err = os.MkdirAll(dir, 0o755)
+		}
 		if err != nil {
 			benchErr = err
 			return
@@ -130,4 +148,105 @@ func BenchmarkSHA256Cores(b *testing.B) {
 			h.Sum(nil)
 		}
 	})
+}
+
+// BenchmarkVerifyVsLimit measures three things interleaved in one run,
+// so that the load of a shared machine falls on each alike, on the
+// prefix of BenchmarkVerify, warm in the page cache (it was just written,
+// and one untimed round of each reads it before the clock starts):
+//
+//   - verify as the CLI runs it: every file hashed, and the ELF scan
+//     against this host (verify-MB/s; ns/op is verify's time);
+//   - the hashing limit: two cores' worth of one core's sha256 in memory,
+//     what 2 × `openssl speed -evp sha256` gives (limit-MB/s), and two
+//     goroutines hashing at once, what the cores give now (2core-MB/s);
+//   - `find | xargs -0 -P2 openssl dgst -sha256` over the same files
+//     (xargs-MB/s).
+//
+// %limit is verify's throughput over the limit and x-xargs its speed over
+// the pipeline; load1 is the one-minute load average when it finished.
+func BenchmarkVerifyVsLimit(b *testing.B) {
+	prefix, total := bigPrefix(b)
+	openssl := testenv.Tool(b, "openssl", "apt-get install -y openssl")
+	testenv.Tool(b, "xargs", "apt-get install -y findutils")
+	ctx := context.Background()
+	hst, err := host.Probe(ctx, host.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	verifyOnce := func() {
+		r, err := Prefix(ctx, Options{Prefix: prefix, Host: hst})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Status != StatusClean || r.Files.Checked != 10000 || r.Files.Bytes != total || r.ELF == nil || r.ELF.Files != 10000 {
+			b.Fatalf("status %s, %d files, %d bytes", r.Status, r.Files.Checked, r.Files.Bytes)
+		}
+	}
+	// -n 1000 gives both processes work to the end; xargs's default
+	// (as many names as fit 128 KiB) leaves one core idle at the tail.
+	xargsOnce := func() {
+		out, err := exec.Command("sh", "-c", `find "$1" -type f ! -path "$1/conda-meta/*" -print0 | xargs -0 -P2 -n 1000 "$2" dgst -sha256 | wc -l`, "sh", prefix, openssl).Output()
+		if err != nil {
+			b.Fatalf("xargs openssl: %v", err)
+		}
+		if n := strings.TrimSpace(string(out)); n != "10000" {
+			b.Fatalf("xargs openssl hashed %s files, want 10000", n)
+		}
+	}
+	buf := make([]byte, 1<<20)
+	const sample = 64 // MiB hashed per limit measurement
+	oneCore := func() {
+		h := sha256.New()
+		for range sample {
+			h.Write(buf)
+		}
+		h.Sum(nil)
+	}
+	twoCores := func() {
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				h := sha256.New()
+				for range sample / 2 {
+					h.Write(buf)
+				}
+				h.Sum(nil)
+			})
+		}
+		wg.Wait()
+	}
+	timed := func(f func()) time.Duration {
+		t := time.Now()
+		f()
+		return time.Since(t)
+	}
+	verifyOnce()
+	xargsOnce()
+	b.ResetTimer()
+	var tVerify, tXargs, tOne, tTwo time.Duration
+	for range b.N {
+		tOne += timed(oneCore)
+		tVerify += timed(verifyOnce)
+		tTwo += timed(twoCores)
+		tXargs += timed(xargsOnce)
+	}
+	b.StopTimer()
+	mbps := func(bytes int64, d time.Duration) float64 { return float64(bytes) * float64(b.N) / 1e6 / d.Seconds() }
+	verifyMBps := mbps(total, tVerify)
+	limit := 2 * mbps(sample<<20, tOne)
+	b.ReportMetric(float64(tVerify.Nanoseconds())/float64(b.N), "ns/op")
+	b.ReportMetric(verifyMBps, "verify-MB/s")
+	b.ReportMetric(limit, "limit-MB/s")
+	b.ReportMetric(mbps(sample<<20, tTwo), "2core-MB/s")
+	b.ReportMetric(mbps(total, tXargs), "xargs-MB/s")
+	b.ReportMetric(100*verifyMBps/limit, "%limit")
+	b.ReportMetric(tXargs.Seconds()/tVerify.Seconds(), "x-xargs")
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(la)); len(f) > 0 {
+			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+				b.ReportMetric(v, "load1")
+			}
+		}
+	}
 }
