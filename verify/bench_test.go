@@ -112,6 +112,7 @@ func BenchmarkVerify(b *testing.B) {
 	prefix, total := bigPrefix(b)
 	b.SetBytes(total)
 	b.ResetTimer()
+	cpu := cpuTime()
 	for range b.N {
 		r, err := Prefix(context.Background(), Options{Prefix: prefix})
 		if err != nil {
@@ -121,6 +122,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatalf("status %s, %d files, %d bytes", r.Status, r.Files.Checked, r.Files.Bytes)
 		}
 	}
+	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkVerifyQuick is verify --quick (sizes and mtimes) of the same prefix.
