@@ -206,6 +206,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 	}
 	var regular []string
 	var untracked []FileIssue
+	under := prefix + string(filepath.Separator)
 	walk := func() error {
 		return filepath.WalkDir(prefix, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -214,7 +215,12 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 				}
 				return err
 			}
-			rp := rel(prefix, p)
+			rp, ok := strings.CutPrefix(p, under)
+			if ok {
+				rp = filepath.ToSlash(rp)
+			} else {
+				rp = rel(prefix, p)
+			}
 			if d.IsDir() {
 				if rp == "conda-meta" || d.Name() == "__pycache__" {
 					return filepath.SkipDir
