@@ -64,7 +64,7 @@ func (c fdContent) digest(d *digester, rel string) (int64, error) {
 			break // short of what was asked, at the size: the end
 		}
 	}
-	if d.elf {
+	if d.elf && rel != "" {
 		switch {
 		case !isELFHead(head[:headN]):
 			d.seen[rel] = elfscan.Inspection{Err: elfscan.ErrNotELF}

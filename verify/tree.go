@@ -87,8 +87,8 @@ func (t *tree) Open(rel string) (*os.File, error) {
 
 // content is a regular file opened for hashing.
 type content interface {
-	// digest feeds the file into d.h and, when d.elf, has d inspect it
-	// as the ELF scan would; rel names it.
+	// digest feeds the file into d.h and, when d.elf and rel is not
+	// "", has d inspect it for the ELF scan, as the file rel.
 	digest(d *digester, rel string) (int64, error)
 	close()
 }
@@ -119,7 +119,7 @@ func (c fileContent) digest(d *digester, rel string) (int64, error) {
 	// The anonymous struct hides (*os.File).WriteTo, whose fallback
 	// allocates a buffer per file.
 	n, err := io.CopyBuffer(d.h, struct{ io.Reader }{c.f}, d.buf)
-	if err == nil && d.elf {
+	if err == nil && d.elf && rel != "" {
 		d.inspect(rel, c.f, n)
 	}
 	return n, err

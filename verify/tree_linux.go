@@ -105,10 +105,7 @@ func (t *tree) hashFast(rel string, d *digester) (int64, error) {
 		return 0, &fs.PathError{Op: "fstat", Path: rel, Err: err}
 	}
 	// Followed through a link: not a file of the ELF scan's.
-	elf := d.elf
-	d.elf = false
-	defer func() { d.elf = elf }()
-	return fdContent{fd, st.Size}.digest(d, rel)
+	return fdContent{fd, st.Size}.digest(d, "")
 }
 
 // isEscape reports an openat2 refusal to leave the prefix (EXDEV) or
