@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -162,11 +163,15 @@ func BenchmarkSHA256Cores(b *testing.B) {
 //   - the hashing limit: two cores' worth of one core's sha256 in memory,
 //     what 2 × `openssl speed -evp sha256` gives (limit-MB/s), and two
 //     goroutines hashing at once, what the cores give now (2core-MB/s);
+//   - what any reader that copies the page cache can reach: two cores'
+//     worth of one core reading a 64 MiB file warm in the page cache
+//     and hashing it, without per-file costs (readcap-MB/s);
 //   - `find | xargs -0 -P2 openssl dgst -sha256` over the same files
 //     (xargs-MB/s).
 //
-// %limit is verify's throughput over the limit and x-xargs its speed over
-// the pipeline; load1 is the one-minute load average when it finished.
+// %limit is verify's throughput over the limit, %readcap over what a
+// reader can reach, and x-xargs its speed over the pipeline; load1 is the
+// one-minute load average when it finished.
 func BenchmarkVerifyVsLimit(b *testing.B) {
 	prefix, total := bigPrefix(b)
 	openssl := testenv.Tool(b, "openssl", "apt-get install -y openssl")
@@ -187,8 +192,13 @@ func BenchmarkVerifyVsLimit(b *testing.B) {
 	}
 	// -n 1000 gives both processes work to the end; xargs's default
 	// (as many names as fit 128 KiB) leaves one core idle at the tail.
+	var cXargs time.Duration // CPU time of the pipeline's processes
 	xargsOnce := func() {
-		out, err := exec.Command("sh", "-c", `find "$1" -type f ! -path "$1/conda-meta/*" -print0 | xargs -0 -P2 -n 1000 "$2" dgst -sha256 | wc -l`, "sh", prefix, openssl).Output()
+		cmd := exec.Command("sh", "-c", `find "$1" -type f ! -path "$1/conda-meta/*" -print0 | xargs -0 -P2 -n 1000 "$2" dgst -sha256 | wc -l`, "sh", prefix, openssl)
+		out, err := cmd.Output()
+		if cmd.ProcessState != nil {
+			cXargs += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
 		if err != nil {
 			b.Fatalf("xargs openssl: %v", err)
 		}
@@ -218,20 +228,49 @@ func BenchmarkVerifyVsLimit(b *testing.B) {
 		}
 		wg.Wait()
 	}
-	timed := func(f func()) time.Duration {
-		t := time.Now()
+	big := filepath.Join(b.TempDir(), "big")
+	bigData := make([]byte, sample<<20)
+	rand.New(rand.NewSource(2)).Read(bigData)
+	if err := os.WriteFile(big, bigData, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	bigData = nil
+	rbuf := make([]byte, digestBuf)
+	readOneCore := func() {
+		f, err := os.Open(big)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, rbuf); err != nil {
+			b.Fatal(err)
+		}
+		h.Sum(nil)
+	}
+	readOneCore()
+	// timed returns f's wall time and adds the CPU time this process
+	// spent meanwhile to *cpu, if not nil.
+	timed := func(f func(), cpu *time.Duration) time.Duration {
+		t, c := time.Now(), cpuTime()
 		f()
+		if cpu != nil {
+			*cpu += cpuTime() - c
+		}
 		return time.Since(t)
 	}
 	verifyOnce()
 	xargsOnce()
 	b.ResetTimer()
-	var tVerify, tXargs, tOne, tTwo time.Duration
+	cXargs = 0
+	var tVerify, tXargs, tOne, tTwo, tRead time.Duration
+	var cVerify, cOne time.Duration
 	for range b.N {
-		tOne += timed(oneCore)
-		tVerify += timed(verifyOnce)
-		tTwo += timed(twoCores)
-		tXargs += timed(xargsOnce)
+		tOne += timed(oneCore, &cOne)
+		tVerify += timed(verifyOnce, &cVerify)
+		tTwo += timed(twoCores, nil)
+		tXargs += timed(xargsOnce, nil)
+		tRead += timed(readOneCore, nil)
 	}
 	b.StopTimer()
 	mbps := func(bytes int64, d time.Duration) float64 { return float64(bytes) * float64(b.N) / 1e6 / d.Seconds() }
@@ -243,7 +282,22 @@ func BenchmarkVerifyVsLimit(b *testing.B) {
 	b.ReportMetric(mbps(sample<<20, tTwo), "2core-MB/s")
 	b.ReportMetric(mbps(total, tXargs), "xargs-MB/s")
 	b.ReportMetric(100*verifyMBps/limit, "%limit")
+	readcap := 2 * mbps(sample<<20, tRead)
+	b.ReportMetric(readcap, "readcap-MB/s")
+	b.ReportMetric(100*verifyMBps/readcap, "%readcap")
 	b.ReportMetric(tXargs.Seconds()/tVerify.Seconds(), "x-xargs")
+	// The same in CPU time, which moves less with the load of a shared
+	// machine than the wall clock: what verify and the pipeline cost, and
+	// the share of verify's CPU time that hashing at the limit's speed
+	// would take (its %limit on a quiet machine where both cores are
+	// busy throughout).
+	if cVerify > 0 && cOne > 0 {
+		perOp := func(d time.Duration) float64 { return float64(d.Milliseconds()) / float64(b.N) }
+		b.ReportMetric(perOp(cVerify), "verify-cpu-ms")
+		b.ReportMetric(perOp(cXargs), "xargs-cpu-ms")
+		rate := float64(sample<<20) * float64(b.N) / cOne.Seconds() // bytes a CPU second
+		b.ReportMetric(100*float64(total)*float64(b.N)/rate/cVerify.Seconds(), "%limit-cpu")
+	}
 	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(la)); len(f) > 0 {
 			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
