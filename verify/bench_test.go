@@ -138,6 +138,27 @@ func BenchmarkVerifyQuick(b *testing.B) {
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "files/s")
 }
 
+// BenchmarkVerifyQuickHost is verify --quick as the CLI runs it, with the
+// ELF scan against this host, on the same prefix.
+func BenchmarkVerifyQuickHost(b *testing.B) {
+	prefix, _ := bigPrefix(b)
+	hst, err := host.Probe(context.Background(), host.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		r, err := Prefix(context.Background(), Options{Prefix: prefix, Quick: true, Host: hst})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.ELF == nil || r.ELF.Files != 10000 {
+			b.Fatalf("ELF scan %+v, want 10000 files", r.ELF)
+		}
+	}
+	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
 // BenchmarkSHA256Cores hashes in memory on every core: the ceiling for
 // BenchmarkVerify on this machine.
 func BenchmarkSHA256Cores(b *testing.B) {

@@ -18,6 +18,19 @@ type fdContent struct {
 
 func (c fdContent) close() { unix.Close(c.fd) }
 
+// inspect reads the file's first bytes, and only an ELF file's headers
+// and sections beyond them.
+func (c fdContent) inspect(d *digester, rel string) {
+	if c.size >= 64 {
+		var head [4]byte
+		if n, _ := fdReaderAt(c.fd).ReadAt(head[:], 0); isELFHead(head[:n]) {
+			d.inspect(rel, fdReaderAt(c.fd), c.size)
+			return
+		}
+	}
+	d.seen[rel] = elfscan.Inspection{Err: elfscan.ErrNotELF}
+}
+
 // digest reads the file into d.buf and hashes it. The size fstat gave
 // bounds the reads: a file that fits the buffer is one read, and no
 // read is spent on finding the end; a file that grew since is read to

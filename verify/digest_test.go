@@ -2,7 +2,9 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,9 +18,9 @@ import (
 )
 
 // TestELFScanFromHashedBytes checks that the ELF scan verify runs from
-// the bytes it hashed finds what the scan finds reading the files
-// itself (verify --quick hashes nothing, so its scan reads every file):
-// real ELF files built by the test, one larger than the read buffer (its
+// the bytes it hashed (and, with --quick, through the descriptors it
+// stats) finds what elfscan.Scan finds reading the files itself: real
+// ELF files built by the test, one larger than the read buffer (its
 // dynamic section is read again by offset), a link to one, and files
 // that are not ELF.
 func TestELFScanFromHashedBytes(t *testing.T) {
@@ -50,8 +52,30 @@ func TestELFScanFromHashedBytes(t *testing.T) {
 	if full.Files.Bytes == 0 || quick.Files.Bytes != 0 {
 		t.Fatalf("hashed %d bytes in full, %d quick; want some and none", full.Files.Bytes, quick.Files.Bytes)
 	}
-	if diff := cmp.Diff(quick.ELF.Result, full.ELF.Result); diff != "" {
-		t.Errorf("ELF scan from hashed bytes (-read itself +from hashes):\n%s", diff)
+	// The files verify's walk gives the scan: all but conda-meta and
+	// byte-code caches.
+	var files []string
+	filepath.WalkDir(e.prefix, func(p string, d fs.DirEntry, err error) error {
+		if d.IsDir() && (d.Name() == "conda-meta" || d.Name() == "__pycache__") {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() {
+			files = append(files, rel(e.prefix, p))
+		}
+		return nil
+	})
+	ref, err := elfscan.Scan(context.Background(), elfscan.Options{Prefix: e.prefix, Files: files, Libc: h.Libc, Glibc: h.Glibc, LibDirs: h.LibDirs, Floor: full.ELF.Floor,
+		Owner: func(string) string { return "native-1.0-h0_0" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.ELF < 6 {
+		t.Fatalf("the scan found %d dynamic ELF files, want at least the package's 6", ref.ELF)
+	}
+	for name, r := range map[string]*Report{"verify": full, "verify --quick": quick} {
+		if diff := cmp.Diff(ref, r.ELF.Result); diff != "" {
+			t.Errorf("ELF scan of %s (-scan reading the files +%[1]s):\n%s", name, diff)
+		}
 	}
 	var big []string
 	for _, p := range full.ELF.Problems {

@@ -378,7 +378,7 @@ func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options,
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range tallies {
 		t := &tallies[i]
-		t.d = newDigester(o.Host != nil && !o.Quick)
+		t.d = newDigester(o.Host != nil)
 		g.Go(func() error {
 			for {
 				k := next.Add(1) - 1
@@ -428,7 +428,9 @@ func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, d *digeste
 	outsideIssue := &FileIssue{Path: j.path, Kind: FileType, Want: "a path inside the prefix", Got: "a path out of the prefix (not read)"}
 	want := j.w.want
 	// A regular file to hash is opened by the same call that stats it.
-	needContent := !quick && !j.w.pyc && want.Type != "directory" && want.Type != "softlink"
+	// With the ELF scan on, a regular file is opened even when it is
+	// not hashed, and inspected through the same descriptor.
+	needContent := (!quick && !j.w.pyc || d.elf) && want.Type != "directory" && want.Type != "softlink"
 	fi, content, err := tr.lstatOpen(j.path, needContent)
 	if outside(err) {
 		return 0, 0, outsideIssue
@@ -437,7 +439,14 @@ func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, d *digeste
 		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing}
 	}
 	if content != nil {
-		defer content.close()
+		defer func() {
+			if d.elf {
+				if _, done := d.seen[j.path]; !done {
+					content.inspect(d, j.path)
+				}
+			}
+			content.close()
+		}()
 	}
 	switch want.Type {
 	case "directory":

@@ -90,6 +90,8 @@ type content interface {
 	// digest feeds the file into d.h and, when d.elf and rel is not
 	// "", has d inspect it for the ELF scan, as the file rel.
 	digest(d *digester, rel string) (int64, error)
+	// inspect has d inspect the file for the ELF scan without hashing it.
+	inspect(d *digester, rel string)
 	close()
 }
 
@@ -110,10 +112,15 @@ func (t *tree) lstatOpen(rel string, open bool) (fs.FileInfo, content, error) {
 	if err != nil {
 		return fi, nil, nil // hashFile reports it
 	}
-	return fi, fileContent{f}, nil
+	return fi, fileContent{f, fi.Size()}, nil
 }
 
-type fileContent struct{ f *os.File }
+type fileContent struct {
+	f    *os.File
+	size int64
+}
+
+func (c fileContent) inspect(d *digester, rel string) { d.inspect(rel, c.f, c.size) }
 
 func (c fileContent) digest(d *digester, rel string) (int64, error) {
 	// The anonymous struct hides (*os.File).WriteTo, whose fallback
