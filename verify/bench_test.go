@@ -130,12 +130,14 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkVerifyQuick(b *testing.B) {
 	prefix, _ := bigPrefix(b)
 	b.ResetTimer()
+	cpu := cpuTime()
 	for range b.N {
 		if _, err := Prefix(context.Background(), Options{Prefix: prefix, Quick: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "files/s")
+	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkVerifyQuickHost is verify --quick as the CLI runs it, with the
@@ -147,6 +149,7 @@ func BenchmarkVerifyQuickHost(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu := cpuTime()
 	for range b.N {
 		r, err := Prefix(context.Background(), Options{Prefix: prefix, Quick: true, Host: hst})
 		if err != nil {
@@ -157,6 +160,7 @@ func BenchmarkVerifyQuickHost(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "files/s")
+	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkSHA256Cores hashes in memory on every core: the ceiling for
