@@ -347,11 +347,12 @@ func (j fileJob) size() int64 {
 // checkFiles checks every owned path: presence and type always, then
 // size and sha256 (or size and mtime with Quick), on a fixed pool of
 // workers (one a core: hashing a warm page cache waits on nothing),
-// while during runs beside them. Workers take the files
-// largest first, the order that keeps every core busy to the end: the
-// last files taken are the smallest. With o.Host each worker also
-// inspects the regular files it hashes for the ELF scan, from the bytes
-// it has read; it returns those inspections.
+// while during runs beside them. The workers share one queue of the
+// files, largest first by their records: the order that keeps every
+// core busy to the end, as the last files taken are the smallest. With
+// o.Host each worker also inspects the regular files it opens for the
+// ELF scan, from the bytes it read to hash them where it did; it
+// returns those inspections.
 func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options, installedAt time.Time, r *Report, during func() error) (map[string]elfscan.Inspection, error) {
 	jobs := make([]fileJob, 0, len(own))
 	for k, w := range own {
@@ -372,6 +373,7 @@ func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options,
 		hashed                int64
 		issues                []FileIssue
 		d                     *digester
+		_                     [64]byte // one cache line a worker's counters
 	}
 	tallies := make([]tally, workers)
 	var next atomic.Int64
