@@ -346,8 +346,7 @@ func (j fileJob) size() int64 {
 
 // checkFiles checks every owned path: presence and type always, then
 // size and sha256 (or size and mtime with Quick), on a fixed pool of
-// workers (one a core: hashing a warm page cache waits on nothing),
-// while during runs beside them. The workers share one queue of the
+// workers while during runs beside them. The workers share one queue of the
 // files, largest first by their records: the order that keeps every
 // core busy to the end, as the last files taken are the smallest. With
 // o.Host each worker also inspects the regular files it opens for the
@@ -366,7 +365,11 @@ func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options,
 	})
 	workers := o.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		// Two a core: from a warm page cache one a core would do (the
+		// CPU time is the same, BenchmarkVerify), but a prefix on a
+		// network file system, read cold, waits on every open, and the
+		// second worker hashes meanwhile.
+		workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	type tally struct {
 		checked, unverifiable int
