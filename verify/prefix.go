@@ -55,7 +55,7 @@ type Options struct {
 	// Trust, when set, says who may sign instead of Trusted: keys and
 	// keyless identities (lock/sign.Policy).
 	Trust *sign.Policy
-	// Workers bounds parallel hashing; 0 means GOMAXPROCS.
+	// Workers bounds parallel hashing; 0 means two a core (GOMAXPROCS).
 	Workers int
 }
 
