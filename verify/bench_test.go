@@ -195,8 +195,9 @@ func BenchmarkSHA256Cores(b *testing.B) {
 //     (xargs-MB/s).
 //
 // %limit is verify's throughput over the limit, %readcap over what a
-// reader can reach, and x-xargs its speed over the pipeline; load1 is the
-// one-minute load average when it finished.
+// reader can reach, and x-xargs its speed over the pipeline; the best-
+// figures are those of the fastest round of each; load1 is the one-minute
+// load average when it finished.
 func BenchmarkVerifyVsLimit(b *testing.B) {
 	prefix, total := bigPrefix(b)
 	openssl := testenv.Tool(b, "openssl", "apt-get install -y openssl")
@@ -290,11 +291,20 @@ func BenchmarkVerifyVsLimit(b *testing.B) {
 	cXargs = 0
 	var tVerify, tXargs, tOne, tTwo, tRead time.Duration
 	var cVerify, cOne time.Duration
+	// The fastest round of each is the one the other engineers' jobs
+	// disturbed least.
+	best := func(min *time.Duration, d time.Duration) time.Duration {
+		if *min == 0 || d < *min {
+			*min = d
+		}
+		return d
+	}
+	var bVerify, bXargs, bOne time.Duration
 	for range b.N {
-		tOne += timed(oneCore, &cOne)
-		tVerify += timed(verifyOnce, &cVerify)
+		tOne += best(&bOne, timed(oneCore, &cOne))
+		tVerify += best(&bVerify, timed(verifyOnce, &cVerify))
 		tTwo += timed(twoCores, nil)
-		tXargs += timed(xargsOnce, nil)
+		tXargs += best(&bXargs, timed(xargsOnce, nil))
 		tRead += timed(readOneCore, nil)
 	}
 	b.StopTimer()
@@ -307,6 +317,11 @@ func BenchmarkVerifyVsLimit(b *testing.B) {
 	b.ReportMetric(mbps(sample<<20, tTwo), "2core-MB/s")
 	b.ReportMetric(mbps(total, tXargs), "xargs-MB/s")
 	b.ReportMetric(100*verifyMBps/limit, "%limit")
+	// The same of the fastest rounds.
+	bestVerify := float64(total) / 1e6 / bVerify.Seconds()
+	b.ReportMetric(bestVerify, "best-verify-MB/s")
+	b.ReportMetric(100*bestVerify/(2*float64(sample<<20)/1e6/bOne.Seconds()), "best-%limit")
+	b.ReportMetric(bXargs.Seconds()/bVerify.Seconds(), "best-x-xargs")
 	readcap := 2 * mbps(sample<<20, tRead)
 	b.ReportMetric(readcap, "readcap-MB/s")
 	b.ReportMetric(100*verifyMBps/readcap, "%readcap")
