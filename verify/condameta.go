@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/envlock/envlock/install"
 )
@@ -83,31 +86,58 @@ func readCondaMeta(tr *tree, prefix string) (recs []*metaRecord, bad []string, e
 		}
 		return nil, nil, err
 	}
-	for _, e := range ents {
+	// Records are decoded in parallel: a large environment's are
+	// megabytes of JSON, and the files cannot be checked before them.
+	type slot struct {
+		rec *metaRecord
+		bad string
+	}
+	slots := make([]slot, len(ents))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, e := range ents {
 		n := e.Name()
 		if !strings.HasSuffix(n, ".json") || e.IsDir() || n == install.LegacyMarkerFile {
 			continue
 		}
-		b, err := tr.ReadFile("conda-meta/" + n)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("conda-meta/%s: %v", n, err))
-			continue
-		}
-		r := &metaRecord{file: n}
-		if err := json.Unmarshal(b, r); err != nil || r.Name == "" {
-			if err == nil {
-				err = fmt.Errorf("no package name")
+		g.Go(func() error {
+			b, err := tr.ReadFile("conda-meta/" + n)
+			if err != nil {
+				slots[i].bad = fmt.Sprintf("conda-meta/%s: %v", n, err)
+				return nil
 			}
-			bad = append(bad, fmt.Sprintf("conda-meta/%s: not a package record: %v", n, err))
-			continue
+			r := &metaRecord{file: n}
+			if err := json.Unmarshal(b, r); err != nil || r.Name == "" {
+				if err == nil {
+					err = fmt.Errorf("no package name")
+				}
+				slots[i].bad = fmt.Sprintf("conda-meta/%s: not a package record: %v", n, err)
+				return nil
+			}
+			slots[i].rec = r
+			return nil
+		})
+	}
+	g.Wait()
+	for _, s := range slots {
+		switch {
+		case s.rec != nil:
+			recs = append(recs, s.rec)
+		case s.bad != "":
+			bad = append(bad, s.bad)
 		}
-		recs = append(recs, r)
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Name < recs[j].Name })
 	sp := sitePackages(recs)
+	// normalize stats the byte-code files conda lists: tens of thousands
+	// in an environment with many Python packages.
 	for _, r := range recs {
-		r.normalize(prefix, sp)
+		g.Go(func() error {
+			r.normalize(prefix, sp)
+			return nil
+		})
 	}
+	g.Wait()
 	return recs, bad, nil
 }
 

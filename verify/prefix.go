@@ -1,22 +1,25 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
+	"maps"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -52,7 +55,7 @@ type Options struct {
 	// Trust, when set, says who may sign instead of Trusted: keys and
 	// keyless identities (lock/sign.Policy).
 	Trust *sign.Policy
-	// Workers bounds parallel hashing; 0 means GOMAXPROCS.
+	// Workers bounds parallel hashing; 0 means two a core (GOMAXPROCS).
 	Workers int
 }
 
@@ -202,49 +205,57 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	var regular []string
-	err = filepath.WalkDir(prefix, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrPermission) {
+	var untracked []FileIssue
+	under := prefix + string(filepath.Separator)
+	walk := func() error {
+		return filepath.WalkDir(prefix, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrPermission) {
+					return nil
+				}
+				return err
+			}
+			rp, ok := strings.CutPrefix(p, under)
+			if ok {
+				rp = filepath.ToSlash(rp)
+			} else {
+				rp = rel(prefix, p)
+			}
+			if d.IsDir() {
+				if rp == "conda-meta" || d.Name() == "__pycache__" {
+					return filepath.SkipDir
+				}
+				if _, ok := distOf[rp]; ok {
+					return filepath.SkipDir // reported as an untracked distribution
+				}
 				return nil
 			}
-			return err
-		}
-		rp := rel(prefix, p)
-		if d.IsDir() {
-			if rp == "conda-meta" || d.Name() == "__pycache__" {
-				return filepath.SkipDir
+			if d.Type().IsRegular() {
+				regular = append(regular, rp)
+			}
+			if _, ok := own[rp]; ok || rp == "." {
+				return nil
 			}
 			if _, ok := distOf[rp]; ok {
-				return filepath.SkipDir // reported as an untracked distribution
+				return nil
 			}
+			if strings.HasSuffix(rp, ".pyc") && own[strings.TrimSuffix(rp, "c")] != nil {
+				return nil
+			}
+			if !ownedDirs[path.Dir(rp)] && !hasOwnedAncestor(ownedDirs, rp) {
+				return nil
+			}
+			untracked = append(untracked, FileIssue{Path: rp, Kind: FileUntracked})
 			return nil
-		}
-		if d.Type().IsRegular() {
-			regular = append(regular, rp)
-		}
-		if _, ok := own[rp]; ok || rp == "." {
-			return nil
-		}
-		if _, ok := distOf[rp]; ok {
-			return nil
-		}
-		if strings.HasSuffix(rp, ".pyc") && own[strings.TrimSuffix(rp, "c")] != nil {
-			return nil
-		}
-		if !ownedDirs[path.Dir(rp)] && !hasOwnedAncestor(ownedDirs, rp) {
-			return nil
-		}
-		r.Files.Issues = append(r.Files.Issues, FileIssue{Path: rp, Kind: FileUntracked})
-		return nil
-	})
+		})
+	}
+
+	// Check each owned path, walking the prefix meanwhile.
+	seen, err := checkFiles(ctx, tr, own, o, installedAt, r, walk)
 	if err != nil {
 		return nil, err
 	}
-
-	// Check each owned path.
-	if err := checkFiles(ctx, tr, own, o, installedAt, r); err != nil {
-		return nil, err
-	}
+	r.Files.Issues = append(r.Files.Issues, untracked...)
 	sort.Slice(r.Files.Issues, func(i, j int) bool {
 		a, b := r.Files.Issues[i], r.Files.Issues[j]
 		if a.Path != b.Path {
@@ -255,7 +266,7 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 
 	if o.Host != nil {
 		res, err := elfscan.Scan(ctx, elfscan.Options{
-			Prefix: prefix, Files: regular, Libc: o.Host.Libc, Glibc: o.Host.Glibc, LibDirs: o.Host.LibDirs, Floor: r.lockFloor(),
+			Prefix: prefix, Files: regular, Known: seen, Libc: o.Host.Libc, Glibc: o.Host.Glibc, LibDirs: o.Host.LibDirs, Floor: r.lockFloor(),
 			Owner: func(p string) string {
 				if w := own[p]; w != nil {
 					return w.owner
@@ -324,79 +335,107 @@ type fileJob struct {
 	w    *owned
 }
 
+// size is what the records say the file weighs, for scheduling: a file
+// of unknown size may be large, so it counts as the largest.
+func (j fileJob) size() int64 {
+	if j.w.want.Size == nil {
+		return math.MaxInt64
+	}
+	return *j.w.want.Size
+}
+
 // checkFiles checks every owned path: presence and type always, then
-// size and sha256 (or size and mtime with Quick), in parallel.
-func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options, installedAt time.Time, r *Report) error {
-	keys := make([]string, 0, len(own))
-	for k := range own {
-		keys = append(keys, k)
+// size and sha256 (or size and mtime with Quick), on a fixed pool of
+// workers while during runs beside them. The workers share one queue of the
+// files, largest first by their records: the order that keeps every
+// core busy to the end, as the last files taken are the smallest. With
+// o.Host each worker also inspects the regular files it opens for the
+// ELF scan, from the bytes it read to hash them where it did; it
+// returns those inspections.
+func checkFiles(ctx context.Context, tr *tree, own map[string]*owned, o Options, installedAt time.Time, r *Report, during func() error) (map[string]elfscan.Inspection, error) {
+	jobs := make([]fileJob, 0, len(own))
+	for k, w := range own {
+		jobs = append(jobs, fileJob{k, w})
 	}
-	sort.Strings(keys)
-	var mu sync.Mutex
-	add := func(fi FileIssue) {
-		mu.Lock()
-		r.Files.Issues = append(r.Files.Issues, fi)
-		mu.Unlock()
-	}
-	jobs := make(chan fileJob, 256)
+	slices.SortFunc(jobs, func(a, b fileJob) int {
+		if c := cmp.Compare(b.size(), a.size()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.path, b.path)
+	})
 	workers := o.Workers
 	if workers <= 0 {
-		// More workers than cores: one waiting on a read leaves its core
-		// to another's hashing.
+		// Two a core: from a warm page cache one a core would do (the
+		// CPU time is the same, BenchmarkVerify), but a prefix on a
+		// network file system, read cold, waits on every open, and the
+		// second worker hashes meanwhile.
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
+	type tally struct {
+		checked, unverifiable int
+		hashed                int64
+		issues                []FileIssue
+		d                     *digester
+		_                     [64]byte // one cache line a worker's counters
+	}
+	tallies := make([]tally, workers)
+	var next atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(jobs)
-		for _, k := range keys {
-			select {
-			case jobs <- fileJob{k, own[k]}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
-	var checked, unverifiable int
-	var hashed int64
-	for range workers {
+	for i := range tallies {
+		t := &tallies[i]
+		t.d = newDigester(o.Host != nil)
 		g.Go(func() error {
-			buf := make([]byte, 256<<10)
-			h := sha256.New()
-			for j := range jobs {
+			for {
+				k := next.Add(1) - 1
+				if k >= int64(len(jobs)) {
+					return nil
+				}
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				n, u, issue := checkOne(tr, j, o.Quick, installedAt, h, buf)
-				mu.Lock()
-				checked++
-				hashed += n
-				unverifiable += u
-				mu.Unlock()
+				j := jobs[k]
+				n, u, issue := checkOne(tr, j, o.Quick, installedAt, t.d)
+				t.checked++
+				t.hashed += n
+				t.unverifiable += u
 				if issue != nil {
 					issue.Package = j.w.owner
-					add(*issue)
+					t.issues = append(t.issues, *issue)
 				}
 			}
-			return nil
 		})
 	}
+	g.Go(during)
 	if err := g.Wait(); err != nil {
-		return err
+		return nil, err
 	}
-	r.Files.Checked, r.Files.Bytes, r.Files.Unverifiable = checked, hashed, unverifiable
-	return nil
+	var seen map[string]elfscan.Inspection
+	for i := range tallies {
+		t := &tallies[i]
+		r.Files.Checked += t.checked
+		r.Files.Bytes += t.hashed
+		r.Files.Unverifiable += t.unverifiable
+		r.Files.Issues = append(r.Files.Issues, t.issues...)
+		if seen == nil {
+			seen = t.d.seen
+			continue
+		}
+		maps.Copy(seen, t.d.seen)
+	}
+	return seen, nil
 }
 
 // checkOne checks one path, returning the bytes hashed, 1 when it could
 // only be checked for presence, and the issue found, if any. Every
 // access goes through the prefix's tree: a recorded path with "../", or
 // one through a link out of the prefix, is reported, never read.
-func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Hash, buf []byte) (int64, int, *FileIssue) {
+func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, d *digester) (int64, int, *FileIssue) {
 	outsideIssue := &FileIssue{Path: j.path, Kind: FileType, Want: "a path inside the prefix", Got: "a path out of the prefix (not read)"}
 	want := j.w.want
 	// A regular file to hash is opened by the same call that stats it.
-	needContent := !quick && !j.w.pyc && want.Type != "directory" && want.Type != "softlink"
+	// With the ELF scan on, a regular file is opened even when it is
+	// not hashed, and inspected through the same descriptor.
+	needContent := (!quick && !j.w.pyc || d.elf) && want.Type != "directory" && want.Type != "softlink"
 	fi, content, err := tr.lstatOpen(j.path, needContent)
 	if outside(err) {
 		return 0, 0, outsideIssue
@@ -405,7 +444,14 @@ func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Has
 		return 0, 0, &FileIssue{Path: j.path, Kind: FileMissing}
 	}
 	if content != nil {
-		defer content.close()
+		defer func() {
+			if d.elf {
+				if _, done := d.seen[j.path]; !done {
+					content.inspect(d, j.path)
+				}
+			}
+			content.close()
+		}()
 	}
 	switch want.Type {
 	case "directory":
@@ -461,12 +507,12 @@ func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Has
 	if wantHash == "" {
 		return 0, 1, nil
 	}
-	h.Reset()
+	d.h.Reset()
 	var n int64
 	if content != nil {
-		n, err = content.hash(h, buf)
+		n, err = content.digest(d, j.path)
 	} else {
-		n, err = tr.hashFile(j.path, h, buf) // through a link
+		n, err = tr.hashFile(j.path, d) // through a link
 	}
 	if outside(err) {
 		return n, 0, outsideIssue
@@ -474,7 +520,7 @@ func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, h hash.Has
 	if err != nil {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != wantHash && !anyHash(j.w.alts, got) {
+	if got := hex.EncodeToString(d.h.Sum(d.sum[:0])); got != wantHash && !anyHash(j.w.alts, got) {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "sha256 " + wantHash, Got: "sha256 " + got}
 	}
 	return n, 0, nil

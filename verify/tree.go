@@ -3,7 +3,6 @@ package verify
 import (
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -88,7 +87,11 @@ func (t *tree) Open(rel string) (*os.File, error) {
 
 // content is a regular file opened for hashing.
 type content interface {
-	hash(h hash.Hash, buf []byte) (int64, error)
+	// digest feeds the file into d.h and, when d.elf and rel is not
+	// "", has d inspect it for the ELF scan, as the file rel.
+	digest(d *digester, rel string) (int64, error)
+	// inspect has d inspect the file for the ELF scan without hashing it.
+	inspect(d *digester, rel string)
 	close()
 }
 
@@ -109,36 +112,43 @@ func (t *tree) lstatOpen(rel string, open bool) (fs.FileInfo, content, error) {
 	if err != nil {
 		return fi, nil, nil // hashFile reports it
 	}
-	return fi, fileContent{f}, nil
+	return fi, fileContent{f, fi.Size()}, nil
 }
 
-type fileContent struct{ f *os.File }
+type fileContent struct {
+	f    *os.File
+	size int64
+}
 
-func (c fileContent) hash(h hash.Hash, buf []byte) (int64, error) {
+func (c fileContent) inspect(d *digester, rel string) { d.inspect(rel, c.f, c.size) }
+
+func (c fileContent) digest(d *digester, rel string) (int64, error) {
 	// The anonymous struct hides (*os.File).WriteTo, whose fallback
 	// allocates a buffer per file.
-	return io.CopyBuffer(h, struct{ io.Reader }{c.f}, buf)
+	n, err := io.CopyBuffer(d.h, struct{ io.Reader }{c.f}, d.buf)
+	if err == nil && d.elf && rel != "" {
+		d.inspect(rel, c.f, n)
+	}
+	return n, err
 }
 
 func (c fileContent) close() { c.f.Close() }
 
 // hashFile feeds the file rel (following links that stay inside the
-// prefix) into h.
-func (t *tree) hashFile(rel string, h hash.Hash, buf []byte) (int64, error) {
+// prefix) into d.h.
+func (t *tree) hashFile(rel string, d *digester) (int64, error) {
 	if !local(rel) {
 		return 0, fmt.Errorf("%s: %w", rel, errOutside)
 	}
 	if t.fast {
-		return t.hashFast(rel, h, buf)
+		return t.hashFast(rel, d)
 	}
 	f, err := t.root.Open(filepath.FromSlash(rel))
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	// The anonymous struct hides (*os.File).WriteTo, whose fallback
-	// allocates a buffer per file.
-	return io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
+	return io.CopyBuffer(d.h, struct{ io.Reader }{f}, d.buf)
 }
 
 // outside reports whether err says a name resolved outside the prefix.

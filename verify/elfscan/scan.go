@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -70,6 +71,10 @@ type Options struct {
 	LibDirs []string
 	// Owner names the package that owns a file (relative path); may be nil.
 	Owner func(rel string) string
+	// Known has what the caller already learned of some of Files by
+	// reading them (verify inspects each file it hashes while its bytes
+	// are in memory): Scan takes it and does not read those files again.
+	Known map[string]Inspection
 	// Workers bounds the parallelism; 0 means 4 × GOMAXPROCS (the scan
 	// waits on the disk more than on the CPU).
 	Workers int
@@ -93,6 +98,23 @@ type scanned struct {
 	info *Info
 }
 
+// Inspection is what Inspect said of one file: its Info, or its error
+// (ErrNotELF for a file that is not ELF).
+type Inspection struct {
+	Info *Info
+	Err  error
+}
+
+// Inspect is what Scan learns of one regular file of size bytes, read
+// through r: ReadFrom, except that files too short to be ELF are
+// ErrNotELF without a read.
+func Inspect(r io.ReaderAt, size int64, name string) (*Info, error) {
+	if size < 64 {
+		return nil, ErrNotELF
+	}
+	return ReadFrom(r, name)
+}
+
 // Scan inspects every ELF file of the prefix and reports what would fail
 // to load on the host described by o.
 func Scan(ctx context.Context, o Options) (*Result, error) {
@@ -104,12 +126,35 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 	if workers <= 0 {
 		workers = 4 * runtime.GOMAXPROCS(0)
 	}
+	var (
+		mu      sync.Mutex
+		found   []scanned
+		bad     []string
+		nfiles  int
+		workerN = workers
+	)
+	record := func(r string, info *Info, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		nfiles++
+		switch {
+		case errors.Is(err, ErrNotELF), errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			bad = append(bad, filepath.ToSlash(r)+": "+err.Error())
+		case info.Dynamic():
+			found = append(found, scanned{filepath.ToSlash(r), info})
+		}
+	}
 	paths := make(chan string, 256)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(paths)
 		if o.Files != nil {
 			for _, f := range o.Files {
+				if k, ok := o.Known[f]; ok {
+					record(f, k.Info, k.Err)
+					continue
+				}
 				select {
 				case paths <- filepath.FromSlash(f):
 				case <-gctx.Done():
@@ -144,13 +189,6 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 		})
 	})
 
-	var (
-		mu      sync.Mutex
-		found   []scanned
-		bad     []string
-		nfiles  int
-		workerN = workers
-	)
 	for range workerN {
 		g.Go(func() error {
 			for r := range paths {
@@ -158,16 +196,7 @@ func Scan(ctx context.Context, o Options) (*Result, error) {
 					return gctx.Err()
 				}
 				info, err := readRegular(filepath.Join(prefix, r))
-				mu.Lock()
-				nfiles++
-				switch {
-				case errors.Is(err, ErrNotELF), errors.Is(err, fs.ErrNotExist):
-				case err != nil:
-					bad = append(bad, filepath.ToSlash(r)+": "+err.Error())
-				case info.Dynamic():
-					found = append(found, scanned{filepath.ToSlash(r), info})
-				}
-				mu.Unlock()
+				record(r, info, err)
 			}
 			return nil
 		})
