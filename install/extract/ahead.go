@@ -47,7 +47,7 @@ func newReadAhead(r io.Reader) *readAhead {
 				return
 			}
 			if buf == nil {
-				buf = make([]byte, aheadSize)
+				buf = *aheadBufs.Get().(*[]byte)
 			}
 			n, err := fill(r, buf)
 			select {
@@ -85,4 +85,31 @@ func (a *readAhead) Read(p []byte) (int, error) {
 func (a *readAhead) Close() {
 	close(a.done)
 	a.wg.Wait()
+	// The goroutine is gone: every chunk is in free, in full or a.buf.
+	give := func(b []byte) {
+		if b != nil {
+			b = b[:cap(b)]
+			aheadBufs.Put(&b)
+		}
+	}
+	give(a.buf)
+	a.buf, a.cur = nil, nil
+	for {
+		select {
+		case b := <-a.free:
+			give(b)
+		case c := <-a.full:
+			give(c.b)
+		default:
+			return
+		}
+	}
 }
+
+// aheadBufs keeps read-ahead chunks for the next stream: allocating
+// (and clearing) 1 MiB chunks for every package costs more than a small
+// package takes to decompress.
+var aheadBufs = sync.Pool{New: func() any {
+	b := make([]byte, aheadSize)
+	return &b
+}}

@@ -61,6 +61,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -331,15 +332,15 @@ func (x *extractor) conda() error {
 	// the extractor, which reads them in turn: the payload is being
 	// decompressed while info/ is written and checked.
 	type stream struct {
-		rc  io.ReadCloser
-		dec *zstd.Decoder
-		a   *readAhead
+		rc io.ReadCloser
+		z  *pooledZstd
+		a  *readAhead
 	}
 	streams := make([]stream, 0, len(parts))
 	defer func() {
 		for _, s := range streams {
-			s.a.Close()
-			s.dec.Close()
+			s.a.Close() // the read-ahead goroutine is done with the decoder
+			s.z.put()
 			s.rc.Close()
 		}
 	}()
@@ -348,12 +349,12 @@ func (x *extractor) conda() error {
 		if err != nil {
 			return fmt.Errorf("%s: %s: %v", filepath.Base(x.archive), zf.Name, err)
 		}
-		dec, err := zstd.NewReader(bufio.NewReaderSize(rc, 1<<20), zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(maxZstdWindow))
+		z, err := getZstd(rc)
 		if err != nil {
 			rc.Close()
 			return err
 		}
-		streams = append(streams, stream{rc, dec, newReadAhead(dec)})
+		streams = append(streams, stream{rc, z, newReadAhead(z.dec)})
 	}
 	for _, s := range streams {
 		if err := x.untar(s.a); err != nil {
@@ -361,6 +362,45 @@ func (x *extractor) conda() error {
 		}
 	}
 	return nil
+}
+
+// zstdDecoders keeps zstd decoders, each with its buffered reader, for
+// reuse: a decoder's window and history buffers and the 1 MiB reader
+// cost more to allocate and clear than a small package takes to
+// decompress. With one goroutine of concurrency a decoder does all its
+// work in Read, so a reset decoder holds nothing of the last stream.
+var zstdDecoders sync.Pool
+
+type pooledZstd struct {
+	dec *zstd.Decoder
+	br  *bufio.Reader
+}
+
+// getZstd returns a decoder reading the zstd stream r.
+func getZstd(r io.Reader) (*pooledZstd, error) {
+	if p, ok := zstdDecoders.Get().(*pooledZstd); ok {
+		p.br.Reset(r)
+		if err := p.dec.Reset(p.br); err == nil {
+			return p, nil
+		}
+		p.dec.Close()
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	dec, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(maxZstdWindow))
+	if err != nil {
+		return nil, err
+	}
+	return &pooledZstd{dec: dec, br: br}, nil
+}
+
+// put gives the decoder back for reuse, once nothing reads from it.
+func (p *pooledZstd) put() {
+	if err := p.dec.Reset(nil); err != nil {
+		p.dec.Close()
+		return
+	}
+	p.br.Reset(nil)
+	zstdDecoders.Put(p)
 }
 
 func (x *extractor) unsafe(entry, reason string) error {
