@@ -435,18 +435,20 @@ func openCache(env *Env, given []string) (*cache.Cache, error) {
 var removeFlags struct {
 	prefix string
 	noWait bool
+	json   bool
 }
 
 var cmdRemove = &Command{
 	Name:  "remove",
-	Usage: "remove [-p PATH | -n NAME] [--no-wait]",
+	Usage: "remove [-p PATH | -n NAME] [--no-wait] [--json]",
 	Short: "delete an environment envlock installed",
 	Long: `
 Remove deletes the environment at PATH, which must have been made by
 'envlock install' (it has conda-meta/envlock.json); anything else is
 refused, so a typo cannot delete another directory. The package cache is
 kept. Like install, remove waits for another run using PATH (--no-wait:
-fails instead).
+fails instead). --json prints what was removed for scripts (schemas/cli.cue
+#Remove).
 
 Example:
 
@@ -455,12 +457,20 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		prefixFlag(fs, &removeFlags.prefix, "environment path (required)")
 		fs.BoolVar(&removeFlags.noWait, "no-wait", false, "fail instead of waiting when another envlock run uses PATH")
+		fs.BoolVar(&removeFlags.json, "json", false, "print what was removed as JSON (schemas/cli.cue #Remove)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 || removeFlags.prefix == "" {
 			return usagef("want -p PATH and no arguments")
 		}
 		prefix := abs(env, removeFlags.prefix)
+		// What the environment was, read before it goes; Remove itself
+		// refuses a directory without the marker.
+		res := jsonRemove{Prefix: prefix}
+		if m, err := install.ReadMarker(prefix); err == nil {
+			res.Name, res.Lock, res.LockSHA256, res.Platform = m.Name, m.Lock, m.LockHash, m.Platform
+			res.Packages, res.Wheels = len(m.Packages), len(m.PyPI)
+		}
 		err := install.Remove(ctx, prefix, install.RemoveOptions{NoWait: removeFlags.noWait, Log: func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) }})
 		if errors.Is(err, install.ErrBusy) {
 			return withHint(err, "wait for the other run to finish, or run again without --no-wait to wait for it")
@@ -469,6 +479,9 @@ Example:
 			return err
 		}
 		fmt.Fprintf(env.Stderr, "removed %s\n", prefix)
+		if removeFlags.json {
+			return writeJSON(env.Stdout, res)
+		}
 		return nil
 	},
 }

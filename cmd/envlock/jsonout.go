@@ -10,10 +10,12 @@ import (
 )
 
 // The JSON shapes of lock, diff, add, drop, install, keygen, export,
-// sign, verify-lock, bundle, pull and push with --json; schemas/cli.cue
-// documents them (#Changes, #Lock, #Install, #Keygen, #Export, #Sign,
-// #VerifyLock, #Bundle, #Pull, #Push) and the scenarios check the output
-// against it.
+// sign, verify-lock, bundle, pull, push, init, import, remove,
+// trusted-root, kernel install|remove and module with --json;
+// schemas/cli.cue documents them (#Changes, #Lock, #Install, #Keygen,
+// #Export, #Sign, #VerifyLock, #Bundle, #Pull, #Push, #Manifest,
+// #Remove, #TrustedRoot, #KernelInstall, #KernelRemove, #Module) and the
+// scenarios check the output against it.
 
 // jsonChange is one row of a lock diff.
 type jsonChange struct {
@@ -184,4 +186,82 @@ type jsonManifest struct {
 	Packages *int `json:"packages,omitempty"`
 	// Source is what import read ("stdin" for -).
 	Source string `json:"source,omitempty"`
+}
+
+// jsonRemove is what remove --json prints: the environment deleted, as
+// its conda-meta/envlock.json described it.
+type jsonRemove struct {
+	Prefix string `json:"prefix"`
+	// The rest is empty when there was no marker to read (what a
+	// half-finished swap left, which remove finishes and deletes).
+	Name       string `json:"name,omitempty"`
+	Lock       string `json:"lock,omitempty"`
+	LockSHA256 string `json:"lock_sha256,omitempty"`
+	Platform   string `json:"platform,omitempty"`
+	Packages   int    `json:"packages"`
+	Wheels     int    `json:"wheels"`
+}
+
+// jsonTrustedRoot is what trusted-root --json prints.
+type jsonTrustedRoot struct {
+	File string `json:"file"`
+	// Source is "tuf" (fetched through Sigstore's TUF repository) or
+	// "builtin" (the snapshot built into envlock).
+	Source    string `json:"source"`
+	Bytes     int    `json:"bytes"`
+	SHA256    string `json:"sha256"`
+	MediaType string `json:"media_type"`
+	// What the root trusts: Fulcio CAs, Rekor logs, certificate
+	// transparency logs and timestamp authorities.
+	CertificateAuthorities int `json:"certificate_authorities"`
+	Tlogs                  int `json:"tlogs"`
+	Ctlogs                 int `json:"ctlogs"`
+	TimestampAuthorities   int `json:"timestamp_authorities"`
+}
+
+// jsonKernelInstall is what kernel install --json prints.
+type jsonKernelInstall struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Language    string `json:"language"`
+	// Dir is the kernelspec directory written.
+	Dir    string `json:"dir"`
+	Prefix string `json:"prefix"`
+	// Lock and LockSHA256 are empty for an environment envlock did not
+	// install.
+	Lock       string `json:"lock,omitempty"`
+	LockSHA256 string `json:"lock_sha256,omitempty"`
+	// Replaced says a kernel of that name was there before.
+	Replaced bool `json:"replaced"`
+}
+
+// jsonKernelRemove is what kernel remove --json prints; the exit code is
+// 1 when any kernel could not be removed.
+type jsonKernelRemove struct {
+	// Dir is the kernels directory removed from.
+	Dir     string              `json:"dir"`
+	Removed []string            `json:"removed"`
+	Failed  []jsonKernelFailure `json:"failed,omitempty"`
+}
+
+type jsonKernelFailure struct {
+	Name  string `json:"name"`
+	Error string `json:"error"`
+}
+
+// jsonModule is what module --json prints.
+type jsonModule struct {
+	Prefix  string `json:"prefix"`
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Format  string `json:"format"`
+	// Load is what "module load" takes: NAME or NAME/VERSION.
+	Load string `json:"load"`
+	// With --out, File is the modulefile written and ModulePath the
+	// directory "module use" names; without, Content is the modulefile.
+	File       string `json:"file,omitempty"`
+	ModulePath string `json:"modulepath,omitempty"`
+	Content    string `json:"content,omitempty"`
+	Bytes      int    `json:"bytes"`
+	SHA256     string `json:"sha256"`
 }

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -31,7 +32,7 @@ var kernelFlags struct {
 
 var cmdKernel = &Command{
 	Name:  "kernel",
-	Usage: "kernel (install [-p PATH | -n NAME] [--name N] [--display-name D] | list [--json] | remove NAME…|--dangling) [--user | --prefix DIR]",
+	Usage: "kernel (install [-p PATH | -n NAME] [--name N] [--display-name D] | list | remove NAME…|--dangling) [--user | --prefix DIR] [--json]",
 	Short: "install, list and remove Jupyter kernels of environments",
 	Long: `
 Kernel install writes a Jupyter kernelspec for the environment at PATH, so
@@ -60,6 +61,10 @@ ones: kernels whose environment is gone. Kernel remove deletes kernels by
 name, or every dangling one with --dangling, from the user's data
 directory or --prefix's; it refuses kernels envlock did not make.
 
+--json prints the result for scripts (schemas/cli.cue): the kernel
+written (#KernelInstall), the kernels listed (#Kernels), or those removed
+and those that could not be (#KernelRemove; exit 1 when any could not).
+
 'envlock install' writes the kernel by itself when env.cue sets kernel.
 
 Examples:
@@ -77,7 +82,7 @@ Examples:
 		fs.BoolVar(&kernelFlags.user, "user", false, "use the user's Jupyter data directory (the default)")
 		fs.StringVar(&kernelFlags.dataPrefix, "prefix", "", "use DIR/share/jupyter instead of the user's data directory")
 		fs.BoolVar(&kernelFlags.force, "force", false, "install: replace a kernel of the same name that envlock did not make")
-		fs.BoolVar(&kernelFlags.json, "json", false, "list: print JSON")
+		fs.BoolVar(&kernelFlags.json, "json", false, "print the result as JSON (schemas/cli.cue #KernelInstall, #Kernels, #KernelRemove)")
 		fs.BoolVar(&kernelFlags.dangling, "dangling", false, "remove: remove every kernel whose environment is gone")
 	},
 	Run: runKernel,
@@ -85,9 +90,9 @@ Examples:
 
 // kernelAllowed are the flags each kernel subcommand takes.
 var kernelAllowed = map[string][]string{
-	"install": {"p", "name", "display-name", "language", "user", "prefix", "force"},
+	"install": {"p", "name", "display-name", "language", "user", "prefix", "force", "json"},
 	"list":    {"user", "prefix", "json"},
-	"remove":  {"user", "prefix", "dangling"},
+	"remove":  {"user", "prefix", "dangling", "json"},
 }
 
 func runKernel(ctx context.Context, env *Env, args []string) error {
@@ -124,9 +129,13 @@ func runKernel(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return installKernel(env, abs(env, kernelFlags.prefix), dir, kernel.Options{
+		res, err := installKernel(env, abs(env, kernelFlags.prefix), dir, kernel.Options{
 			Name: kernelFlags.name, DisplayName: kernelFlags.displayName, Language: kernelFlags.language,
 		}, kernelFlags.force)
+		if err != nil || !kernelFlags.json {
+			return err
+		}
+		return writeJSON(env.Stdout, res)
 	case "list":
 		if len(args) != 0 {
 			return usagef("kernel list takes no arguments")
@@ -163,12 +172,20 @@ func runKernel(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 		var errs []error
+		res := jsonKernelRemove{Dir: kernels, Removed: []string{}}
 		for _, n := range names {
 			if err := kernel.Remove(kernels, n); err != nil {
 				errs = append(errs, err)
+				res.Failed = append(res.Failed, jsonKernelFailure{Name: strings.ToLower(n), Error: err.Error()})
 				continue
 			}
+			res.Removed = append(res.Removed, strings.ToLower(n))
 			fmt.Fprintf(env.Stderr, "removed kernel %s from %s\n", strings.ToLower(n), kernels)
+		}
+		if kernelFlags.json {
+			if err := writeJSON(env.Stdout, res); err != nil {
+				return err
+			}
 		}
 		return errors.Join(errs...)
 	}
@@ -187,21 +204,29 @@ func kernelDataDir(env *Env) (string, error) {
 }
 
 // installKernel writes the kernel of the environment at prefix into the
-// Jupyter data directory dataDir.
-func installKernel(env *Env, prefix, dataDir string, o kernel.Options, force bool) error {
+// Jupyter data directory dataDir, and says what it wrote.
+func installKernel(env *Env, prefix, dataDir string, o kernel.Options, force bool) (*jsonKernelInstall, error) {
 	k, err := kernel.For(prefix, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	dir, err := k.Install(kernel.KernelsDir(dataDir), force)
+	kernels := kernel.KernelsDir(dataDir)
+	_, err = os.Lstat(filepath.Join(kernels, k.Name))
+	replaced := err == nil
+	dir, err := k.Install(kernels, force)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, n := range k.Notes {
 		fmt.Fprintln(env.Stderr, "note: "+n)
 	}
 	fmt.Fprintf(env.Stderr, "installed Jupyter kernel %s (%q) in %s\n", k.Name, k.Spec.DisplayName, dir)
-	return nil
+	res := &jsonKernelInstall{Name: k.Name, DisplayName: k.Spec.DisplayName, Language: k.Spec.Language, Dir: dir,
+		Prefix: prefix, Replaced: replaced}
+	if origin := k.Spec.Metadata.Envlock; origin != nil {
+		res.Lock, res.LockSHA256 = origin.Lock, origin.LockSHA256
+	}
+	return res, nil
 }
 
 // installLockKernel writes the kernel env.cue asks for after an install;
@@ -209,7 +234,7 @@ func installKernel(env *Env, prefix, dataDir string, o kernel.Options, force boo
 func installLockKernel(env *Env, prefix string, l *lockfile.Lock) error {
 	dir, err := kernel.DataDir(env.Getenv)
 	if err == nil {
-		err = installKernel(env, prefix, dir, kernel.Options{}, false)
+		_, err = installKernel(env, prefix, dir, kernel.Options{}, false)
 	}
 	if err != nil {
 		return withHint(fmt.Errorf("the environment is installed, but its Jupyter kernel is not: %w", err),
@@ -240,9 +265,7 @@ func listKernels(env *Env, dirs []string) error {
 			Prefix: o.Prefix, Lock: o.Lock, LockSHA256: o.LockSHA256, Dangling: e.Dangling, Why: e.Why})
 	}
 	if kernelFlags.json {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return writeJSON(env.Stdout, rows)
 	}
 	if len(rows) == 0 {
 		fmt.Fprintf(env.Stderr, "no kernels made by envlock in %s\n", strings.Join(dirs, ", "))

@@ -17,11 +17,12 @@ var moduleFlags struct {
 	version string
 	format  string
 	out     string
+	json    bool
 }
 
 var cmdModule = &Command{
 	Name:  "module",
-	Usage: "module [-p PATH | -n NAME] [--name NAME] [--version V] [--format lua|tcl] [--out DIR]",
+	Usage: "module [-p PATH | -n NAME] [--name NAME] [--version V] [--format lua|tcl] [--out DIR] [--json]",
 	Short: "write an Lmod or Environment Modules modulefile for an environment",
 	Long: `
 Module writes a modulefile that makes "module load NAME/V" put the
@@ -42,6 +43,11 @@ without --version, replacing what was there; DIR is then what "module
 use" or $MODULEPATH names. The environment's etc/conda/activate.d scripts
 are not run by modulefiles; module says so when there are any.
 
+--json prints the result for scripts (schemas/cli.cue #Module): what
+"module load" takes, the modulefile's size and sha256, and with --out the
+file written and the directory for "module use", without it the
+modulefile itself as content.
+
 Example:
 
 	envlock module -p /blue/mylab/envs/proj --name proj --version 2024.05 --out /blue/mylab/modulefiles
@@ -54,6 +60,7 @@ Example:
 		fs.StringVar(&moduleFlags.version, "version", "", "module version")
 		fs.StringVar(&moduleFlags.format, "format", "lua", "lua (Lmod) or tcl (Environment Modules, Lmod)")
 		fs.StringVar(&moduleFlags.out, "out", "", "write into this modulefile directory instead of printing")
+		fs.BoolVar(&moduleFlags.json, "json", false, "print the result as JSON, the modulefile in it without --out (schemas/cli.cue #Module)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if moduleFlags.prefix == "" || len(args) != 0 {
@@ -79,7 +86,17 @@ Example:
 		for _, n := range mf.Notes {
 			fmt.Fprintln(env.Stderr, "note: "+n)
 		}
+		load := name
+		if moduleFlags.version != "" {
+			load += "/" + moduleFlags.version
+		}
+		res := jsonModule{Prefix: prefix, Name: name, Version: moduleFlags.version, Format: string(f), Load: load,
+			Bytes: len(mf.Data), SHA256: sha256Hex(mf.Data)}
 		if moduleFlags.out == "" {
+			if moduleFlags.json {
+				res.Content = string(mf.Data)
+				return writeJSON(env.Stdout, res)
+			}
 			_, err := env.Stdout.Write(mf.Data)
 			return err
 		}
@@ -88,11 +105,11 @@ Example:
 		if err := atomicfile.WriteFile(path, mf.Data, 0o644); err != nil {
 			return fmt.Errorf("writing the modulefile: %w", err)
 		}
-		load := name
-		if moduleFlags.version != "" {
-			load += "/" + moduleFlags.version
-		}
 		fmt.Fprintf(env.Stderr, "wrote %s\nload it with: module use %s && module load %s\n", path, out, load)
-		return nil
+		if !moduleFlags.json {
+			return nil
+		}
+		res.File, res.ModulePath = path, out
+		return writeJSON(env.Stdout, res)
 	},
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -436,11 +437,12 @@ func sitePolicyPath(env *Env, flagValue string) string {
 var trustedRootFlags struct {
 	out     string
 	builtin bool
+	json    bool
 }
 
 var cmdTrustedRoot = &Command{
 	Name:  "trusted-root",
-	Usage: "trusted-root [--out FILE] [--builtin]",
+	Usage: "trusted-root [--out FILE] [--builtin] [--json]",
 	Short: "fetch Sigstore's current public-good trusted root",
 	Long: `
 Trusted-root fetches the Sigstore public-good instance's current trusted
@@ -455,6 +457,10 @@ $ENVLOCK_TRUSTED_ROOT.
 --builtin writes the snapshot built into envlock instead, with no
 network (what verification uses when no other root is given).
 
+--json prints what was written for scripts: the file, its size and
+sha256, and how many authorities and logs the root trusts
+(schemas/cli.cue #TrustedRoot).
+
 Example:
 
 	envlock trusted-root --out /apps/envlock/trusted_root.json
@@ -462,6 +468,7 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&trustedRootFlags.out, "out", "", "where to write trusted_root.json")
 		fs.BoolVar(&trustedRootFlags.builtin, "builtin", false, "write the root built into envlock (no network)")
+		fs.BoolVar(&trustedRootFlags.json, "json", false, "print what was written as JSON (schemas/cli.cue #TrustedRoot)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 {
@@ -495,8 +502,36 @@ Example:
 			what = "the public-good trusted root built into envlock"
 		}
 		fmt.Fprintf(env.Stderr, "wrote %s to %s\n", what, out)
-		return nil
+		if !trustedRootFlags.json {
+			return nil
+		}
+		res, err := trustedRootJSON(out, data)
+		if err != nil {
+			return err
+		}
+		if trustedRootFlags.builtin {
+			res.Source = "builtin"
+		}
+		return writeJSON(env.Stdout, res)
 	},
+}
+
+// trustedRootJSON describes the trusted root data written to file.
+func trustedRootJSON(file string, data []byte) (*jsonTrustedRoot, error) {
+	// The protobuf-specs JSON names of a TrustedRoot's fields.
+	var tr struct {
+		MediaType              string            `json:"mediaType"`
+		CertificateAuthorities []json.RawMessage `json:"certificateAuthorities"`
+		Tlogs                  []json.RawMessage `json:"tlogs"`
+		Ctlogs                 []json.RawMessage `json:"ctlogs"`
+		TimestampAuthorities   []json.RawMessage `json:"timestampAuthorities"`
+	}
+	if err := json.Unmarshal(data, &tr); err != nil {
+		return nil, fmt.Errorf("reading the trusted root written to %s: %w", file, err)
+	}
+	return &jsonTrustedRoot{File: file, Source: "tuf", Bytes: len(data), SHA256: sha256Hex(data), MediaType: tr.MediaType,
+		CertificateAuthorities: len(tr.CertificateAuthorities), Tlogs: len(tr.Tlogs), Ctlogs: len(tr.Ctlogs),
+		TimestampAuthorities: len(tr.TimestampAuthorities)}, nil
 }
 
 // trustedKeys reads --key files, else $ENVLOCK_TRUSTED_KEYS.
