@@ -440,8 +440,8 @@ var removeFlags struct {
 
 var cmdRemove = &Command{
 	Name:  "remove",
-	Usage: "remove [-p PATH | -n NAME] [--no-wait] [--json]",
-	Short: "delete an environment envlock installed",
+	Usage: "remove [-p PATH | -n NAME] [--no-wait] [--json] | remove [drop's flags] NAME…",
+	Short: "delete an environment envlock installed, or drop dependencies",
 	Long: `
 Remove deletes the environment at PATH, which must have been made by
 'envlock install' (it has conda-meta/envlock.json); anything else is
@@ -450,6 +450,10 @@ kept. Like install, remove waits for another run using PATH (--no-wait:
 fails instead). --json prints what was removed for scripts (schemas/cli.cue
 #Remove).
 
+Given package names and no -p or -n, remove is 'envlock drop NAME…', as
+in pixi and uv: it takes them out of env.cue and re-locks (with drop's
+-C, --pypi, --platform, --no-lock, --offline, --policy and --json).
+
 Example:
 
 	envlock remove -p /blue/mylab/envs/proj
@@ -457,10 +461,24 @@ Example:
 	SetFlags: func(fs *flag.FlagSet) {
 		prefixFlag(fs, &removeFlags.prefix, "environment path (required)")
 		fs.BoolVar(&removeFlags.noWait, "no-wait", false, "fail instead of waiting when another envlock run uses PATH")
-		fs.BoolVar(&removeFlags.json, "json", false, "print what was removed as JSON (schemas/cli.cue #Remove)")
+		fs.BoolVar(&removeFlags.json, "json", false, "print what was removed as JSON (schemas/cli.cue #Remove; with NAME…, drop's #Lock)")
+		// remove NAME… is drop NAME…: the same flags, but --json above.
+		fs.StringVar(&editFlags.dir, "C", ".", "with NAME…: project directory")
+		fs.BoolVar(&editFlags.pypi, "pypi", false, "with NAME…: edit the PyPI requirements (pypi:)")
+		fs.StringVar(&editFlags.platform, "platform", "", "with NAME…: edit only this platform's section (target: P:)")
+		fs.BoolVar(&editFlags.noLock, "no-lock", false, "with NAME…: only edit env.cue; do not re-lock")
+		fs.BoolVar(&editFlags.offline, "offline", false, "with NAME…: use only cached repodata when re-locking")
+		fs.StringVar(&editFlags.policy, "policy", "", "with NAME…: site policy file (default $ENVLOCK_POLICY)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
-		if len(args) != 0 || removeFlags.prefix == "" {
+		if len(args) != 0 {
+			if removeFlags.prefix != "" {
+				return usagef("remove NAME… takes dependencies out of env.cue; to delete an environment give -p PATH or -n NAME and no names")
+			}
+			editFlags.json = removeFlags.json
+			return runEdit(ctx, env, args, false)
+		}
+		if removeFlags.prefix == "" {
 			return usagef("want -p PATH and no arguments")
 		}
 		prefix := abs(env, removeFlags.prefix)

@@ -104,7 +104,11 @@ func defaultPrefix(ctx context.Context, c *Command, env *Env) error {
 		if c.Flags.Arg(0) != "install" {
 			return nil
 		}
-	case "remove", "verify", "run", "shell-hook", "list", "module":
+	case "remove":
+		if c.Flags.NArg() > 0 {
+			return nil // remove NAME… edits env.cue (drop)
+		}
+	case "verify", "run", "shell-hook", "list", "module":
 	default:
 		return nil
 	}
