@@ -105,16 +105,39 @@ func indent(o object) ([]byte, error) {
 	return appendIndent(make([]byte, 0, 4096), o, 0)
 }
 
+// newline starts a line indented at depth (two spaces a level).
+func newline(b []byte, depth int) []byte {
+	b = append(b, '\n')
+	for range depth {
+		b = append(b, ' ', ' ')
+	}
+	return b
+}
+
+// appendArray appends a JSON array of n elements, each appended by elem
+// one level deeper, indented as json.Indent does.
+func appendArray(b []byte, n, depth int, elem func(b []byte, i int) ([]byte, error)) ([]byte, error) {
+	if n == 0 {
+		return append(b, '[', ']'), nil
+	}
+	b = append(b, '[')
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = newline(b, depth+1)
+		var err error
+		if b, err = elem(b, i); err != nil {
+			return nil, err
+		}
+	}
+	b = newline(b, depth)
+	return append(b, ']'), nil
+}
+
 // appendIndent appends v, indented at depth (two spaces a level), to b.
 // Types outside a record's go through encoding/json.
 func appendIndent(b []byte, v any, depth int) ([]byte, error) {
-	newline := func(b []byte, depth int) []byte {
-		b = append(b, '\n')
-		for range depth {
-			b = append(b, ' ', ' ')
-		}
-		return b
-	}
 	var err error
 	switch v := v.(type) {
 	case object:
@@ -136,49 +159,17 @@ func appendIndent(b []byte, v any, depth int) ([]byte, error) {
 		b = newline(b, depth)
 		return append(b, '}'), nil
 	case []metaPath:
-		if len(v) == 0 {
-			return append(b, '[', ']'), nil
-		}
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = newline(b, depth+1)
-			b = e.appendIndent(b, depth+1)
-		}
-		b = newline(b, depth)
-		return append(b, ']'), nil
+		return appendArray(b, len(v), depth, func(b []byte, i int) ([]byte, error) {
+			return v[i].appendIndent(b, depth+1), nil
+		})
 	case []object:
-		if len(v) == 0 {
-			return append(b, '[', ']'), nil
-		}
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = newline(b, depth+1)
-			if b, err = appendIndent(b, e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		b = newline(b, depth)
-		return append(b, ']'), nil
+		return appendArray(b, len(v), depth, func(b []byte, i int) ([]byte, error) {
+			return appendIndent(b, v[i], depth+1)
+		})
 	case []string:
-		if len(v) == 0 {
-			return append(b, '[', ']'), nil
-		}
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = newline(b, depth+1)
-			b = appendString(b, e)
-		}
-		b = newline(b, depth)
-		return append(b, ']'), nil
+		return appendArray(b, len(v), depth, func(b []byte, i int) ([]byte, error) {
+			return appendString(b, v[i]), nil
+		})
 	case string:
 		return appendString(b, v), nil
 	case pkginfo.PathType:

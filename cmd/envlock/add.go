@@ -29,13 +29,19 @@ var editFlags struct {
 }
 
 func setEditFlags(fs *flag.FlagSet) {
-	fs.StringVar(&editFlags.dir, "C", ".", "project directory")
-	fs.BoolVar(&editFlags.pypi, "pypi", false, "edit the PyPI requirements (pypi:) instead of the conda dependencies")
-	fs.StringVar(&editFlags.platform, "platform", "", "edit only this platform's section (target: P:)")
-	fs.BoolVar(&editFlags.noLock, "no-lock", false, "only edit env.cue; do not re-lock")
-	fs.BoolVar(&editFlags.offline, "offline", false, "use only cached repodata when re-locking")
-	fs.StringVar(&editFlags.policy, "policy", "", "site policy file (default $ENVLOCK_POLICY)")
+	editFlagsWithout(fs, "")
 	fs.BoolVar(&editFlags.json, "json", false, "print the edits and the lock's changes as JSON (schemas/cli.cue #Lock)")
+}
+
+// editFlagsWithout defines add's and drop's flags but --json, each usage
+// led by when (remove has them for remove NAME…).
+func editFlagsWithout(fs *flag.FlagSet, when string) {
+	fs.StringVar(&editFlags.dir, "C", ".", when+"project directory")
+	fs.BoolVar(&editFlags.pypi, "pypi", false, when+"edit the PyPI requirements (pypi:) instead of the conda dependencies")
+	fs.StringVar(&editFlags.platform, "platform", "", when+"edit only this platform's section (target: P:)")
+	fs.BoolVar(&editFlags.noLock, "no-lock", false, when+"only edit env.cue; do not re-lock")
+	fs.BoolVar(&editFlags.offline, "offline", false, when+"use only cached repodata when re-locking")
+	fs.StringVar(&editFlags.policy, "policy", "", when+"site policy file (default $ENVLOCK_POLICY)")
 }
 
 var cmdAdd = &Command{

@@ -463,12 +463,7 @@ Example:
 		fs.BoolVar(&removeFlags.noWait, "no-wait", false, "fail instead of waiting when another envlock run uses PATH")
 		fs.BoolVar(&removeFlags.json, "json", false, "print what was removed as JSON (schemas/cli.cue #Remove; with NAME…, drop's #Lock)")
 		// remove NAME… is drop NAME…: the same flags, but --json above.
-		fs.StringVar(&editFlags.dir, "C", ".", "with NAME…: project directory")
-		fs.BoolVar(&editFlags.pypi, "pypi", false, "with NAME…: edit the PyPI requirements (pypi:)")
-		fs.StringVar(&editFlags.platform, "platform", "", "with NAME…: edit only this platform's section (target: P:)")
-		fs.BoolVar(&editFlags.noLock, "no-lock", false, "with NAME…: only edit env.cue; do not re-lock")
-		fs.BoolVar(&editFlags.offline, "offline", false, "with NAME…: use only cached repodata when re-locking")
-		fs.StringVar(&editFlags.policy, "policy", "", "with NAME…: site policy file (default $ENVLOCK_POLICY)")
+		editFlagsWithout(fs, "with NAME…: ")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 {

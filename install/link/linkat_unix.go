@@ -135,12 +135,7 @@ func mkdirAt(_ *os.Root, parent *os.File, dir, name string) (*os.File, error) {
 		if oerr != nil && oerr != unix.EEXIST {
 			return
 		}
-		for {
-			fd, oerr = unix.Openat(int(pfd), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-			if oerr != unix.EINTR {
-				break
-			}
-		}
+		fd, oerr = openDirFD(int(pfd), name)
 	})
 	if err == nil {
 		err = oerr

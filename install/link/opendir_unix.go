@@ -21,12 +21,7 @@ func openDirAt(parent *os.File, dir, name string) (*os.File, error) {
 	fd := -1
 	var oerr error
 	err = pc.Control(func(pfd uintptr) {
-		for {
-			fd, oerr = unix.Openat(int(pfd), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-			if oerr != unix.EINTR {
-				break
-			}
-		}
+		fd, oerr = openDirFD(int(pfd), name)
 	})
 	if err == nil {
 		err = oerr
@@ -35,4 +30,15 @@ func openDirAt(parent *os.File, dir, name string) (*os.File, error) {
 		return nil, &fs.PathError{Op: "openat", Path: dir, Err: err}
 	}
 	return os.NewFile(uintptr(fd), dir), nil
+}
+
+// openDirFD opens the directory name in the directory pfd, not following
+// a link, retrying on EINTR.
+func openDirFD(pfd int, name string) (int, error) {
+	for {
+		fd, err := unix.Openat(pfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }
