@@ -119,31 +119,7 @@ func (l *linker) open(stage bool, name string, flag int, perm os.FileMode) (*os.
 // following a link: a symlink in its place is an error, so what is
 // opened stays under the root parent was opened through.
 func mkdirAt(_ *os.Root, parent *os.File, dir, name string) (*os.File, error) {
-	pc, err := parent.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	fd := -1
-	var oerr error
-	err = pc.Control(func(pfd uintptr) {
-		for {
-			oerr = unix.Mkdirat(int(pfd), name, 0o755)
-			if oerr != unix.EINTR {
-				break
-			}
-		}
-		if oerr != nil && oerr != unix.EEXIST {
-			return
-		}
-		fd, oerr = openDirFD(int(pfd), name)
-	})
-	if err == nil {
-		err = oerr
-	}
-	if err != nil {
-		return nil, &fs.PathError{Op: "mkdir", Path: dir, Err: err}
-	}
-	return os.NewFile(uintptr(fd), dir), nil
+	return dirAt(parent, dir, name, true)
 }
 
 // isExist reports an error for a name that is already there.

@@ -168,29 +168,10 @@ func unpack(ctx context.Context, z *zip.Reader, archiveSize int64, root *os.Root
 // chmodDirs gives every directory under root (and root) mode.
 func chmodDirs(root *os.Root, mode os.FileMode) error {
 	var dirs []string
-	var walk func(dir string) error
-	walk = func(dir string) error {
-		f, err := root.Open(dir)
-		if err != nil {
-			return err
-		}
-		ents, err := f.ReadDir(-1)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		for _, e := range ents {
-			if e.IsDir() {
-				p := filepath.Join(dir, e.Name())
-				dirs = append(dirs, p)
-				if err := walk(p); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	if err := walk("."); err != nil {
+	if err := walkDirs(root, func(p, _ string) (bool, error) {
+		dirs = append(dirs, p)
+		return true, nil
+	}); err != nil {
 		return err
 	}
 	for _, d := range append(dirs, ".") {
@@ -263,9 +244,20 @@ func DropCompiled(dir string) error {
 		return err
 	}
 	defer root.Close()
-	var walk func(d string) error
-	walk = func(d string) error {
-		f, err := root.Open(d)
+	return walkDirs(root, func(p, name string) (bool, error) {
+		if name == "__pycache__" {
+			return false, root.RemoveAll(p)
+		}
+		return true, nil
+	})
+}
+
+// walkDirs calls visit for every directory under root, parents first,
+// with its path and name; visit says whether to go into it.
+func walkDirs(root *os.Root, visit func(p, name string) (bool, error)) error {
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		f, err := root.Open(dir)
 		if err != nil {
 			return err
 		}
@@ -278,15 +270,15 @@ func DropCompiled(dir string) error {
 			if !e.IsDir() {
 				continue
 			}
-			p := path.Join(d, e.Name())
-			if e.Name() == "__pycache__" {
-				if err := root.RemoveAll(p); err != nil {
+			p := path.Join(dir, e.Name())
+			into, err := visit(p, e.Name())
+			if err != nil {
+				return err
+			}
+			if into {
+				if err := walk(p); err != nil {
 					return err
 				}
-				continue
-			}
-			if err := walk(p); err != nil {
-				return err
 			}
 		}
 		return nil
