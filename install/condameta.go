@@ -333,10 +333,7 @@ func (m metaPath) object() object {
 // appendIndent appends m as appendIndent(b, m.object(), depth) would.
 func (m metaPath) appendIndent(b []byte, depth int) []byte {
 	key := func(b []byte, k string) []byte {
-		b = append(b, '\n')
-		for range depth + 1 {
-			b = append(b, ' ', ' ')
-		}
+		b = newline(b, depth+1)
 		b = append(b, '"')
 		b = append(b, k...)
 		return append(b, '"', ':', ' ')
