@@ -3,6 +3,8 @@ package install
 import (
 	"errors"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -61,4 +63,56 @@ func syncStage(stage *os.Root) error {
 		return err
 	}
 	return serr
+}
+
+// A writeback starts writing what an install has written so far to disk
+// while the install goes on: syncfs(2) of the stage's file system on a
+// goroutine of its own, at most one at a time. The syncStage at the end
+// then waits only for what was written since: on a disk, the wait for
+// 10,000 new files drops from the whole write-back to its tail, the
+// rest overlapping extraction and linking (BenchmarkInstallVsRattler).
+type writeback struct {
+	fd      int
+	trace   func(ev, name string)
+	running atomic.Bool
+	done    sync.WaitGroup
+}
+
+// startWriteback returns nil when the stage's directory cannot be
+// opened: the final syncStage still makes the environment durable.
+func startWriteback(stage *os.Root, trace func(ev, name string)) *writeback {
+	d, err := stage.Open(".")
+	if err != nil {
+		return nil
+	}
+	fd, err := unix.Dup(int(d.Fd()))
+	d.Close()
+	if err != nil {
+		return nil
+	}
+	return &writeback{fd: fd, trace: trace}
+}
+
+// kick starts a syncfs unless one is running.
+func (w *writeback) kick() {
+	if w == nil || !w.running.CompareAndSwap(false, true) {
+		return
+	}
+	w.trace("writeback", "")
+	w.done.Add(1)
+	go func() {
+		defer w.done.Done()
+		defer w.running.Store(false)
+		for unix.Syncfs(w.fd) == unix.EINTR {
+		}
+	}()
+}
+
+// close waits for a running syncfs and closes the descriptor.
+func (w *writeback) close() {
+	if w == nil {
+		return
+	}
+	w.done.Wait()
+	unix.Close(w.fd)
 }

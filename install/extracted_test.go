@@ -35,7 +35,7 @@ func TestExtractedNames(t *testing.T) {
 	logf := func(string) {}
 
 	pk := &lockfile.Package{Name: "evil", Version: "1.0", Build: "0/../../x", Subdir: "linux-64", URL: "https://example.invalid/linux-64/evil-1.0-0.conda", SHA256: sum}
-	_, err = extracted(context.Background(), c, archive, pk, "", false, logf)
+	_, err = extracted(context.Background(), c, archive, pk, "", false, logf, nil)
 	// The tree is named evil-1.0-0 (the file name); the identity check
 	// then refuses the lying build.
 	if err == nil || !strings.Contains(err.Error(), `it says build "0", the lock says "0/../../x"`) {
@@ -46,13 +46,13 @@ func TestExtractedNames(t *testing.T) {
 	}
 
 	pk.Build = "0"
-	dir, err := extracted(context.Background(), c, archive, pk, "", false, logf)
+	dir, err := extracted(context.Background(), c, archive, pk, "", false, logf, nil)
 	if err != nil || dir != filepath.Join(pkgs, "evil-1.0-0") {
 		t.Fatalf("extracted = %q, %v", dir, err)
 	}
 	for _, u := range []string{"https://example.invalid/linux-64/..", "https://example.invalid/linux-64/.conda", "https://example.invalid/linux-64/.locks.conda", "https://example.invalid/linux-64/evil.whl"} {
 		pk.URL = u
-		if _, err := extracted(context.Background(), c, archive, pk, "", false, logf); err == nil {
+		if _, err := extracted(context.Background(), c, archive, pk, "", false, logf, nil); err == nil {
 			t.Errorf("%s: extracted", u)
 		}
 	}

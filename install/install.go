@@ -295,6 +295,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	artifacts := n + len(pl.PyPI) // what the Progress stages count
 	var extractedN atomic.Int64   // what the "extract" Progress stage counts
 	var linkedN atomic.Int64      // what the "link" Progress stage counts
+	// Packages extracted into the cache by this install, not found there:
+	// write-back of their files starts early (see writeback).
+	var freshN atomic.Int64
+	wb := startWriteback(stageRoot, o.trace)
+	defer wb.close()
 	// The wheels are fetched, unpacked and planned while the conda
 	// packages are linked, and linked after them.
 	wr := startWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, func(stage string) {
@@ -358,7 +363,14 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 						return
 					}
 					o.trace("fetched", pk.Name)
-					d, err := extracted(ctx, o.Fetcher.Cache, p, pk, o.Fetcher.BaseDir, o.Reinstall, o.Log)
+					d, err := extracted(ctx, o.Fetcher.Cache, p, pk, o.Fetcher.BaseDir, o.Reinstall, o.Log, func() {
+						// A third and two thirds of the way through the
+						// packages, what was extracted so far starts on its
+						// way to the disk.
+						if crossesThird(int(freshN.Add(1)), n) {
+							wb.kick()
+						}
+					})
 					if err != nil {
 						errs[i] = err
 						cancel()
@@ -666,7 +678,7 @@ func fileName(pk *lockfile.Package) string {
 // before the tree is renamed into place. The entry is named after the
 // artifact's file name (checked by cache.CheckName), never after the
 // record's name, version and build.
-func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, baseDir string, validate bool, log func(string)) (string, error) {
+func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, baseDir string, validate bool, log func(string), fresh func()) (string, error) {
 	fn := fileName(pk)
 	name := strings.TrimSuffix(strings.TrimSuffix(fn, ".conda"), ".tar.bz2")
 	if name == fn {
@@ -730,6 +742,9 @@ func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile
 	}
 	for _, w := range res.Warnings {
 		log(fmt.Sprintf("%s: %s: %s", name, w.Entry, w.Reason))
+	}
+	if fresh != nil {
+		fresh()
 	}
 	return dir, nil
 }
@@ -879,4 +894,15 @@ func installOrder(pkgs []*lockfile.Package) []int {
 		visit(i, 0)
 	}
 	return order
+}
+
+// crossesThird reports whether the done-th of n extractions is the one
+// that reaches a third or two thirds of n.
+func crossesThird(done, n int) bool {
+	for _, t := range []int{n, 2 * n} {
+		if 3*(done-1) < t && 3*done >= t {
+			return true
+		}
+	}
+	return false
 }

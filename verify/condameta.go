@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -17,10 +18,14 @@ import (
 // metaRecord is the part of a conda-meta/<name>-<version>-<build>.json
 // record that verify reads. conda, mamba, pixi and envlock all write it.
 type metaRecord struct {
-	Name      string   `json:"name"`
-	Version   string   `json:"version"`
-	Build     string   `json:"build"`
-	Files     []string `json:"files"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Build   string `json:"build"`
+	// FilesJSON is the files list, decoded into Files only where it is
+	// read (see decodeFiles): paths_data says the same of each file, and
+	// a record's ten thousand names are most of its decoding time.
+	FilesJSON json.RawMessage `json:"files"`
+	Files     []string        `json:"-"`
 	PathsData *struct {
 		Paths []metaPath `json:"paths"`
 	} `json:"paths_data"`
@@ -107,7 +112,11 @@ func readCondaMeta(tr *tree, prefix string) (recs []*metaRecord, bad []string, e
 				return nil
 			}
 			r := &metaRecord{file: n}
-			if err := json.Unmarshal(b, r); err != nil || r.Name == "" {
+			err = json.Unmarshal(b, r)
+			if err == nil {
+				err = r.decodeFiles()
+			}
+			if err != nil || r.Name == "" {
 				if err == nil {
 					err = fmt.Errorf("no package name")
 				}
@@ -139,6 +148,23 @@ func readCondaMeta(tr *tree, prefix string) (recs []*metaRecord, bad []string, e
 	}
 	g.Wait()
 	return recs, bad, nil
+}
+
+// decodeFiles decodes the files list where it is read: a record without
+// paths_data (old conda), and a noarch python one (normalize). Elsewhere
+// it is only checked to be a list or null.
+func (r *metaRecord) decodeFiles() error {
+	raw := bytes.TrimSpace(r.FilesJSON)
+	if r.PathsData == nil || len(r.PathsData.Paths) == 0 || r.isNoarchPython() {
+		if len(raw) == 0 {
+			return nil
+		}
+		return json.Unmarshal(raw, &r.Files)
+	}
+	if len(raw) > 0 && raw[0] != '[' && string(raw) != "null" {
+		return fmt.Errorf("files: %.20s is not a list", raw)
+	}
+	return nil
 }
 
 // isNoarchPython says whether the record is of a noarch python package.

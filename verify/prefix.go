@@ -131,21 +131,29 @@ func Prefix(ctx context.Context, o Options) (*Report, error) {
 		r.Notes = append(r.Notes, "checked against conda-meta only; pass --lock to compare the package set with a lock")
 	}
 
-	// What each path should be.
-	own := map[string]*owned{}
+	// What each path should be: the entries in one slab, the map sized
+	// for them (ten thousands of paths in a large environment).
+	total := 0
 	for _, rec := range recs {
+		total += len(rec.paths())
+	}
+	own := make(map[string]*owned, total)
+	slab := make([]owned, 0, total)
+	for _, rec := range recs {
+		id := rec.ID()
 		for _, p := range rec.paths() {
 			key := path.Clean(filepath.ToSlash(p.Path))
 			if prev := own[key]; prev != nil {
 				// Clobbering: two packages ship the path and the later
 				// one won; the file may match either record.
 				prev.alts = append(prev.alts, p)
-				prev.owner += ", " + rec.ID()
+				prev.owner += ", " + id
 				continue
 			}
 			// Byte-code conda compiled is checked for presence; envlock
 			// records the hash of what it compiled, checked like any file.
-			own[key] = &owned{owner: rec.ID(), want: p, pyc: p.Type == "pyc_file" && p.SHA256 == ""}
+			slab = append(slab, owned{owner: id, want: p, pyc: p.Type == "pyc_file" && p.SHA256 == ""})
+			own[key] = &slab[len(slab)-1]
 		}
 	}
 
@@ -520,10 +528,27 @@ func checkOne(tr *tree, j fileJob, quick bool, installedAt time.Time, d *digeste
 	if err != nil {
 		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Got: "unreadable: " + err.Error()}
 	}
-	if got := hex.EncodeToString(d.h.Sum(d.sum[:0])); got != wantHash && !anyHash(j.w.alts, got) {
-		return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "sha256 " + wantHash, Got: "sha256 " + got}
+	if sum := d.h.Sum(d.sum[:0]); !isHex(sum, wantHash) {
+		if got := hex.EncodeToString(sum); !anyHash(j.w.alts, got) {
+			return n, 0, &FileIssue{Path: j.path, Kind: FileModified, Want: "sha256 " + wantHash, Got: "sha256 " + got}
+		}
 	}
 	return n, 0, nil
+}
+
+// isHex reports whether s is b in lower-case hex, as hex.EncodeToString
+// writes it, without making that string.
+func isHex(b []byte, s string) bool {
+	const digits = "0123456789abcdef"
+	if len(s) != 2*len(b) {
+		return false
+	}
+	for i, c := range b {
+		if s[2*i] != digits[c>>4] || s[2*i+1] != digits[c&15] {
+			return false
+		}
+	}
+	return true
 }
 
 // anySize and anyHash accept a clobbered file that matches another

@@ -427,3 +427,26 @@ func TestLockChanged(t *testing.T) {
 		t.Errorf("status %s, extra %v; want drift with greet-py extra", r.Status, r.Packages.Extra)
 	}
 }
+
+func TestIsHex(t *testing.T) {
+	sum := []byte{0x00, 0x9f, 0xa0, 0xff}
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"009fa0ff", true},
+		{"009FA0FF", false}, // hex.EncodeToString writes lower case
+		{"009fa0f", false},
+		{"009fa0ff00", false},
+		{"009fa0fe", false},
+		{"109fa0ff", false},
+		{"", false},
+	} {
+		if got := isHex(sum, tc.s); got != tc.want {
+			t.Errorf("isHex(%x, %q) = %v, want %v", sum, tc.s, got, tc.want)
+		}
+	}
+	if !isHex(nil, "") {
+		t.Error(`isHex(nil, "") = false`)
+	}
+}

@@ -21,6 +21,11 @@ type tree struct {
 	dir   *os.File // the prefix's directory, for openat2
 	dirfd int      // its descriptor
 	fast  bool     // openat2 works here
+
+	// dirs caches descriptors of the prefix's directories for
+	// lstatOpenFast (Linux), each opened once by openat2 beneath the
+	// prefix.
+	dirs dirCache
 }
 
 // errOutside is returned for a name that resolves outside the prefix.
@@ -37,6 +42,7 @@ func openTree(prefix string) (*tree, error) {
 }
 
 func (t *tree) close() {
+	t.dirs.close()
 	if t.dir != nil {
 		t.dir.Close()
 	}

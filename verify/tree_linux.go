@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -43,6 +44,80 @@ func (t *tree) openat2(rel string, flags uint64) (int, error) {
 	}
 }
 
+// openFile opens rel (flags must hold O_NOFOLLOW) by its name in its
+// directory's cached descriptor: one step of lookup where openat2 takes
+// one a component, for the same result. The directory's descriptor was
+// opened by openat2 beneath the prefix, and the name is one component
+// whose final link O_NOFOLLOW refuses, so nothing outside the prefix can
+// be reached that a whole openat2 would not reach: a directory moved
+// out of the prefix since is still one that was inside it. Without a
+// descriptor (the cache is full, or the directory is not one beneath the
+// prefix) it is openat2 of the whole name.
+func (t *tree) openFile(rel string, flags uint64) (int, error) {
+	dir, base := path.Split(rel)
+	if dir == "" || base == "" || base == "." || base == ".." {
+		return t.openat2(rel, flags)
+	}
+	dfd, ok := t.dirs.get(dir, func() (int, error) {
+		return t.openat2(dir, unix.O_PATH|unix.O_DIRECTORY)
+	})
+	if !ok {
+		return t.openat2(rel, flags)
+	}
+	for {
+		fd, err := unix.Openat(dfd, base, int(flags)|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, &fs.PathError{Op: "openat", Path: rel, Err: err}
+		}
+		return fd, nil
+	}
+}
+
+// A dirCache holds directory descriptors by prefix-relative name, at most
+// maxDirs of them.
+type dirCache struct {
+	mu  sync.Mutex
+	fds map[string]int
+}
+
+const maxDirs = 1024
+
+// get returns dir's descriptor, opening it with open the first time;
+// false when it cannot be opened or the cache is full.
+func (c *dirCache) get(dir string, open func() (int, error)) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fd, ok := c.fds[dir]; ok {
+		return fd, fd >= 0
+	}
+	if len(c.fds) >= maxDirs {
+		return -1, false
+	}
+	if c.fds == nil {
+		c.fds = map[string]int{}
+	}
+	fd, err := open()
+	if err != nil {
+		fd = -1 // the whole name's openat2 says why
+	}
+	c.fds[dir] = fd
+	return fd, fd >= 0
+}
+
+func (c *dirCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, fd := range c.fds {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	c.fds = nil
+}
+
 func (t *tree) fstatOf(rel string, flags uint64) (fs.FileInfo, error) {
 	fd, err := t.openat2(rel, flags)
 	if err != nil {
@@ -69,7 +144,7 @@ func (t *tree) statFast(rel string) (fs.FileInfo, error) {
 // one fstat give both the lstat and the content to hash. A link (ELOOP)
 // is stat'ed as one.
 func (t *tree) lstatOpenFast(rel string) (fs.FileInfo, content, error) {
-	fd, err := t.openat2(rel, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY)
+	fd, err := t.openFile(rel, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if err != nil {
 		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENXIO) || errors.Is(err, unix.EACCES) {
 			fi, err := t.lstatFast(rel)
