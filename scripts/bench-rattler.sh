@@ -15,7 +15,15 @@
 #
 # ROUNDS (default 5) is how many envlock/rattler pairs each case runs.
 # ENVLOCK_BENCH_DISK=DIR picks the disk directory (default: the test's
-# temporary directory, which must not be a tmpfs).
+# temporary directory, which must not be a tmpfs). On ext4 without a
+# journal the disk cases first wait 65 s, so that inodes freed by earlier
+# runs do not slow the first rounds' file creations (see settleInodes);
+# a journaled file system, such as an ext4 image on a loop device, needs
+# no wait:
+#
+#	truncate -s 8G /var/tmp/ext4.img && mkfs.ext4 -q -F /var/tmp/ext4.img
+#	mkdir -p /mnt/ext4j && mount -o loop /var/tmp/ext4.img /mnt/ext4j
+#	ENVLOCK_BENCH_DISK=/mnt/ext4j scripts/bench-rattler.sh 7
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
