@@ -434,3 +434,21 @@ func BenchmarkVerifyVsLimit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadCondaMeta reads the conda-meta records of the prefix of
+// BenchmarkVerify (20 records, 10,000 paths): the part of a verify that
+// comes before any file is hashed.
+func BenchmarkReadCondaMeta(b *testing.B) {
+	prefix, _ := bigPrefix(b)
+	tr, err := openTree(prefix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.close()
+	for b.Loop() {
+		recs, bad, err := readCondaMeta(tr, prefix)
+		if err != nil || len(recs) != 20 || len(bad) != 0 {
+			b.Fatalf("%d records, %v unreadable, %v", len(recs), bad, err)
+		}
+	}
+}

@@ -112,7 +112,7 @@ func readCondaMeta(tr *tree, prefix string) (recs []*metaRecord, bad []string, e
 				return nil
 			}
 			r := &metaRecord{file: n}
-			err = json.Unmarshal(b, r)
+			err = decodeMetaRecord(b, r)
 			if err == nil {
 				err = r.decodeFiles()
 			}

@@ -134,6 +134,7 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 		return err
 	}
 	var notes []string
+	edited := false // env.cue changes: not when every spec is there already
 	for _, a := range args {
 		if !add {
 			ok, err := f.Delete(section, a)
@@ -155,28 +156,38 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 				f.Prune(section)
 			}
 			notes = append(notes, fmt.Sprintf("dropped %s from %s", a, what))
+			edited = true
 			continue
 		}
 		name, value, err := splitSpec(a, editFlags.pypi)
 		if err != nil {
 			return usagef("%v", err)
 		}
+		if old, ok := f.Get(section, name); ok && old == value {
+			// Already there as asked: env.cue is left as it is (the
+			// lock is still brought up to date below).
+			notes = append(notes, fmt.Sprintf("kept %s: %q in %s (already there)", name, value, what))
+			continue
+		}
 		existed, err := f.Set(section, name, value)
 		if err != nil {
 			return err
 		}
+		edited = true
 		verb := "added"
 		if existed {
 			verb = "changed"
 		}
 		notes = append(notes, fmt.Sprintf("%s %s: %q in %s", verb, name, value, what))
 	}
-	src, err := f.Format()
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(path, src); err != nil {
-		return err
+	if edited {
+		src, err := f.Format()
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(path, src); err != nil {
+			return err
+		}
 	}
 	restore := func(err error) error {
 		if werr := writeFileAtomic(path, orig); werr != nil {
@@ -194,7 +205,11 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 	}
 	lockPath := filepath.Join(dir, lockfile.FileName)
 	if editFlags.noLock {
-		fmt.Fprintf(env.Stderr, "wrote %s; run 'envlock lock' to update %s\n", spec.ManifestFile, lockfile.FileName)
+		if edited {
+			fmt.Fprintf(env.Stderr, "wrote %s; run 'envlock lock' to update %s\n", spec.ManifestFile, lockfile.FileName)
+		} else {
+			fmt.Fprintf(env.Stderr, "%s is as asked; nothing written\n", spec.ManifestFile)
+		}
 		if editFlags.json {
 			return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "edit", Platforms: []string{}, Changes: []jsonChange{}, Edits: notes})
 		}
@@ -215,7 +230,11 @@ func runEdit(ctx context.Context, env *Env, args []string, add bool) error {
 		return restore(err)
 	}
 	changes := lock.Diff(prev, l)
-	fmt.Fprintf(env.Stderr, "wrote %s and %s: %s\n", spec.ManifestFile, lockfile.FileName, plural(len(changes), "change", "changes"))
+	if edited {
+		fmt.Fprintf(env.Stderr, "wrote %s and %s: %s\n", spec.ManifestFile, lockfile.FileName, plural(len(changes), "change", "changes"))
+	} else {
+		fmt.Fprintf(env.Stderr, "wrote %s: %s (%s is as asked)\n", lockfile.FileName, plural(len(changes), "change", "changes"), spec.ManifestFile)
+	}
 	if editFlags.json {
 		return writeJSON(env.Stdout, jsonLock{Lock: lockPath, Mode: "lock", Written: true, Platforms: platformNames(l), Changes: changesJSON(changes), Edits: notes})
 	}

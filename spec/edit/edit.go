@@ -93,6 +93,26 @@ func (f *File) Prune(path []string) {
 	}
 }
 
+// Get returns the value of the field name of the struct at path when it
+// is a string literal; false when the field is absent or its value is
+// anything else (a constraint written as an expression, say).
+func (f *File) Get(path []string, name string) (string, bool) {
+	elts, _, err := f.structAt(path, false)
+	if err != nil || elts == nil {
+		return "", false
+	}
+	fd := find(*elts, name)
+	if fd == nil {
+		return "", false
+	}
+	if l, ok := fd.Value.(*ast.BasicLit); ok && l.Kind == token.STRING {
+		if s, err := literal.Unquote(l.Value); err == nil {
+			return s, true
+		}
+	}
+	return "", false
+}
+
 // Has reports whether the struct at path has the field name.
 func (f *File) Has(path []string, name string) bool {
 	elts, _, err := f.structAt(path, false)

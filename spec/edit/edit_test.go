@@ -144,3 +144,26 @@ func FuzzEdit(f *testing.F) {
 		e.Format()
 	})
 }
+
+func TestGet(t *testing.T) {
+	f, err := Parse("env.cue", []byte("package env\ndependencies: {numpy: \">=1\", \"ruamel.yaml\": \"*\", scipy: string | *\"1.*\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"numpy", ">=1", true},
+		{"ruamel.yaml", "*", true},
+		{"scipy", "", false}, // an expression, not a string literal
+		{"pandas", "", false},
+	} {
+		if got, ok := f.Get([]string{"dependencies"}, tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("Get(%s) = %q, %v; want %q, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+	if _, ok := f.Get([]string{"pypi"}, "numpy"); ok {
+		t.Error("Get in an absent struct found a field")
+	}
+}
