@@ -104,6 +104,12 @@ type Options struct {
 	// verify checks them and an import with bytecode writing on finds
 	// them valid.
 	NoCompile bool
+	// NoSync skips flushing the new environment to disk before it takes
+	// the prefix's name (one syncfs of its file system, started early in
+	// a cold install): faster where a flush is slow, as on a busy network
+	// home directory, but a power cut soon after may leave files empty. A
+	// killed install still leaves nothing half-done either way.
+	NoSync bool
 	// Signature describes the signature check done by the caller.
 	Signature string
 	// LockSig is the lock's signature (nil when unsigned); it is kept in
@@ -298,8 +304,11 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	// Packages extracted into the cache by this install, not found there:
 	// write-back of their files starts early (see writeback).
 	var freshN atomic.Int64
-	wb := startWriteback(stageRoot, o.trace)
-	defer wb.close()
+	var wb *writeback // nil: kick does nothing
+	if !o.NoSync {
+		wb = startWriteback(stageRoot, o.trace)
+		defer wb.close()
+	}
 	// The wheels are fetched, unpacked and planned while the conda
 	// packages are linked, and linked after them.
 	wr := startWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, func(stage string) {
@@ -549,11 +558,13 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 	// The new environment reaches the disk before its name does (see
 	// syncStage).
-	o.trace("sync", "")
-	if err := syncStage(stageRoot); err != nil {
-		return nil, fmt.Errorf("writing the new environment to disk: %w", err)
+	if !o.NoSync {
+		o.trace("sync", "")
+		if err := syncStage(stageRoot); err != nil {
+			return nil, fmt.Errorf("writing the new environment to disk: %w", err)
+		}
+		o.trace("synced", "")
 	}
-	o.trace("synced", "")
 	if err := st.swap(stageName, o.trace); err != nil {
 		return nil, err
 	}

@@ -32,9 +32,10 @@ import (
 // BenchmarkInstallWarm with envlock (Apply, in process) and with
 // py-rattler's rattler.install (timed inside its python process, solve
 // and interpreter start excluded) into new prefixes, side by side in the
-// same run: each iteration is one round of envlock then rattler (rattler
-// first on odd rounds), and the medians are reported with their ratio
-// (envlock/rattler; below 1 envlock is faster).
+// same run: each iteration is one round of envlock, rattler and envlock
+// with NoSync, each first, second and third in turn, and the medians are
+// reported with their ratios (envlock/rattler; below 1 envlock is
+// faster).
 //
 // Sub-benchmarks: tmpfs (/dev/shm) and disk (the test's temporary
 // directory; ENVLOCK_BENCH_DISK overrides it), each cold and warm:
@@ -54,7 +55,10 @@ import (
 //
 // ms-envlock-syncfs is the part of envlock's time spent making the new
 // environment durable before the swap (syncfs), which rattler does not
-// do. Every timed install starts after a sync(2) (no write-back of the
+// do. Two figures compare the tools at equal durability: rattler's time
+// plus one syncfs after it (ms-rattler+syncfs), and envlock with NoSync
+// (ms-envlock-nosync, envlock-nosync/rattler). cpu-ms- figures are each
+// tool's CPU time, user and system. Every timed install starts after a sync(2) (no write-back of the
 // previous round in the clock). With ENVLOCK_BENCH_STRACE=1 it also
 // counts the system calls of one install of each (strace -c -f): envlock
 // in a child test process, rattler as its driver's total less a run that
@@ -103,7 +107,7 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 			var syncs []time.Duration      // syncStage's share of each envlock install
 			var cpuE, cpuR []time.Duration // CPU time (user and system) of each install
 			var trDurable []time.Duration  // rattler's installs followed by a syncfs
-			apply := func(pkgs, prefix string) (time.Duration, error) {
+			apply := func(pkgs, prefix string, noSync bool) (time.Duration, error) {
 				f := fetcher(b, pkgs)
 				unix.Sync()
 				var syncStart time.Time
@@ -116,8 +120,10 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 					}
 				}
 				start, c := time.Now(), procCPU(os.Getpid())
-				defer func() { cpuE = append(cpuE, procCPU(os.Getpid())-c) }()
-				_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f, Trace: trace})
+				if !noSync {
+					defer func() { cpuE = append(cpuE, procCPU(os.Getpid())-c) }()
+				}
+				_, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: f, Trace: trace, NoSync: noSync})
 				return time.Since(start), err
 			}
 			round := 0
@@ -130,30 +136,40 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 					warmR := warmE
 					if state == "warm" {
 						e := tmp("env")
-						if _, err := apply(warmE, e); err != nil {
+						if _, err := apply(warmE, e, false); err != nil {
 							b.Fatal(err)
 						}
 						os.RemoveAll(e)
 						shareWithRattler(b, warmE, l)
 					}
-					var te, tr []time.Duration
+					var te, tr, tn []time.Duration // envlock, rattler, envlock --no-sync
 					syncs, cpuE, cpuR, trDurable = nil, nil, nil, nil
 					i := 0
 					for b.Loop() {
 						b.StopTimer()
-						pe, pr := warmE, warmR
+						pe, pr, pn := warmE, warmR, warmE
 						if state == "cold" {
-							pe, pr = tmp("pkgs-envlock"), tmp("pkgs-rattler")
+							pe, pr, pn = tmp("pkgs-envlock"), tmp("pkgs-rattler"), tmp("pkgs-nosync")
 							copyTree(b, tmpl, pe)
 							copyTree(b, tmpl, pr)
+							copyTree(b, tmpl, pn)
 						}
-						envPE, envPR := tmp("env-envlock"), tmp("env-rattler")
+						envPE, envPR, envPN := tmp("env-envlock"), tmp("env-rattler"), tmp("env-nosync")
 						runE := func() {
-							d, err := apply(pe, envPE)
+							d, err := apply(pe, envPE, false)
 							if err != nil {
 								b.Fatal(err)
 							}
 							te = append(te, d)
+						}
+						// envlock without its flush: as durable as
+						// rattler's environment.
+						runN := func() {
+							d, err := apply(pn, envPN, true)
+							if err != nil {
+								b.Fatal(err)
+							}
+							tn = append(tn, d)
 						}
 						runR := func() {
 							c := procCPU(r.cmd.Process.Pid)
@@ -171,15 +187,14 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 							}
 							trDurable = append(trDurable, d+time.Since(t))
 						}
-						if i%2 == 0 {
-							runE()
-							runR()
-						} else {
-							runR()
-							runE()
+						// Each goes first, second and third in turn.
+						runs := []func(){runE, runR, runN}
+						for k := range runs {
+							runs[(i+k)%len(runs)]()
 						}
 						i++
 						checkSame(b, envPE, envPR)
+						checkSame(b, envPE, envPN)
 						if state == "warm" {
 							checkLinkedFrom(b, envPR, warmR)
 						}
@@ -196,6 +211,9 @@ func BenchmarkInstallVsRattler(b *testing.B) {
 					md := median(trDurable)
 					b.ReportMetric(float64(md.Microseconds())/1000, "ms-rattler+syncfs")
 					b.ReportMetric(float64(me)/float64(md), "envlock/rattler+syncfs")
+					mn := median(tn)
+					b.ReportMetric(float64(mn.Microseconds())/1000, "ms-envlock-nosync")
+					b.ReportMetric(float64(mn)/float64(mr), "envlock-nosync/rattler")
 					// CPU time, user and system, of each: what the install
 					// costs apart from waiting.
 					b.ReportMetric(float64(median(cpuE).Microseconds())/1000, "cpu-ms-envlock")

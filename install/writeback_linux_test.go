@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -66,5 +67,35 @@ func TestWritebackEarly(t *testing.T) {
 	}
 	if warm := install(); !slices.Equal(warm, []string{"sync", "synced"}) {
 		t.Errorf("warm install: events %v, want only sync, synced", warm)
+	}
+}
+
+// TestNoSync checks that NoSync installs without flushing: no early
+// write-back and no sync before the swap, and the environment is whole.
+func TestNoSync(t *testing.T) {
+	ch := demoChannel(t)
+	l, data := lockOf(t, ch, nil)
+	var mu sync.Mutex
+	var events []string
+	prefix := filepath.Join(t.TempDir(), "env")
+	res, err := Apply(context.Background(), Options{Lock: l, LockData: data, Platform: "linux-64", Prefix: prefix, Fetcher: fetcher(t, t.TempDir()), NoSync: true,
+		Trace: func(ev, _ string) {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev == "writeback" || ev == "sync" || ev == "synced" {
+			t.Errorf("NoSync install traced %q: %v", ev, events)
+		}
+	}
+	if res.Packages != len(l.Platforms[0].Packages) {
+		t.Errorf("installed %d packages, want %d", res.Packages, len(l.Platforms[0].Packages))
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "conda-meta", "history")); err != nil {
+		t.Errorf("the environment is not in place: %v", err)
 	}
 }

@@ -43,6 +43,7 @@ var installFlags struct {
 
 	noHostCheck bool
 	noKernel    bool
+	noSync      bool
 	json        bool
 }
 
@@ -152,6 +153,7 @@ Example:
 		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile .py files (the default; kept for old scripts)")
 		fs.BoolVar(&installFlags.noCompile, "no-compile", false, "do not byte-compile noarch packages' and wheels' .py files")
 		fs.BoolVar(&installFlags.noKernel, "no-kernel", false, "do not write the Jupyter kernel env.cue asks for")
+		fs.BoolVar(&installFlags.noSync, "no-sync", false, "do not flush the environment to disk before it takes PATH's name (faster where a flush is slow; a power cut may then leave files empty)")
 		fs.BoolVar(&installFlags.json, "json", false, "print the result as JSON on stdout (schemas/cli.cue #Install)")
 	},
 	Run: runInstall,
@@ -294,6 +296,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		NoWait:         installFlags.noWait,
 		AllowScripts:   installFlags.scripts,
 		NoCompile:      installFlags.noCompile,
+		NoSync:         installFlags.noSync,
 		Signature:      sigStatus,
 		LockSig:        lockSig,
 		Log:            func(s string) { rep.println("note: " + s) },
