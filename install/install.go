@@ -688,7 +688,8 @@ func fileName(pk *lockfile.Package) string {
 // info/repodata_record.json, as conda's does, written by the extraction
 // before the tree is renamed into place. The entry is named after the
 // artifact's file name (checked by cache.CheckName), never after the
-// record's name, version and build.
+// record's name, version and build. fresh, when not nil, is called once
+// the tree was extracted by this call rather than found in the cache.
 func extracted(ctx context.Context, c *cache.Cache, archive string, pk *lockfile.Package, baseDir string, validate bool, log func(string), fresh func()) (string, error) {
 	fn := fileName(pk)
 	name := strings.TrimSuffix(strings.TrimSuffix(fn, ".conda"), ".tar.bz2")
