@@ -2,9 +2,9 @@ package verify
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/envlock/envlock/internal/jsonlex"
 )
 
 // decodeMeta decodes a conda-meta record into r in one pass over its
@@ -18,7 +18,7 @@ import (
 // (FuzzDecodeMeta). encoding/json takes most of a verify's time before
 // the first file is hashed.
 func decodeMeta(data []byte, r *metaRecord) bool {
-	d := &metaDecoder{data: data}
+	d := &metaDecoder{Lexer: jsonlex.Lexer{Data: data}}
 	seen := map[string]bool{}
 	ok := d.object(func(key string) bool {
 		if seen[key] {
@@ -57,8 +57,7 @@ func decodeMeta(data []byte, r *metaRecord) bool {
 	if !ok {
 		return false
 	}
-	d.space()
-	return d.i == len(d.data)
+	return d.AtEnd()
 }
 
 // The keys each object's decoding reads: another key equal to one of
@@ -74,122 +73,48 @@ var (
 // maxMetaDepth bounds the nesting of skipped values.
 const maxMetaDepth = 64
 
+// metaDecoder reads a record with jsonlex's tokens, and skips values.
 type metaDecoder struct {
-	data  []byte
-	i     int
+	jsonlex.Lexer
 	depth int
-}
-
-func (d *metaDecoder) space() {
-	for d.i < len(d.data) {
-		switch d.data[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-// next skips space and says whether the next byte is c, without
-// consuming it.
-func (d *metaDecoder) next(c byte) bool {
-	d.space()
-	return d.i < len(d.data) && d.data[d.i] == c
-}
-
-func (d *metaDecoder) byte(c byte) bool {
-	if !d.next(c) {
-		return false
-	}
-	d.i++
-	return true
 }
 
 // object decodes an object, calling field with each key and the
 // decoder at its value, which field consumes.
 func (d *metaDecoder) object(field func(key string) bool) bool {
-	if !d.byte('{') {
+	if !d.Byte('{') {
 		return false
 	}
-	if d.byte('}') {
+	if d.Byte('}') {
 		return true
 	}
 	for {
-		key, ok := d.plain()
-		if !ok || !d.byte(':') || !field(key) {
+		key, ok := d.Str()
+		if !ok || !d.Byte(':') || !field(key) {
 			return false
 		}
-		if d.byte(',') {
+		if d.Byte(',') {
 			continue
 		}
-		return d.byte('}')
+		return d.Byte('}')
 	}
 }
 
-// plain reads a string without escapes, as it is; ok is false for one
-// with an escape or a control character, or invalid UTF-8.
-func (d *metaDecoder) plain() (string, bool) {
-	if !d.byte('"') {
-		return "", false
-	}
-	start := d.i
-	for d.i < len(d.data) {
-		c := d.data[d.i]
-		switch {
-		case c == '"':
-			s := d.data[start:d.i]
-			d.i++
-			if !utf8.Valid(s) {
-				return "", false
-			}
-			return string(s), true
-		case c == '\\' || c < 0x20:
-			return "", false
-		}
-		d.i++
-	}
-	return "", false
-}
-
+// str reads a string without escapes into dst.
 func (d *metaDecoder) str(dst *string) bool {
-	s, ok := d.plain()
+	s, ok := d.Str()
 	*dst = s
 	return ok
 }
 
-// integer reads an integer in JSON's grammar that fits int64.
-func (d *metaDecoder) integer() (int64, bool) {
-	d.space()
-	start := d.i
-	if d.i < len(d.data) && d.data[d.i] == '-' {
-		d.i++
-	}
-	digits := d.i
-	for d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' {
-		d.i++
-	}
-	if d.i == digits || (d.data[digits] == '0' && d.i-digits > 1) {
-		return 0, false
-	}
-	if d.i < len(d.data) {
-		switch d.data[d.i] {
-		case '.', 'e', 'E':
-			return 0, false // a number encoding/json would not put in an integer
-		}
-	}
-	n, err := strconv.ParseInt(string(d.data[start:d.i]), 10, 64)
-	return n, err == nil
-}
-
 // raw skips a value and keeps its bytes, as json.RawMessage does.
 func (d *metaDecoder) raw(dst *[]byte) bool {
-	d.space()
-	start := d.i
+	d.Space()
+	start := d.I
 	if !d.skip() {
 		return false
 	}
-	*dst = append([]byte(nil), d.data[start:d.i]...)
+	*dst = append([]byte(nil), d.Data[start:d.I]...)
 	return true
 }
 
@@ -206,11 +131,11 @@ func (d *metaDecoder) unknown(key string, known []string) bool {
 
 // skip skips one value, checking its syntax.
 func (d *metaDecoder) skip() bool {
-	d.space()
-	if d.i >= len(d.data) {
+	d.Space()
+	if d.I >= len(d.Data) {
 		return false
 	}
-	switch c := d.data[d.i]; {
+	switch c := d.Data[d.I]; {
 	case c == '"':
 		return d.skipString()
 	case c == '{' || c == '[':
@@ -222,18 +147,18 @@ func (d *metaDecoder) skip() bool {
 		if c == '{' {
 			return d.object(func(string) bool { return d.skip() })
 		}
-		d.i++
-		if d.byte(']') {
+		d.I++
+		if d.Byte(']') {
 			return true
 		}
 		for {
 			if !d.skip() {
 				return false
 			}
-			if d.byte(',') {
+			if d.Byte(',') {
 				continue
 			}
-			return d.byte(']')
+			return d.Byte(']')
 		}
 	case c == 't':
 		return d.literal("true")
@@ -247,46 +172,46 @@ func (d *metaDecoder) skip() bool {
 }
 
 func (d *metaDecoder) literal(s string) bool {
-	if !strings.HasPrefix(string(d.data[d.i:min(len(d.data), d.i+len(s))]), s) {
+	if !strings.HasPrefix(string(d.Data[d.I:min(len(d.Data), d.I+len(s))]), s) {
 		return false
 	}
-	d.i += len(s)
+	d.I += len(s)
 	return true
 }
 
 // skipString skips a string, escapes included, checking them.
 func (d *metaDecoder) skipString() bool {
-	d.i++ // the opening quote
-	for d.i < len(d.data) {
-		c := d.data[d.i]
+	d.I++ // the opening quote
+	for d.I < len(d.Data) {
+		c := d.Data[d.I]
 		switch {
 		case c == '"':
-			d.i++
+			d.I++
 			return true
 		case c < 0x20:
 			return false
 		case c == '\\':
-			d.i++
-			if d.i >= len(d.data) {
+			d.I++
+			if d.I >= len(d.Data) {
 				return false
 			}
-			switch d.data[d.i] {
+			switch d.Data[d.I] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if d.i+4 >= len(d.data) {
+				if d.I+4 >= len(d.Data) {
 					return false
 				}
-				for _, h := range d.data[d.i+1 : d.i+5] {
+				for _, h := range d.Data[d.I+1 : d.I+5] {
 					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
 						return false
 					}
 				}
-				d.i += 4
+				d.I += 4
 			default:
 				return false
 			}
 		}
-		d.i++
+		d.I++
 	}
 	return false
 }
@@ -295,30 +220,30 @@ func (d *metaDecoder) skipString() bool {
 func (d *metaDecoder) number() bool {
 	digits := func() int {
 		n := 0
-		for d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' {
-			d.i++
+		for d.I < len(d.Data) && d.Data[d.I] >= '0' && d.Data[d.I] <= '9' {
+			d.I++
 			n++
 		}
 		return n
 	}
-	if d.i < len(d.data) && d.data[d.i] == '-' {
-		d.i++
+	if d.I < len(d.Data) && d.Data[d.I] == '-' {
+		d.I++
 	}
-	start := d.i
+	start := d.I
 	n := digits()
-	if n == 0 || (n > 1 && d.data[start] == '0') {
+	if n == 0 || (n > 1 && d.Data[start] == '0') {
 		return false
 	}
-	if d.i < len(d.data) && d.data[d.i] == '.' {
-		d.i++
+	if d.I < len(d.Data) && d.Data[d.I] == '.' {
+		d.I++
 		if digits() == 0 {
 			return false
 		}
 	}
-	if d.i < len(d.data) && (d.data[d.i] == 'e' || d.data[d.i] == 'E') {
-		d.i++
-		if d.i < len(d.data) && (d.data[d.i] == '+' || d.data[d.i] == '-') {
-			d.i++
+	if d.I < len(d.Data) && (d.Data[d.I] == 'e' || d.Data[d.I] == 'E') {
+		d.I++
+		if d.I < len(d.Data) && (d.Data[d.I] == '+' || d.Data[d.I] == '-') {
+			d.I++
 		}
 		if digits() == 0 {
 			return false
@@ -334,22 +259,22 @@ func (d *metaDecoder) pathsData(dst *[]metaPath) bool {
 		if key != "paths" {
 			return d.unknown(key, dataKeys)
 		}
-		if seen || !d.byte('[') {
+		if seen || !d.Byte('[') {
 			return false
 		}
 		seen = true
 		paths := make([]metaPath, 0, 64)
-		if !d.byte(']') {
+		if !d.Byte(']') {
 			for {
 				var p metaPath
 				if !d.path(&p) {
 					return false
 				}
 				paths = append(paths, p)
-				if d.byte(',') {
+				if d.Byte(',') {
 					continue
 				}
-				if !d.byte(']') {
+				if !d.Byte(']') {
 					return false
 				}
 				break
@@ -386,7 +311,7 @@ func (d *metaDecoder) path(p *metaPath) bool {
 			if !once(5) {
 				return false
 			}
-			n, ok := d.integer()
+			n, ok := d.Int()
 			p.Size = &n
 			return ok
 		}
@@ -404,7 +329,7 @@ func (d *metaDecoder) link(typ *int, source *string) bool {
 				return false
 			}
 			seenType = true
-			n, ok := d.integer()
+			n, ok := d.Int()
 			if !ok || int64(int(n)) != n {
 				return false
 			}

@@ -1,8 +1,7 @@
 package pkginfo
 
 import (
-	"strconv"
-	"unicode/utf8"
+	"github.com/envlock/envlock/internal/jsonlex"
 )
 
 // decodePaths decodes info/paths.json ({"paths": [...], "paths_version":
@@ -13,17 +12,17 @@ import (
 // encoding/json, whose result it otherwise equals (FuzzDecodePaths):
 // encoding/json takes 0.5 ms a package, a fifth of a warm install's CPU.
 func decodePaths(data []byte) (version int, paths []Path, ok bool) {
-	d := &pathsDecoder{data: data}
-	if !d.byte('{') {
+	d := &pathsDecoder{jsonlex.Lexer{Data: data}}
+	if !d.Byte('{') {
 		return 0, nil, false
 	}
 	seenPaths := false
-	if d.peek('}') {
-		d.i++
+	if d.Peek('}') {
+		d.I++
 	} else {
 		for {
-			key, ok := d.str()
-			if !ok || !d.byte(':') {
+			key, ok := d.Str()
+			if !ok || !d.Byte(':') {
 				return 0, nil, false
 			}
 			switch key {
@@ -36,7 +35,7 @@ func decodePaths(data []byte) (version int, paths []Path, ok bool) {
 					return 0, nil, false
 				}
 			case "paths_version":
-				n, ok := d.int()
+				n, ok := d.Int()
 				if !ok || int64(int(n)) != n {
 					return 0, nil, false
 				}
@@ -44,128 +43,34 @@ func decodePaths(data []byte) (version int, paths []Path, ok bool) {
 			default:
 				return 0, nil, false
 			}
-			if d.peek(',') {
-				d.i++
+			if d.Peek(',') {
+				d.I++
 				continue
 			}
-			if !d.byte('}') {
+			if !d.Byte('}') {
 				return 0, nil, false
 			}
 			break
 		}
 	}
-	d.space()
-	if d.i != len(d.data) {
+	d.Space()
+	if d.I != len(d.Data) {
 		return 0, nil, false
 	}
 	return version, paths, true
 }
 
-type pathsDecoder struct {
-	data []byte
-	i    int
-}
-
-func (d *pathsDecoder) space() {
-	for d.i < len(d.data) {
-		switch d.data[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek skips white space and reports whether c is next.
-func (d *pathsDecoder) peek(c byte) bool {
-	d.space()
-	return d.i < len(d.data) && d.data[d.i] == c
-}
-
-// byte consumes c after white space.
-func (d *pathsDecoder) byte(c byte) bool {
-	if !d.peek(c) {
-		return false
-	}
-	d.i++
-	return true
-}
-
-// str reads a string without escapes or control characters, valid
-// UTF-8.
-func (d *pathsDecoder) str() (string, bool) {
-	if !d.byte('"') {
-		return "", false
-	}
-	start := d.i
-	ascii := true
-	for ; d.i < len(d.data); d.i++ {
-		c := d.data[d.i]
-		switch {
-		case c == '"':
-			s := d.data[start:d.i]
-			d.i++
-			if !ascii && !utf8.Valid(s) {
-				return "", false
-			}
-			return string(s), true
-		case c == '\\' || c < 0x20:
-			return "", false
-		case c >= 0x80:
-			ascii = false
-		}
-	}
-	return "", false
-}
-
-// int reads an integer: an optional minus, digits, no leading zero.
-func (d *pathsDecoder) int() (int64, bool) {
-	d.space()
-	start := d.i
-	if d.i < len(d.data) && d.data[d.i] == '-' {
-		d.i++
-	}
-	digits := d.i
-	for d.i < len(d.data) && d.data[d.i] >= '0' && d.data[d.i] <= '9' {
-		d.i++
-	}
-	if d.i == digits || (d.data[digits] == '0' && d.i-digits > 1) {
-		return 0, false
-	}
-	if d.i < len(d.data) {
-		switch d.data[d.i] {
-		case '.', 'e', 'E':
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseInt(string(d.data[start:d.i]), 10, 64)
-	return n, err == nil
-}
-
-// bool reads true or false.
-func (d *pathsDecoder) bool() (bool, bool) {
-	d.space()
-	rest := d.data[d.i:]
-	switch {
-	case len(rest) >= 4 && string(rest[:4]) == "true":
-		d.i += 4
-		return true, true
-	case len(rest) >= 5 && string(rest[:5]) == "false":
-		d.i += 5
-		return false, true
-	}
-	return false, false
-}
+// pathsDecoder reads paths.json with jsonlex's tokens.
+type pathsDecoder struct{ jsonlex.Lexer }
 
 // paths reads the array of path objects.
 func (d *pathsDecoder) paths() ([]Path, bool) {
-	if !d.byte('[') {
+	if !d.Byte('[') {
 		return nil, false
 	}
 	out := []Path{}
-	if d.peek(']') {
-		d.i++
+	if d.Peek(']') {
+		d.I++
 		return out, true
 	}
 	for {
@@ -174,33 +79,33 @@ func (d *pathsDecoder) paths() ([]Path, bool) {
 			return nil, false
 		}
 		out = append(out, p)
-		if d.peek(',') {
-			d.i++
+		if d.Peek(',') {
+			d.I++
 			continue
 		}
-		return out, d.byte(']')
+		return out, d.Byte(']')
 	}
 }
 
 // path reads one path object.
 func (d *pathsDecoder) path() (Path, bool) {
 	var p Path
-	if !d.byte('{') {
+	if !d.Byte('{') {
 		return p, false
 	}
-	if d.peek('}') {
-		d.i++
+	if d.Peek('}') {
+		d.I++
 		return p, true
 	}
 	for {
-		key, ok := d.str()
-		if !ok || !d.byte(':') {
+		key, ok := d.Str()
+		if !ok || !d.Byte(':') {
 			return p, false
 		}
 		var s string
 		switch key {
 		case "_path", "path_type", "sha256", "prefix_placeholder", "file_mode":
-			if s, ok = d.str(); !ok {
+			if s, ok = d.Str(); !ok {
 				return p, false
 			}
 		}
@@ -216,20 +121,20 @@ func (d *pathsDecoder) path() (Path, bool) {
 		case "file_mode":
 			p.Mode = FileMode(s)
 		case "size_in_bytes":
-			if p.Size, ok = d.int(); !ok {
+			if p.Size, ok = d.Int(); !ok {
 				return p, false
 			}
 		case "no_link":
-			if p.NoLink, ok = d.bool(); !ok {
+			if p.NoLink, ok = d.Bool(); !ok {
 				return p, false
 			}
 		default:
 			return p, false
 		}
-		if d.peek(',') {
-			d.i++
+		if d.Peek(',') {
+			d.I++
 			continue
 		}
-		return p, d.byte('}')
+		return p, d.Byte('}')
 	}
 }
