@@ -7,13 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/envlock/envlock/internal/condapkg"
-	"github.com/envlock/envlock/internal/elftest"
 	"github.com/envlock/envlock/verify/elfscan"
 )
 
@@ -24,19 +22,13 @@ import (
 // dynamic section is read again by offset), a link to one, and files
 // that are not ELF.
 func TestELFScanFromHashedBytes(t *testing.T) {
-	dir := t.TempDir()
-	elftest.Build(t, dir)
-	native := &condapkg.Package{Name: "native", Version: "1.0", Build: "h0_0", Timestamp: 1700000000000}
-	for _, f := range []string{"lib/libgood.so", "lib/libfuture.so", "lib/libhaunted.so", "lib/libver.so.1", "bin/usever"} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		native.Files = append(native.Files, condapkg.File{Path: f, Data: b, Exec: strings.HasPrefix(f, "bin/")})
-		if f == "lib/libfuture.so" {
+	native := nativeELF(t)
+	for _, f := range native.Files {
+		if f.Path == "lib/libfuture.so" {
 			// Bytes after the last section leave an ELF file as valid.
-			big := append(bytes.Clone(b), make([]byte, 3*digestBuf)...)
+			big := append(bytes.Clone(f.Data), make([]byte, 3*digestBuf)...)
 			native.Files = append(native.Files, condapkg.File{Path: "lib/libfuture-big.so", Data: big})
+			break
 		}
 	}
 	native.Files = append(native.Files,

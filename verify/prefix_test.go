@@ -205,11 +205,11 @@ func (p *PackageReport) normalizeForTest() {
 	p.Missing, p.Extra, p.Changed, p.Unreadable = nonNil(p.Missing), nonNil(p.Extra), nonNil(p.Changed), nonNil(p.Unreadable)
 }
 
-// TestHostIncompatible installs a package of real ELF files built by the
-// test: one needing GLIBC_99.0, one with an unresolvable DT_NEEDED, one
-// needing a symbol version its library lacks. The prefix is as locked,
-// so the status is host-incompatible, each problem naming the package.
-func TestHostIncompatible(t *testing.T) {
+// nativeELF is a package of the real ELF files elftest builds: good,
+// needing GLIBC_99.0, with an unresolvable DT_NEEDED, a library with
+// symbol versions, and a program needing one it lacks.
+func nativeELF(t *testing.T) *condapkg.Package {
+	t.Helper()
 	dir := t.TempDir()
 	elftest.Build(t, dir)
 	native := &condapkg.Package{Name: "native", Version: "1.0", Build: "h0_0", Timestamp: 1700000000000}
@@ -220,6 +220,15 @@ func TestHostIncompatible(t *testing.T) {
 		}
 		native.Files = append(native.Files, condapkg.File{Path: f, Data: b, Exec: strings.HasPrefix(f, "bin/")})
 	}
+	return native
+}
+
+// TestHostIncompatible installs a package of real ELF files built by the
+// test: one needing GLIBC_99.0, one with an unresolvable DT_NEEDED, one
+// needing a symbol version its library lacks. The prefix is as locked,
+// so the status is host-incompatible, each problem naming the package.
+func TestHostIncompatible(t *testing.T) {
+	native := nativeELF(t)
 	e := demoEnv(t, native)
 	h := glibcHost(t, nil)
 	r := e.verify(t, Options{Host: h})
@@ -235,7 +244,7 @@ func TestHostIncompatible(t *testing.T) {
 	// 2.34 or newer it needs GLIBC_2.34 (__libc_start_main), above the
 	// lock's floor, which loads here but not on the floor.
 	if floor := r.Lock.GlibcFloor; floor != "" {
-		info, err := elfscan.Read(filepath.Join(dir, "bin/usever"))
+		info, err := elfscan.Read(e.path("bin/usever")) // as built: nothing rewrites it
 		if err != nil {
 			t.Fatal(err)
 		}
