@@ -133,7 +133,9 @@ type Options struct {
 	// the staging directory, each as done of total (the platform's
 	// packages plus wheels); "compile" (0 of 0) says byte-compiling
 	// began. Fetched bytes go to Fetcher.Progress. It is called from
-	// several goroutines at once.
+	// several goroutines, one call at a time for a stage, and a stage's
+	// done rises by one from call to call; "link" starts again at 1 when
+	// packages that install the same path are relinked one by one.
 	Progress func(stage string, done, total int64)
 }
 
@@ -147,6 +149,30 @@ func (o *Options) progress(stage string, done, total int) {
 	if o.Progress != nil {
 		o.Progress(stage, int64(done), int64(total))
 	}
+}
+
+// counter counts one Progress stage. Workers finish in parallel; the
+// lock held across the call makes the counts reach Progress in order,
+// so a display never sees one go back.
+type counter struct {
+	mu    sync.Mutex
+	n     int
+	stage string
+	total int
+	o     *Options
+}
+
+func (c *counter) step() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	c.o.progress(c.stage, c.n, c.total)
+}
+
+func (c *counter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n = 0
 }
 
 // Result describes an install.
@@ -299,8 +325,8 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 
 	n := len(pl.Packages)
 	artifacts := n + len(pl.PyPI) // what the Progress stages count
-	var extractedN atomic.Int64   // what the "extract" Progress stage counts
-	var linkedN atomic.Int64      // what the "link" Progress stage counts
+	extractedN := counter{stage: "extract", total: artifacts, o: &o}
+	linkedN := counter{stage: "link", total: artifacts, o: &o}
 	// Packages extracted into the cache by this install, not found there:
 	// write-back of their files starts early (see writeback).
 	var freshN atomic.Int64
@@ -314,9 +340,9 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	wr := startWheels(ctx, o, stageRoot, prefix, pl, pyver, sitePackages, func(stage string) {
 		switch stage {
 		case "extract":
-			o.progress(stage, int(extractedN.Add(1)), artifacts)
+			extractedN.step()
 		case "link":
-			o.progress(stage, int(linkedN.Add(1)), artifacts)
+			linkedN.step()
 		}
 	})
 	defer wr.close()
@@ -340,7 +366,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s-%s-%s: %w", pk.Name, pk.Version, pk.Build, err)
 		}
-		o.progress("link", int(linkedN.Add(1)), artifacts)
+		linkedN.step()
 		return lr, nil
 	}
 	order := installOrder(pl.Packages)
@@ -386,7 +412,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 						return
 					}
 					o.trace("extracted", pk.Name)
-					o.progress("extract", int(extractedN.Add(1)), artifacts)
+					extractedN.step()
 					paths[i], dirs[i] = p, d
 					if infos[i], err = pkginfo.Read(d); err != nil {
 						errs[i] = err
@@ -438,7 +464,7 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 		if err := emptyStage(stageRoot); err != nil {
 			return nil, err
 		}
-		linkedN.Store(0)
+		linkedN.reset()
 		for _, i := range order {
 			lr, err := linkOne(i, false)
 			if err != nil {

@@ -120,8 +120,9 @@ func (d *installDisplay) bytes(n int64) {
 }
 
 // stage is install.Options.Progress: extraction and linking, done of
-// total artifacts (reports from parallel workers may come out of order,
-// so a count only rises), and "compile" when byte-compiling begins.
+// total artifacts (a count only rises here: "link" starts again at 1 when
+// clobbering packages are relinked one by one, and the bar stays full),
+// and "compile" when byte-compiling begins.
 func (d *installDisplay) stage(stage string, done, total int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
