@@ -115,7 +115,8 @@ type Options struct {
 	// LockSig is the lock's signature (nil when unsigned); it is kept in
 	// conda-meta beside the copy of the lock.
 	LockSig []byte
-	// Log receives one line per notable event (fallbacks, warnings).
+	// Log receives one line per notable event (fallbacks, warnings),
+	// one call at a time though workers run in parallel.
 	Log func(string)
 	// Now is the clock (tests).
 	Now func() time.Time
@@ -254,6 +255,13 @@ func Apply(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Log == nil {
 		o.Log = func(string) {}
+	} else {
+		log, mu := o.Log, new(sync.Mutex)
+		o.Log = func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			log(s)
+		}
 	}
 	pl := o.Lock.Platform(o.Platform)
 	if pl == nil {
