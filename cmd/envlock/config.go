@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/envlock/envlock/internal/atomicfile"
@@ -35,12 +36,14 @@ layers, each overriding the one before key by key (as conda merges its
 	user     $XDG_CONFIG_HOME/envlock/config.cue (~/.config/envlock/config.cue)
 	project  envlock.config.cue in the current directory
 	env      $ENVLOCK_PKGS_DIRS, $ENVLOCK_ENVS_DIRS, $ENVLOCK_CHANNEL_ALIAS,
-	         $ENVLOCK_POLICY, $ENVLOCK_TRUSTED_KEYS, $ENVLOCK_LINK_MODE
-	flag     --pkgs-dir, --envs-dir, --link (here and on install)
+	         $ENVLOCK_POLICY, $ENVLOCK_TRUSTED_KEYS, $ENVLOCK_LINK_MODE,
+	         $ENVLOCK_MIRRORS, $ENVLOCK_SYNC
+	flag     --pkgs-dir, --envs-dir, --link (here and on install),
+	         --no-sync (install)
 
 The files are CUE satisfying #Config in schemas/config.cue; their keys are
 pkgs_dirs, envs_dirs, channel_alias, mirrors, channels, policy,
-trusted_keys and link_mode. Relative paths are taken against the file's
+trusted_keys, link_mode and sync. Relative paths are taken against the file's
 directory. 'envlock init --config' writes a commented user file.
 
 --show-sources adds where each value came from; --json prints the
@@ -120,6 +123,9 @@ func loadConfig(env *Env) (*config.Loaded, error) {
 		getenv = env.rawGetenv
 	}
 	l, err := config.Load(getenv, env.Dir)
+	if ee := (*config.EnvError)(nil); errors.As(err, &ee) {
+		return nil, withHint(err, "fix or unset $%s, or see 'envlock help config'", ee.Name)
+	}
 	if err != nil {
 		return nil, withHint(err, "fix the file, or see 'envlock help config'")
 	}
@@ -142,7 +148,7 @@ func prepare(ctx context.Context, c *Command, env *Env) error {
 // applyConfig reads the configuration and makes env.Getenv answer the
 // variables envlock already reads ($ENVLOCK_PKGS_DIRS, $ENVLOCK_MIRRORS,
 // $ENVLOCK_CHANNEL_ALIAS, $ENVLOCK_POLICY, $ENVLOCK_TRUSTED_KEYS,
-// $ENVLOCK_LINK_MODE) from the files when the environment does not set
+// $ENVLOCK_LINK_MODE, $ENVLOCK_SYNC) from the files when the environment does not set
 // them, so a variable still wins over every file and a flag over both.
 func applyConfig(env *Env) error {
 	if env.rawGetenv != nil {
@@ -175,6 +181,10 @@ func applyConfig(env *Env) error {
 			return list(c.TrustedKeys)
 		case "ENVLOCK_LINK_MODE":
 			return c.LinkMode
+		case "ENVLOCK_SYNC":
+			if c.Sync != nil {
+				return strconv.FormatBool(*c.Sync)
+			}
 		}
 		return ""
 	}
@@ -208,6 +218,11 @@ const userConfigTemplate = `// envlock configuration (see 'envlock help config')
 
 // How install links files: "hardlink", "reflink" or "copy".
 // link_mode: "hardlink"
+
+// Whether install flushes a new environment to disk before it takes its
+// path's name. false is faster where a flush is slow (some network file
+// systems), but a power cut may then leave files in it empty.
+// sync: true
 `
 
 // writeUserConfig implements 'envlock init --config'.

@@ -19,6 +19,7 @@ import (
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/lock/lockfile"
 	"github.com/envlock/envlock/lock/sign"
+	"github.com/envlock/envlock/spec/config"
 	"github.com/envlock/envlock/spec/platform"
 	"github.com/envlock/envlock/verify"
 )
@@ -153,7 +154,7 @@ Example:
 		fs.BoolVar(&installFlags.compile, "compile", false, "byte-compile .py files (the default; kept for old scripts)")
 		fs.BoolVar(&installFlags.noCompile, "no-compile", false, "do not byte-compile noarch packages' and wheels' .py files")
 		fs.BoolVar(&installFlags.noKernel, "no-kernel", false, "do not write the Jupyter kernel env.cue asks for")
-		fs.BoolVar(&installFlags.noSync, "no-sync", false, "do not flush the environment to disk before it takes PATH's name (faster where a flush is slow; a power cut may then leave files empty)")
+		fs.BoolVar(&installFlags.noSync, "no-sync", false, "do not flush the environment to disk before it takes PATH's name (faster where a flush is slow; a power cut may then leave files empty; config key sync, $ENVLOCK_SYNC)")
 		fs.BoolVar(&installFlags.json, "json", false, "print the result as JSON on stdout (schemas/cli.cue #Install)")
 	},
 	Run: runInstall,
@@ -165,6 +166,15 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 	}
 	if installFlags.prefix == "" {
 		return errNoPrefix
+	}
+	noSync := installFlags.noSync
+	if v := env.Getenv("ENVLOCK_SYNC"); v != "" && !noSync {
+		// config.Load checked it (a bad value stops every command).
+		sync, err := config.ParseBool(v)
+		if err != nil {
+			return usagef("$ENVLOCK_SYNC: %v", err)
+		}
+		noSync = !sync
 	}
 	mode := link.Mode(cmp.Or(installFlags.link, env.Getenv("ENVLOCK_LINK_MODE")))
 	switch mode {
@@ -296,7 +306,7 @@ func runInstall(ctx context.Context, env *Env, args []string) error {
 		NoWait:         installFlags.noWait,
 		AllowScripts:   installFlags.scripts,
 		NoCompile:      installFlags.noCompile,
-		NoSync:         installFlags.noSync,
+		NoSync:         noSync,
 		Signature:      sigStatus,
 		LockSig:        lockSig,
 		Log:            func(s string) { rep.println("note: " + s) },

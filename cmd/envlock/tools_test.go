@@ -90,6 +90,7 @@ var peers = map[string]peer{
 	"tcsh":             {func() bool { return onPath("tcsh") }, "apt-get install tcsh"},
 	"shared":           {func() bool { return sharedData() != "" }, "the real test data, ../shared/data beside the module root"},
 	"gcc":              {func() bool { return onPath("gcc") }, "apt-get install gcc"},
+	"strace":           {func() bool { return onPath("strace") }, "apt-get install strace"},
 	"registry":         {ociPeer("registry"), "apt-get install docker-registry"},
 	"oras":             {ociPeer("oras"), "oras v1.3.6: go install oras.land/oras/cmd/oras@v1.3.6, as .ci/run does"},
 	"cosign2":          {ociPeer("cosign"), "cosign v2.6.5 in $XDG_CACHE_HOME/envlock-ci/bin or $ENVLOCK_COSIGN_V2, as .ci/run builds it"},

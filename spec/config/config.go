@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -33,10 +34,11 @@ type Config struct {
 	Policy       string              `json:"policy,omitempty"`
 	TrustedKeys  []string            `json:"trusted_keys,omitempty"`
 	LinkMode     string              `json:"link_mode,omitempty"`
+	Sync         *bool               `json:"sync,omitempty"` // nil: unset (install flushes)
 }
 
 // Keys are the configuration's keys, in the order they are shown.
-var Keys = []string{"pkgs_dirs", "envs_dirs", "channel_alias", "mirrors", "channels", "policy", "trusted_keys", "link_mode"}
+var Keys = []string{"pkgs_dirs", "envs_dirs", "channel_alias", "mirrors", "channels", "policy", "trusted_keys", "link_mode", "sync"}
 
 // pathKeys hold paths, made absolute against the file that sets them.
 var pathKeys = map[string]bool{"pkgs_dirs": true, "envs_dirs": true, "policy": true, "trusted_keys": true}
@@ -72,6 +74,7 @@ var envVars = []struct{ name, key string }{
 	{"ENVLOCK_TRUSTED_KEYS", "trusted_keys"},
 	{"ENVLOCK_LINK_MODE", "link_mode"},
 	{"ENVLOCK_MIRRORS", "mirrors"},
+	{"ENVLOCK_SYNC", "sync"},
 }
 
 // SystemPath is $ENVLOCK_SYSTEM_CONFIG, else /etc/envlock/config.cue.
@@ -141,11 +144,21 @@ func Load(getenv func(string) string, dir string) (*Loaded, error) {
 			continue
 		}
 		if err := l.Set(e.key, v, "env "+e.name); err != nil {
-			return nil, fmt.Errorf("$%s: %w", e.name, err)
+			return nil, &EnvError{Name: e.name, Err: err}
 		}
 	}
 	return l, nil
 }
+
+// EnvError is a configuration variable ($ENVLOCK_SYNC, …) whose value
+// Load could not take.
+type EnvError struct {
+	Name string // without the $
+	Err  error
+}
+
+func (e *EnvError) Error() string { return "$" + e.Name + ": " + e.Err.Error() }
+func (e *EnvError) Unwrap() error { return e.Err }
 
 // Set sets key from a string, as an environment variable or a flag gives
 // it: lists are split on the path-list separator (":"), paths are made
@@ -187,12 +200,30 @@ func (l *Loaded) Set(key, value, source string) error {
 			return fmt.Errorf("link_mode %q is not hardlink, reflink or copy", value)
 		}
 		c.LinkMode = value
+	case "sync":
+		b, err := ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("sync %w", err)
+		}
+		c.Sync = &b
 	default:
 		return fmt.Errorf("unknown configuration key %q (known: %s)", key, strings.Join(Keys, ", "))
 	}
 	absPaths(&c, l.dir, nil)
 	l.merge(&c, map[string]bool{key: true}, source)
 	return nil
+}
+
+// ParseBool reads a boolean as $ENVLOCK_SYNC gives it: true, false, 1,
+// 0, yes, no, on or off, in any case.
+func ParseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
 }
 
 func hasScheme(s string) bool {
@@ -220,6 +251,8 @@ func (l *Loaded) merge(c *Config, set map[string]bool, source string) {
 			l.Config.TrustedKeys = c.TrustedKeys
 		case "link_mode":
 			l.Config.LinkMode = c.LinkMode
+		case "sync":
+			l.Config.Sync = c.Sync
 		}
 	}
 }
@@ -346,6 +379,8 @@ func (l *Loaded) Show(sources bool) string {
 			val = list(c.TrustedKeys)
 		case "link_mode":
 			val = fmt.Sprintf("%q", c.LinkMode)
+		case "sync":
+			val = strconv.FormatBool(*c.Sync)
 		}
 		fmt.Fprintf(&b, "%s: %s", k, val)
 		if sources {

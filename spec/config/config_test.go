@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -25,6 +26,9 @@ policy: "p.cue"`,
 			want: Config{Mirrors: map[string][]string{"https://a/cf": {"https://m/cf"}}}, set: []string{"mirrors"}},
 		{name: "link mode", src: `link_mode: "reflink"`, want: Config{LinkMode: "reflink"}, set: []string{"link_mode"}},
 		{name: "bad link mode", src: `link_mode: "symlink"`, err: "link_mode"},
+		{name: "sync off", src: `sync: false`, want: Config{Sync: new(false)}, set: []string{"sync"}},
+		{name: "sync on", src: `sync: true`, want: Config{Sync: new(true)}, set: []string{"sync"}},
+		{name: "sync not a bool", src: `sync: "no"`, err: "is not a valid envlock configuration"},
 		{name: "unknown key", src: `pkg_dirs: ["x"]`, err: `unknown key "pkg_dirs"; known keys: pkgs_dirs`},
 		{name: "wrong type", src: `pkgs_dirs: "x"`, err: "is not a valid envlock configuration"},
 		{name: "empty path", src: `envs_dirs: [""]`, err: "is not a valid envlock configuration"},
@@ -76,7 +80,7 @@ func TestLoadLayers(t *testing.T) {
 	sys := filepath.Join(dir, "etc", "config.cue")
 	user := filepath.Join(dir, "xdg", "envlock", "config.cue")
 	proj := filepath.Join(dir, "proj", ProjectFile)
-	write(sys, `pkgs_dirs: ["/s"], envs_dirs: ["/s"], channel_alias: "https://s", link_mode: "copy", channels: ["s"]`)
+	write(sys, `pkgs_dirs: ["/s"], envs_dirs: ["/s"], channel_alias: "https://s", link_mode: "copy", channels: ["s"], sync: false`)
 	write(user, `pkgs_dirs: ["/u"], envs_dirs: ["/u"], channel_alias: "https://u", link_mode: "reflink"`)
 	write(proj, `pkgs_dirs: ["/p"], envs_dirs: ["/p"], channel_alias: "https://p"`)
 	env := map[string]string{
@@ -92,16 +96,46 @@ func TestLoadLayers(t *testing.T) {
 	if err := l.Set("pkgs_dirs", "/f", "flag --pkgs-dir"); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{PkgsDirs: []string{"/f"}, EnvsDirs: []string{"/e"}, ChannelAlias: "https://p", LinkMode: "reflink", Channels: []string{"s"}}
+	want := Config{PkgsDirs: []string{"/f"}, EnvsDirs: []string{"/e"}, ChannelAlias: "https://p", LinkMode: "reflink", Channels: []string{"s"}, Sync: new(false)}
 	if !reflect.DeepEqual(l.Config, want) {
 		t.Errorf("config = %+v, want %+v", l.Config, want)
 	}
-	wantSrc := map[string]string{"pkgs_dirs": "flag --pkgs-dir", "envs_dirs": "env ENVLOCK_ENVS_DIRS", "channel_alias": proj, "link_mode": user, "channels": sys}
+	wantSrc := map[string]string{"pkgs_dirs": "flag --pkgs-dir", "envs_dirs": "env ENVLOCK_ENVS_DIRS", "channel_alias": proj, "link_mode": user, "channels": sys, "sync": sys}
 	if !reflect.DeepEqual(l.Sources, wantSrc) {
 		t.Errorf("sources = %v, want %v", l.Sources, wantSrc)
 	}
 	if len(l.Files) != 3 || l.Files[0].Layer != "system" || l.Files[2].Path != proj {
 		t.Errorf("files = %v", l.Files)
+	}
+}
+
+// TestSetSync: $ENVLOCK_SYNC and flags give sync as a word; a word that
+// is not a boolean is refused, naming the key and the value.
+func TestSetSync(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+		err  string
+	}{
+		{in: "false", want: false}, {in: "0", want: false}, {in: "Off", want: false}, {in: "no", want: false},
+		{in: "true", want: true}, {in: "1", want: true}, {in: "ON", want: true}, {in: " yes ", want: true},
+		{in: "maybe", err: `sync "maybe" is not true or false`},
+		{in: "2", err: `sync "2" is not true or false`},
+	} {
+		l := &Loaded{Sources: map[string]string{}}
+		err := l.Set("sync", tt.in, "env ENVLOCK_SYNC")
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("Set(sync, %q) = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || l.Config.Sync == nil || *l.Config.Sync != tt.want || l.Sources["sync"] != "env ENVLOCK_SYNC" {
+			t.Errorf("Set(sync, %q): %v, sync %v, sources %v; want %v", tt.in, err, l.Config.Sync, l.Sources, tt.want)
+		}
+		if got := l.Show(false); got != fmt.Sprintf("sync: %v\n", tt.want) {
+			t.Errorf("Show = %q", got)
+		}
 	}
 }
 
