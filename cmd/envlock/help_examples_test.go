@@ -163,6 +163,11 @@ var exampleRuns = []exampleRun{
 		check: "exists $HOME/.local/share/bash-completion/completions/envlock"},
 	// It needs Sigstore's TUF repository: offline it fails and says so.
 	{cmd: "trusted-root", example: `envlock trusted-root --out /apps/envlock/trusted_root.json`, code: exitFail, oneOf: ptr(exitOK)},
+	// A site's own instance: example.edu has no such host, so it fails
+	// naming the mirror, after reading the root.json it was given.
+	{cmd: "trusted-root", example: `envlock trusted-root --mirror https://tuf.sigstore.example.edu --root root.json`, code: exitFail,
+		setup: "sigstore tuf $WORK/tuf-repo root.json",
+		check: "stderr '^envlock trusted-root: updating the TUF metadata of https://tuf.sigstore.example.edu: '"},
 
 	{cmd: "remove", example: `envlock remove -p /blue/mylab/envs/proj`, check: "! exists $WORK/blue/mylab/envs/proj"},
 }

@@ -207,7 +207,9 @@ type jsonTrustedRoot struct {
 	File string `json:"file"`
 	// Source is "tuf" (fetched through Sigstore's TUF repository) or
 	// "builtin" (the snapshot built into envlock).
-	Source    string `json:"source"`
+	Source string `json:"source"`
+	// Mirror is the TUF repository fetched from (source "tuf").
+	Mirror    string `json:"mirror,omitempty"`
 	Bytes     int    `json:"bytes"`
 	SHA256    string `json:"sha256"`
 	MediaType string `json:"media_type"`

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -438,12 +439,14 @@ var trustedRootFlags struct {
 	out     string
 	builtin bool
 	json    bool
+	mirror  string
+	root    string
 }
 
 var cmdTrustedRoot = &Command{
 	Name:  "trusted-root",
-	Usage: "trusted-root [--out FILE] [--builtin] [--json]",
-	Short: "fetch Sigstore's current public-good trusted root",
+	Usage: "trusted-root [--out FILE] [--mirror URL [--root FILE]] [--builtin] [--json]",
+	Short: "fetch Sigstore's current trusted root (public-good or a private instance's)",
 	Long: `
 Trusted-root fetches the Sigstore public-good instance's current trusted
 root (its Fulcio certificate authorities, Rekor logs and timestamp
@@ -453,6 +456,15 @@ $XDG_CACHE_HOME/envlock/sigstore/trusted_root.json, where verify-lock and
 install look when --trusted-root is not given). It needs the network;
 copy the file to clusters without it and pass --trusted-root, or set
 $ENVLOCK_TRUSTED_ROOT.
+
+--mirror URL fetches from another Sigstore instance's TUF repository (a
+site's own Fulcio and Rekor, or a mirror of the public-good one), as
+'cosign initialize --mirror' does. The first time, --root FILE gives the
+repository's root.json, from its operators; the chain of trust starts
+there and later runs start from the newest root it verified (cached per
+mirror), following key rotations. Every piece of metadata is checked:
+signatures and thresholds, expiry, versions that must never go back, and
+the trusted root's length and sha256.
 
 --builtin writes the snapshot built into envlock instead, with no
 network (what verification uses when no other root is given).
@@ -464,11 +476,14 @@ sha256, and how many authorities and logs the root trusts
 Example:
 
 	envlock trusted-root --out /apps/envlock/trusted_root.json
+	envlock trusted-root --mirror https://tuf.sigstore.example.edu --root root.json
 `,
 	SetFlags: func(fs *flag.FlagSet) {
 		fs.StringVar(&trustedRootFlags.out, "out", "", "where to write trusted_root.json")
 		fs.BoolVar(&trustedRootFlags.builtin, "builtin", false, "write the root built into envlock (no network)")
 		fs.BoolVar(&trustedRootFlags.json, "json", false, "print what was written as JSON (schemas/cli.cue #TrustedRoot)")
+		fs.StringVar(&trustedRootFlags.mirror, "mirror", "", "the TUF repository `URL` of the Sigstore instance (default: the public-good one)")
+		fs.StringVar(&trustedRootFlags.root, "root", "", "the TUF repository's root.json `FILE` to start trusting from (needed once per --mirror)")
 	},
 	Run: func(ctx context.Context, env *Env, args []string) error {
 		if len(args) != 0 {
@@ -479,6 +494,19 @@ Example:
 		if trustedRootFlags.out != "" {
 			out = abs(env, trustedRootFlags.out)
 		}
+		if trustedRootFlags.builtin && (trustedRootFlags.mirror != "" || trustedRootFlags.root != "") {
+			return usagef("--builtin takes no --mirror or --root")
+		}
+		if trustedRootFlags.root != "" && trustedRootFlags.mirror == "" {
+			return usagef("--root is the root.json of the TUF repository --mirror names")
+		}
+		repo := sign.TUFRepo{Mirror: trustedRootFlags.mirror}
+		if trustedRootFlags.root != "" {
+			var err error
+			if repo.Root, err = os.ReadFile(abs(env, trustedRootFlags.root)); err != nil {
+				return err
+			}
+		}
 		var data []byte
 		if trustedRootFlags.builtin {
 			data = sign.PublicGoodJSON()
@@ -487,8 +515,12 @@ Example:
 				return err
 			}
 			var err error
-			if data, err = sign.FetchPublicGood(ctx, filepath.Join(dir, "tuf")); err != nil {
-				return withHint(err, "this needs the network; on an offline cluster pass --trusted-root FILE with a root fetched elsewhere, or use --builtin")
+			if data, err = sign.FetchTrustedRoot(ctx, filepath.Join(dir, "tuf"), repo); err != nil {
+				hint := "this needs the network, and a repository that fails TUF's checks is refused on purpose; on an offline cluster pass --trusted-root FILE with a root fetched elsewhere, or use --builtin"
+				if repo.Mirror != "" && repo.Root == nil {
+					hint = "pass --root FILE with the repository's root.json the first time"
+				}
+				return withHint(err, "%s", hint)
 			}
 		}
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -498,8 +530,11 @@ Example:
 			return err
 		}
 		what := "the public-good trusted root"
-		if trustedRootFlags.builtin {
+		switch {
+		case trustedRootFlags.builtin:
 			what = "the public-good trusted root built into envlock"
+		case repo.Mirror != "":
+			what = "the trusted root of " + strings.TrimSuffix(repo.Mirror, "/")
 		}
 		fmt.Fprintf(env.Stderr, "wrote %s to %s\n", what, out)
 		if !trustedRootFlags.json {
@@ -511,6 +546,8 @@ Example:
 		}
 		if trustedRootFlags.builtin {
 			res.Source = "builtin"
+		} else {
+			res.Mirror = strings.TrimSuffix(cmp.Or(repo.Mirror, sign.PublicGoodMirror), "/")
 		}
 		return writeJSON(env.Stdout, res)
 	},

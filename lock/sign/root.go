@@ -5,9 +5,12 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
 // TrustedRootFile is the name of a cached trusted root.
@@ -50,23 +53,73 @@ func LoadTrustedRoot(path string) (*root.TrustedRoot, error) {
 	return tr, nil
 }
 
+// TUFRepo names the TUF repository FetchTrustedRoot reads the trusted
+// root from.
+type TUFRepo struct {
+	// Mirror is the repository's base URL; "" is Sigstore's public-good
+	// CDN (https://tuf-repo-cdn.sigstore.dev).
+	Mirror string
+	// Root is the repository's root.json to start the chain of trust
+	// from, as its operators publish it. nil: for the public-good
+	// mirror, the root built into sigstore-go; for another mirror, the
+	// newest root an earlier fetch from it verified and cached.
+	Root []byte
+}
+
+// PublicGoodMirror is the public-good instance's TUF repository.
+const PublicGoodMirror = tuf.DefaultMirror
+
 // FetchPublicGood gets the public-good instance's current trusted root
 // through its TUF repository (checked against the TUF root embedded in
 // sigstore-go), keeping TUF metadata under cacheDir. It needs the
 // network; the result is what a cluster copies to its offline nodes.
 func FetchPublicGood(ctx context.Context, cacheDir string) ([]byte, error) {
+	return FetchTrustedRoot(ctx, cacheDir, TUFRepo{})
+}
+
+// FetchTrustedRoot gets trusted_root.json from a Sigstore TUF
+// repository: the public-good one, or a private instance's (as 'cosign
+// initialize --mirror URL --root FILE' reads it). Every piece of
+// metadata is checked the TUF way from repo.Root: root rotations
+// followed version by version, signatures against the thresholds,
+// versions never going back, expiry, and the target's length and sha256
+// from signed metadata. The metadata is cached under cacheDir, one
+// directory per mirror.
+func FetchTrustedRoot(ctx context.Context, cacheDir string, repo TUFRepo) ([]byte, error) {
 	opts := tuf.DefaultOptions().WithContext(ctx)
 	opts.CachePath = cacheDir
+	mirror := repo.Mirror
+	if mirror == "" {
+		mirror = PublicGoodMirror
+	}
+	mirror = strings.TrimSuffix(mirror, "/")
+	if !strings.HasPrefix(mirror, "https://") && !strings.HasPrefix(mirror, "http://") {
+		return nil, fmt.Errorf("TUF mirror %q is not an http(s):// URL", repo.Mirror)
+	}
+	opts.RepositoryBaseURL = mirror
+	switch {
+	case repo.Root != nil:
+		if _, err := (&metadata.Metadata[metadata.RootType]{}).FromBytes(repo.Root); err != nil {
+			return nil, fmt.Errorf("the TUF root given for %s is not a TUF root.json: %v", mirror, err)
+		}
+		opts.Root = repo.Root
+	case mirror != PublicGoodMirror:
+		cached, err := os.ReadFile(filepath.Join(cacheDir, tuf.URLToPath(mirror), "root.json"))
+		if err != nil {
+			return nil, fmt.Errorf("no TUF root for %s: give its root.json (from the instance's operators) the first time; later fetches start from the newest root verified then", mirror)
+		}
+		opts.Root = cached
+	}
 	c, err := tuf.New(opts)
 	if err != nil {
-		return nil, fmt.Errorf("updating Sigstore's TUF metadata: %w", err)
+		return nil, fmt.Errorf("updating the TUF metadata of %s: %w", mirror, err)
 	}
 	data, err := c.GetTarget(TrustedRootFile)
 	if err != nil {
-		return nil, fmt.Errorf("fetching %s from Sigstore's TUF repository: %w", TrustedRootFile, err)
+		return nil, fmt.Errorf("fetching %s from the TUF repository %s: %w", TrustedRootFile, mirror, err)
 	}
 	if _, err := ParseTrustedRoot(data); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s from %s: %w", TrustedRootFile, mirror, err)
 	}
 	return data, nil
 }
