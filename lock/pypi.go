@@ -23,7 +23,7 @@ var ErrNoPython = errors.New("PyPI requirements need python among the dependenci
 // solve: the locked python fixes the interpreter, the manifest's system
 // floors the platform tags, and the conda packages satisfy what they
 // provide.
-func resolvePyPI(ctx context.Context, m *spec.Manifest, p platform.Platform, opts Options, recs []*repodata.Record) ([]*lockfile.Wheel, error) {
+func resolvePyPI(ctx context.Context, m *spec.Manifest, p platform.Platform, opts Options, recs []*repodata.Record, note func(string)) ([]*lockfile.Wheel, error) {
 	reqs := m.PyPIFor(p)
 	if len(reqs) == 0 || opts.PyPI == nil {
 		return nil, nil
@@ -36,6 +36,7 @@ func resolvePyPI(ctx context.Context, m *spec.Manifest, p platform.Platform, opt
 		Target:    wheeltag.Target{Platform: p, Python: recs[i].Version, Glibc: m.System.Glibc, Osx: m.System.Osx},
 		Conda:     pypi.Provides(recs),
 		Preferred: map[string]string{},
+		Note:      func(s string) { note("pypi: " + s) },
 	}
 	for _, r := range reqs {
 		text := r.String()

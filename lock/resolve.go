@@ -47,8 +47,13 @@ type Options struct {
 	// Platforms restricts which platforms are resolved; the others are
 	// copied from Previous. Empty means all of the manifest's.
 	Platforms []platform.Platform
-	// Progress, when set, is told when each platform is done.
+	// Progress, when set, is told when each platform is done, one call
+	// at a time.
 	Progress func(p platform.Platform, packages int)
+	// Note, when set, hears what a successful resolution had to accept
+	// ("linux-64: pypi: relx 1.1 is yanked …"), in platform order,
+	// after every platform is resolved.
+	Note func(string)
 	// PyPI is the index the manifest's pypi requirements are resolved
 	// against (fetch/pypi.Client). Nil leaves them unresolved: each
 	// Platform.PyPI stays empty (the CLI always sets one).
@@ -79,18 +84,22 @@ func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Loc
 	}
 	results := make([]*lockfile.Platform, len(todo))
 	errs := make([]error, len(todo))
+	notes := make([][]string, len(todo))
 	var wg sync.WaitGroup
+	var progressMu sync.Mutex
 	for i, p := range todo {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pl, err := resolvePlatform(ctx, m, p, opts)
+			pl, err := resolvePlatform(ctx, m, p, opts, func(s string) { notes[i] = append(notes[i], s) })
 			if err != nil {
 				errs[i] = &PlatformError{Platform: p, Err: err}
 				return
 			}
 			results[i] = pl
 			if opts.Progress != nil {
+				progressMu.Lock()
+				defer progressMu.Unlock()
 				opts.Progress(p, len(pl.Packages))
 			}
 		}()
@@ -98,6 +107,13 @@ func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Loc
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if opts.Note != nil {
+		for i, p := range todo {
+			for _, n := range notes[i] {
+				opts.Note(fmt.Sprintf("%s: %s", p, n))
+			}
+		}
 	}
 	l.Platforms = results
 	// Platforms not re-resolved keep what the previous lock had.
@@ -114,7 +130,7 @@ func Resolve(ctx context.Context, m *spec.Manifest, opts Options) (*lockfile.Loc
 	return l, nil
 }
 
-func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform, opts Options) (*lockfile.Platform, error) {
+func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform, opts Options, note func(string)) (*lockfile.Platform, error) {
 	var specs []*matchspec.MatchSpec
 	for _, d := range m.DependenciesFor(p) {
 		specs = append(specs, d.Spec)
@@ -178,7 +194,7 @@ func resolvePlatform(ctx context.Context, m *spec.Manifest, p platform.Platform,
 		return nil, err
 	}
 	pl := lockfile.NewPlatform(string(p), virt, specs, sol.Records)
-	if pl.PyPI, err = resolvePyPI(ctx, m, p, opts, sol.Records); err != nil {
+	if pl.PyPI, err = resolvePyPI(ctx, m, p, opts, sol.Records, note); err != nil {
 		return nil, err
 	}
 	return pl, nil

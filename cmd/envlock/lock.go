@@ -226,6 +226,7 @@ func resolveProject(ctx context.Context, env *Env, r lockRun) (*lockfile.Lock, e
 				fmt.Fprintf(env.Stderr, "locked %s: %d packages\n", p, n)
 			}
 		},
+		Note: func(s string) { fmt.Fprintln(env.Stderr, "note: "+s) },
 	})
 	if r.verbose {
 		writeFetchReport(env.Stderr, gw.Stats())

@@ -170,12 +170,20 @@ func vetjsonCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// mkwheelsCmd implements "mkwheels DIR": it writes the demo wheels of
-// internal/wheelpkg as a PEP 503 index (DIR/simple/NAME/index.html, the
-// wheels under DIR/files) for "serve DIR".
+// mkwheelsCmd implements "mkwheels [-yanked] DIR": it writes the demo
+// wheels of internal/wheelpkg as a PEP 503 index (DIR/simple/NAME/index.html, the
+// wheels under DIR/files) for "serve DIR". -yanked adds tinyfmt 1.3,
+// yanked from the index (PEP 592) with a reason.
 func mkwheelsCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: mkwheels DIR")
+	ws := wheelpkg.Demo()
+	if len(args) == 2 && args[0] == "-yanked" {
+		y := &wheelpkg.Wheel{Name: "tinyfmt", Version: "1.3", Requires: []string{"fastcore>=1.0; sys_platform == 'linux'"},
+			Files:  []wheelpkg.File{{Path: "tinyfmt/__init__.py", Data: []byte("VERSION = '1.3'\n")}},
+			Yanked: true, YankedReason: "wrong output on Python 3.11"}
+		ws, args = append(ws, y), args[1:]
 	}
-	ts.Check(wheelpkg.WriteIndex(ts.MkAbs(args[0]), wheelpkg.Demo(), wheelpkg.IndexOptions{}))
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mkwheels [-yanked] DIR")
+	}
+	ts.Check(wheelpkg.WriteIndex(ts.MkAbs(args[0]), ws, wheelpkg.IndexOptions{}))
 }

@@ -50,6 +50,10 @@ type Wheel struct {
 	// Files are the wheel's files outside .dist-info: "pkg/__init__.py",
 	// "NAME-VERSION.data/scripts/tool".
 	Files []File
+	// Yanked marks the file yanked on the index (PEP 592), with
+	// YankedReason as the reason when not empty.
+	Yanked       bool
+	YankedReason string
 }
 
 func (w *Wheel) tag() string {
@@ -202,7 +206,7 @@ func WriteIndex(dir string, wheels []*Wheel, o IndexOptions) error {
 		if err := write(filepath.Join(dir, "files", w.Filename()), data); err != nil {
 			return err
 		}
-		e := entry{fn: w.Filename(), sha: hexsum(data), requiresPython: w.RequiresPython, size: len(data)}
+		e := entry{fn: w.Filename(), sha: hexsum(data), requiresPython: w.RequiresPython, size: len(data), yanked: w.Yanked, yankedReason: w.YankedReason}
 		if !o.NoMetadata {
 			e.meta = w.Metadata()
 			if err := write(filepath.Join(dir, "files", w.Filename()+".metadata"), e.meta); err != nil {
@@ -227,6 +231,8 @@ type entry struct {
 	fn, sha, requiresPython string
 	size                    int
 	meta                    []byte
+	yanked                  bool
+	yankedReason            string
 }
 
 // writePages writes the project pages and the root page.
@@ -244,6 +250,7 @@ func writePages(dir string, projects map[string][]entry) error {
 			RequiresPython string            `json:"requires-python,omitempty"`
 			CoreMetadata   any               `json:"core-metadata"`
 			Size           int               `json:"size"`
+			Yanked         any               `json:"yanked,omitempty"` // true, or the reason
 		}
 		var jfiles []jfile
 		for _, e := range entries {
@@ -253,6 +260,15 @@ func writePages(dir string, projects map[string][]entry) error {
 				fmt.Fprintf(&h, " data-requires-python=\"%s\"", html.EscapeString(e.requiresPython))
 			}
 			jf := jfile{Filename: e.fn, URL: "../../files/" + e.fn, Hashes: map[string]string{"sha256": e.sha}, RequiresPython: e.requiresPython, CoreMetadata: false, Size: e.size}
+			if e.yanked {
+				// PEP 592 in HTML (data-yanked, the reason or empty) and
+				// PEP 691 in JSON (the reason, or true).
+				fmt.Fprintf(&h, " data-yanked=\"%s\"", html.EscapeString(e.yankedReason))
+				jf.Yanked = true
+				if e.yankedReason != "" {
+					jf.Yanked = e.yankedReason
+				}
+			}
 			if e.meta != nil {
 				fmt.Fprintf(&h, " data-core-metadata=\"sha256=%s\" data-dist-info-metadata=\"sha256=%s\"", hexsum(e.meta), hexsum(e.meta))
 				jf.CoreMetadata = map[string]string{"sha256": hexsum(e.meta)}

@@ -42,6 +42,9 @@ type Problem struct {
 	Preferred map[string]string
 	// MaxSteps bounds the search (0: 20000 candidate tries).
 	MaxSteps int
+	// Note, when set, hears what the resolution had to accept: a yanked
+	// file, locked because the manifest pins its version exactly.
+	Note func(string)
 }
 
 // A ConflictError says that no version of a project satisfies what is
@@ -78,6 +81,10 @@ func (c *candidate) String() string {
 type project struct {
 	name  string
 	cands []*candidate // usable wheels, best version first
+	// yanked are versions whose only usable wheels are yanked (PEP
+	// 592), best first: a candidate only when a requirement of the
+	// manifest pins that version exactly.
+	yanked []*candidate
 	// sdistOnly are versions with only sdists; otherTags are versions
 	// whose wheels are all for other targets, with their tags.
 	sdistOnly []pep440.Version
@@ -95,6 +102,15 @@ type resolver struct {
 	projects map[string]*project
 	metas    map[*pyindex.File]*pyindex.Metadata
 	steps    int
+	// pinned are the manifest's requirements that pin one version
+	// exactly ("==V" or "===V", a single clause), by normalized name:
+	// the only ones that may select a yanked file, as in uv and pip.
+	pinned map[string][]pinnedReq
+}
+
+type pinnedReq struct {
+	spec pep440.Specifier
+	text string
 }
 
 type state struct {
@@ -141,6 +157,12 @@ func Resolve(ctx context.Context, idx Index, pr *Problem) ([]*lockfile.Wheel, er
 			continue
 		}
 		k := q.Req.Key()
+		if s := q.Req.Specifier; len(s) == 1 && (s[0].Op == "==" && !s[0].Wildcard || s[0].Op == "===") {
+			if r.pinned == nil {
+				r.pinned = map[string][]pinnedReq{}
+			}
+			r.pinned[k] = append(r.pinned[k], pinnedReq{s[0], q.Text})
+		}
 		st.edges[k] = append(st.edges[k], edge{spec: q.Req.Specifier, by: "env.cue", text: q.Text})
 		st.extras[k] = mergeExtras(st.extras[k], q.Req.Extras)
 		st.requests[k] = q.Text
@@ -167,6 +189,14 @@ func Resolve(ctx context.Context, idx Index, pr *Problem) ([]*lockfile.Wheel, er
 		}
 		for _, t := range c.wheel.Tags {
 			w.Tags = append(w.Tags, t.String())
+		}
+		if c.file.Yanked && pr.Note != nil {
+			why := ""
+			if c.file.YankedReason != "" {
+				why = fmt.Sprintf(" (%q)", c.file.YankedReason)
+			}
+			pin, _ := r.pinnedBy(name, c.version)
+			pr.Note(fmt.Sprintf("%s %s is yanked from the index%s; it is locked because env.cue pins it with %q", name, c.version, why, pin))
 		}
 		out = append(out, w)
 	}
@@ -364,6 +394,13 @@ func (r *resolver) candidates(st *state, name string) ([]*candidate, error) {
 			out = append(out, c)
 		}
 	}
+	// PEP 592: a yanked version only for a requirement that pins it.
+	for _, c := range proj.yanked {
+		if _, ok := r.pinnedBy(name, c.version); ok && r.satisfies(es, c) {
+			out = append(out, c)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *candidate) int { return b.version.Compare(a.version) })
 	if len(out) == 0 && !pre {
 		// PEP 440: pre-releases are acceptable when nothing else is.
 		for _, c := range proj.cands {
@@ -386,6 +423,17 @@ func (r *resolver) candidates(st *state, name string) ([]*candidate, error) {
 		return nil, r.explain(name, es, proj)
 	}
 	return out, nil
+}
+
+// pinnedBy returns the manifest's requirement that pins v of the
+// project exactly, if one does.
+func (r *resolver) pinnedBy(name string, v pep440.Version) (string, bool) {
+	for _, p := range r.pinned[name] {
+		if p.spec.Op == "===" && p.spec.Text == v.String() || p.spec.Op == "==" && p.spec.Match(v) {
+			return p.text, true
+		}
+	}
+	return "", false
 }
 
 // explain says why no candidate of a project fits.
@@ -423,6 +471,17 @@ func (r *resolver) explain(name string, es []edge, proj *project) error {
 	}
 	for _, v := range slices.Sorted(maps.Keys(proj.tooNew)) {
 		fmt.Fprintf(&b, "\n  %s needs python %s", v, proj.tooNew[v])
+	}
+	if len(proj.yanked) > 0 {
+		var vs []string
+		for _, c := range proj.yanked {
+			s := c.version.String()
+			if c.file.YankedReason != "" {
+				s += fmt.Sprintf(" (%q)", c.file.YankedReason)
+			}
+			vs = append(vs, s)
+		}
+		fmt.Fprintf(&b, "\n  yanked from the index, used only when env.cue pins the version with ==: %s", strings.Join(vs, ", "))
 	}
 	if len(proj.sdistOnly) > 0 {
 		var vs []string
@@ -480,16 +539,14 @@ func (r *resolver) project(name string) (*project, error) {
 		rank int
 	}
 	byVersion := map[string]*best{}
+	yanked := map[string]*best{} // the same, of yanked files
 	hasWheel := map[string]bool{}
 	sdists := map[string]pep440.Version{}
 	for i := range ip.Files {
 		f := &ip.Files[i]
-		if f.Yanked {
-			continue
-		}
 		w, err := wheeltag.ParseFilename(f.Filename)
 		if err != nil {
-			if v, ok := sdistVersion(f.Filename, name); ok {
+			if v, ok := sdistVersion(f.Filename, name); ok && !f.Yanked {
 				sdists[v.String()] = v
 			}
 			continue
@@ -502,6 +559,19 @@ func (r *resolver) project(name string) (*project, error) {
 			continue
 		}
 		key := v.String()
+		if f.Yanked {
+			// Only a candidate for an exact pin; never a reason in an
+			// explanation but as yanked.
+			if set, err := pep440.ParseSet(f.RequiresPython); f.RequiresPython != "" && (err != nil || !set.Contains(r.python, true)) {
+				continue
+			}
+			if rank, ok := r.ranker.Rank(w); ok {
+				if b := yanked[key]; b == nil || rank < b.rank || rank == b.rank && f.Filename < b.c.file.Filename {
+					yanked[key] = &best{&candidate{version: v, file: f, wheel: w}, rank}
+				}
+			}
+			continue
+		}
 		hasWheel[key] = true
 		if f.RequiresPython != "" {
 			set, err := pep440.ParseSet(f.RequiresPython)
@@ -530,8 +600,13 @@ func (r *resolver) project(name string) (*project, error) {
 		p.cands = append(p.cands, b.c)
 		delete(p.otherTags, k)
 		delete(p.tooNew, k)
+		delete(yanked, k)
+	}
+	for _, b := range yanked {
+		p.yanked = append(p.yanked, b.c)
 	}
 	sort.Slice(p.cands, func(i, j int) bool { return p.cands[i].version.Compare(p.cands[j].version) > 0 })
+	sort.Slice(p.yanked, func(i, j int) bool { return p.yanked[i].version.Compare(p.yanked[j].version) > 0 })
 	for k, v := range sdists {
 		if !hasWheel[k] {
 			p.sdistOnly = append(p.sdistOnly, v)

@@ -71,6 +71,11 @@ func testWheels() ([]*wheelpkg.Wheel, wheelpkg.IndexOptions) {
 		pure("a", "1.0", "shared==1.0"), pure("b", "1.0", "shared==2.0"), pure("shared", "1.0"), pure("shared", "2.0"),
 	}
 	ws[len(ws)-5].RequiresPython = ">=3.13" // newpy
+	// PEP 592: relx 1.1 and 1.2 are yanked, one saying why.
+	relx11, relx12 := pure("relx", "1.1"), pure("relx", "1.2")
+	relx11.Yanked, relx11.YankedReason = true, "broken build"
+	relx12.Yanked = true
+	ws = append(ws, pure("relx", "1.0"), relx11, relx12)
 	return ws, wheelpkg.IndexOptions{Extras: []wheelpkg.Extra{{Project: "srconly", Filename: "srconly-2.0.tar.gz", Data: []byte("not built")}}}
 }
 
@@ -280,6 +285,47 @@ func TestPrereleasesAndPreferred(t *testing.T) {
 		}
 		if d := cmp.Diff([]string{tt.want}, summary(ws)); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.req, d)
+		}
+	}
+}
+
+// TestYanked: yanked files (PEP 592) are passed over unless env.cue
+// pins their version exactly; then the lock takes one and Note says so,
+// and an explanation lists them with their reasons.
+func TestYanked(t *testing.T) {
+	idx := newIndex(t)
+	target := wheeltag.Target{Platform: "linux-64", Python: "3.11"}
+	for _, tt := range []struct {
+		req   string
+		want  string // "" for no solution
+		notes []string
+		err   string
+	}{
+		{req: "relx", want: "relx==1.0"},
+		{req: "relx==1.1", want: "relx==1.1", notes: []string{`relx 1.1 is yanked from the index ("broken build"); it is locked because env.cue pins it with "relx==1.1"`}},
+		{req: "relx===1.2", want: "relx==1.2", notes: []string{`relx 1.2 is yanked from the index; it is locked because env.cue pins it with "relx===1.2"`}},
+		{req: "relx>1.0", err: "no version of relx fits linux-64 (python 3.11, glibc 2.17) and >1.0 from env.cue\n" +
+			"  versions with a wheel for this target: 1.0\n" +
+			`  yanked from the index, used only when env.cue pins the version with ==: 1.2, 1.1 ("broken build")`},
+	} {
+		var notes []string
+		ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: reqs(t, tt.req), Target: target,
+			Note: func(s string) { notes = append(notes, s) }})
+		if tt.err != "" {
+			var ce *pypi.ConflictError
+			if !errors.As(err, &ce) || err.Error() != tt.err {
+				t.Errorf("%s: %v, want a ConflictError:\n%s", tt.req, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.req, err)
+		}
+		if d := cmp.Diff([]string{tt.want}, summary(ws)); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.req, d)
+		}
+		if d := cmp.Diff(tt.notes, notes); d != "" {
+			t.Errorf("%s: notes (-want +got):\n%s", tt.req, d)
 		}
 	}
 }

@@ -37,6 +37,10 @@ func uvWheels() ([]*wheelpkg.Wheel, wheelpkg.IndexOptions) {
 	linux228 := "cp311-cp311-manylinux_2_28_x86_64"
 	withPy := func(w *wheelpkg.Wheel, spec string) *wheelpkg.Wheel { w.RequiresPython = spec; return w }
 	withExtras := func(w *wheelpkg.Wheel, extras ...string) *wheelpkg.Wheel { w.Extras = extras; return w }
+	yank := func(w *wheelpkg.Wheel, reason string) *wheelpkg.Wheel {
+		w.Yanked, w.YankedReason = true, reason
+		return w
+	}
 	ws := []*wheelpkg.Wheel{
 		// fastcore 1.0 has a wheel for each glibc floor, 1.1 only for
 		// 2.28, 1.2 only for CPython 3.12.
@@ -87,6 +91,13 @@ func uvWheels() ([]*wheelpkg.Wheel, wheelpkg.IndexOptions) {
 		pure("mathx", "1.0"), pure("mathx", "1.0.post1"), pure("mathx", "1.0.1"), pure("mathx", "1.1"),
 
 		pure("a", "1.0", "shared==1.0"), pure("b", "1.0", "shared==2.0"), pure("shared", "1.0"), pure("shared", "2.0"),
+
+		// PEP 592: relx 1.1 is yanked with a reason, 1.2 without one;
+		// gone has nothing but a yanked file; pinyank's dependency pins
+		// the yanked relx 1.1.
+		pure("relx", "1.0"), yank(pure("relx", "1.1"), "broken build"), yank(pure("relx", "1.2"), ""),
+		yank(pure("gone", "2.0"), "withdrawn"),
+		pure("pinyank", "1.0", "relx==1.1"),
 	}
 	return ws, wheelpkg.IndexOptions{Extras: []wheelpkg.Extra{{Project: "srconly", Filename: "srconly-2.0.tar.gz", Data: []byte("not built")}}}
 }
@@ -327,6 +338,18 @@ func TestUVAgrees(t *testing.T) {
 			// them in the order the requirements are written, so it
 			// keeps zeta, written first, at its newest.
 			differs: "the order in which projects are decided"},
+		{name: "yanked versions skipped", glibc: "2.17", reqs: []string{"relx"},
+			want: []string{"relx==1.0"}},
+		{name: "a yanked version pinned with ==", glibc: "2.17", reqs: []string{"relx==1.1"},
+			want: []string{"relx==1.1"}},
+		{name: "a yanked version pinned with == and trailing zeros", glibc: "2.17", reqs: []string{"relx==1.1.0"},
+			want: []string{"relx==1.1"}},
+		{name: "a yanked version pinned with ===", glibc: "2.17", reqs: []string{"relx===1.2"},
+			want: []string{"relx==1.2"}},
+		{name: "a range never takes a yanked version", glibc: "2.17", reqs: []string{"relx>=1.1"}},
+		{name: "== with another clause is not a pin", glibc: "2.17", reqs: []string{"relx==1.1,>=1"}},
+		{name: "nothing but yanked files", glibc: "2.17", reqs: []string{"gone"}},
+		{name: "a dependency's == does not take a yanked version", glibc: "2.17", reqs: []string{"pinyank"}},
 		{name: "everything at once", glibc: "2.28", reqs: []string{"webapp[async]", "kit[all]", "app", "util", "top", "tinyfmt[color]", "srconly", "foo-bar", "mathx<1.0.1", "speedy"},
 			want: []string{"aioextra==1.0", "alib==0.5", "app==3.0", "blib==2.1", "colorlib==2.1", "fastcore==1.1", "foo-bar==1.0", "httpish==1.5", "kit==1.0",
 				"lib==2.1", "low==1.5", "mathx==1.0.post1", "speedy==1.0", "srconly==1.5", "tinyfmt==1.2", "top==1.0", "typing-shim==1.3", "util==1.0", "webapp==2.0"}},
