@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/crypto/bcrypt"
@@ -19,6 +21,11 @@ import (
 // registryCmd implements, for the oci*.txtar scripts:
 //
 //	registry start [-auth USER:PASS]  start a real registry; sets $REGISTRY (host:port)
+//	registry start -token USER:PASS   the same with token auth (Bearer challenges)
+//	                                   and its token server, which takes USER:PASS
+//	registry token VAR REPO ACTIONS [-expired]
+//	                                   sign a token of the token server for REPO
+//	                                   ("pull", "pull,push") into $VAR
 //	registry corrupt DIGEST|FILE       flip a byte of a blob in its storage
 //	registry remove DIGEST|FILE        delete a blob's data from its storage
 //
@@ -28,7 +35,7 @@ import (
 // or fail under ENVLOCK_TEST_STRICT (registryCondition).
 func registryCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: registry start [-auth USER:PASS] | registry corrupt|remove DIGEST")
+		ts.Fatalf("usage: registry start [-auth|-token USER:PASS] | registry token VAR REPO ACTIONS [-expired] | registry corrupt|remove DIGEST")
 	}
 	switch args[0] {
 	case "start":
@@ -38,6 +45,19 @@ func registryCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		dir, err := os.MkdirTemp(ts.Getenv("WORK"), ".registry-*")
 		ts.Check(err)
+		if len(args) == 3 && args[1] == "-token" {
+			user, pass, _ := strings.Cut(args[2], ":")
+			tsrv, err := registrytest.StartTokenServer(dir, user, pass)
+			ts.Check(err)
+			ts.Defer(tsrv.Close)
+			r, err := registrytest.RunToken(bin, dir, tsrv)
+			ts.Check(err)
+			ts.Defer(r.Stop)
+			registries.Store(ts, r)
+			tokenServers.Store(ts, tsrv)
+			ts.Setenv("REGISTRY", r.Host)
+			return
+		}
 		htpasswd := ""
 		if len(args) == 3 && args[1] == "-auth" {
 			user, pass, _ := strings.Cut(args[2], ":")
@@ -49,10 +69,23 @@ func registryCmd(ts *testscript.TestScript, neg bool, args []string) {
 		r, err := registrytest.RunAuth(bin, dir, htpasswd)
 		ts.Check(err)
 		ts.Defer(r.Stop)
-		registries[ts] = r
+		registries.Store(ts, r)
 		ts.Setenv("REGISTRY", r.Host)
+	case "token":
+		v, ok := tokenServers.Load(ts)
+		if !ok || len(args) < 4 || len(args) > 5 || len(args) == 5 && args[4] != "-expired" {
+			ts.Fatalf("usage: registry token VAR REPO ACTIONS [-expired], after registry start -token")
+		}
+		ttl := 5 * time.Minute
+		if len(args) == 5 {
+			ttl = -5 * time.Minute
+		}
+		tok, err := v.(*registrytest.TokenServer).Token("ci", []registrytest.Access{{Type: "repository", Name: args[2], Actions: strings.Split(args[3], ",")}}, ttl)
+		ts.Check(err)
+		ts.Setenv(args[1], tok)
 	case "corrupt", "remove":
-		r := registries[ts]
+		v, _ := registries.Load(ts)
+		r, _ := v.(*registrytest.Registry)
 		if r == nil || len(args) != 2 {
 			ts.Fatalf("registry %s DIGEST needs a started registry", args[0])
 		}
@@ -78,7 +111,9 @@ func registryCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-var registries = map[*testscript.TestScript]*registrytest.Registry{}
+// registries and tokenServers are each script's, by script: scripts run
+// in parallel.
+var registries, tokenServers sync.Map // *testscript.TestScript → *registrytest.Registry, *registrytest.TokenServer
 
 // ociCondition is the [registry], [oras] and [cosign] conditions:
 // docker-registry, or the real oras or cosign .ci/run installs, is on

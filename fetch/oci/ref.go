@@ -73,16 +73,33 @@ type AccessError struct {
 	Host   string
 	Status int
 	Err    error
+	// Sent is set when the refused request carried credentials (a
+	// token, or a login traded at the registry's token server): they
+	// were wrong, expired, or do not cover what was asked.
+	Sent bool
+	// Reason is what the registry said, when it said something
+	// ("UNAUTHORIZED: authentication required").
+	Reason string
 }
 
 func (e *AccessError) Error() string {
-	return fmt.Sprintf("registry %s refused access (%d %s): %v", e.Host, e.Status, http.StatusText(e.Status), e.Err)
+	msg := fmt.Sprintf("registry %s refused access (%d %s): %v", e.Host, e.Status, http.StatusText(e.Status), e.Err)
+	if e.Sent {
+		msg += "; it did not accept the credentials envlock sent"
+	}
+	if e.Reason != "" {
+		msg += " (" + e.Reason + ")"
+	}
+	return msg
 }
 
 func (e *AccessError) Unwrap() error { return e.Err }
 
 // Hint says how to give envlock credentials.
 func (e *AccessError) Hint() string {
+	if e.Sent {
+		return fmt.Sprintf("the token (ENVLOCK_TOKENS) or login (~/.docker/config.json) for %s must be current and allow this repository and action (pull; push to publish): log in again with 'docker login %s', or get a new token", e.Host, e.Host)
+	}
 	return fmt.Sprintf("log in with 'docker login %s' or 'oras login %s' (envlock reads ~/.docker/config.json and its credential helpers), or set ENVLOCK_TOKENS=%s=TOKEN", e.Host, e.Host, e.Host)
 }
 
@@ -99,7 +116,13 @@ func explain(host, what string, err error) error {
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return &AccessError{Host: host, Status: te.StatusCode, Err: fmt.Errorf("%s", what)}
+			ae := &AccessError{Host: host, Status: te.StatusCode, Err: fmt.Errorf("%s", what)}
+			ae.Sent = te.Request != nil && te.Request.Header.Get("Authorization") != ""
+			if len(te.Errors) > 0 {
+				d := te.Errors[0]
+				ae.Reason = strings.TrimSpace(string(d.Code) + ": " + d.Message)
+			}
+			return ae
 		case http.StatusNotFound:
 			return fmt.Errorf("%s: %w (%v)", what, ErrNotFound, te)
 		}

@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +55,27 @@ func Run(bin, dir string) (*Registry, error) { return RunAuth(bin, dir, "") }
 // RunAuth is Run with basic auth from an htpasswd file (bcrypt entries)
 // when htpasswd is not empty.
 func RunAuth(bin, dir, htpasswd string) (*Registry, error) {
+	auth := ""
+	if htpasswd != "" {
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: envlock-test\n    path: %s\n", htpasswd)
+	}
+	return run(bin, dir, auth)
+}
+
+// RunToken is Run with token auth (Bearer challenges) by the token
+// server ts.
+// Its Host is the token server's, which passes requests through.
+func RunToken(bin, dir string, ts *TokenServer) (*Registry, error) {
+	r, err := run(bin, dir, ts.tokenConfig())
+	if err != nil {
+		return nil, err
+	}
+	ts.backend.Store(httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: r.Host}))
+	r.Host = strings.TrimPrefix(ts.URL, "http://")
+	return r, nil
+}
+
+func run(bin, dir, auth string) (*Registry, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -75,9 +99,7 @@ storage:
 http:
   addr: %s
 `, storage, host)
-	if htpasswd != "" {
-		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: envlock-test\n    path: %s\n", htpasswd)
-	}
+	cfg += auth
 	cfgPath := filepath.Join(dir, "registry.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
@@ -98,7 +120,7 @@ http:
 	defer cancel()
 	for {
 		resp, err := http.Get("http://" + host + "/v2/")
-		if err == nil {
+		if err == nil { // 200, or 401 asking for credentials
 			resp.Body.Close()
 			return r, nil
 		}
