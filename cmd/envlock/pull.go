@@ -177,8 +177,17 @@ func pullEnv(ctx context.Context, env *Env, ref string, c *cache.Cache, platform
 		return nil, fmt.Errorf("%s: the pushed lock: %w", ref, err)
 	}
 	p := &pulled{lock: l, data: data}
-	if p.sig, _, err = rem.ReadTitle(ctx, oci.SignatureTitle); err != nil {
-		return nil, ociErr(err)
+	// The signature: a cosign base64 signature or a Sigstore bundle,
+	// titled as beside a lock (earlier pushes put either under
+	// env.lock.sig).
+	for _, t := range []string{oci.BundleTitle, oci.SignatureTitle} {
+		var ok bool
+		if p.sig, ok, err = rem.ReadTitle(ctx, t); err != nil {
+			return nil, ociErr(err)
+		}
+		if ok {
+			break
+		}
 	}
 	if p.manifest, _, err = rem.ReadTitle(ctx, oci.ManifestTitle); err != nil {
 		return nil, ociErr(err)

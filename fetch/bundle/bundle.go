@@ -73,7 +73,7 @@ var mtime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 type Input struct {
 	Lock      *lockfile.Lock
 	LockData  []byte
-	Signature []byte            // env.lock.sig, or nil
+	Signature []byte            // env.lock.sig or env.lock.sigstore.json (lockfile.SignatureName), or nil
 	Extra     map[string][]byte // other files by name, e.g. "env.cue"
 	Platforms []string          // default: all of the lock's
 	Fetcher   *download.Fetcher // brings artifacts into the cache
@@ -144,7 +144,7 @@ func Write(ctx context.Context, w io.Writer, in Input) error {
 	}
 	add("env.lock", in.LockData)
 	if in.Signature != nil {
-		add("env.lock.sig", in.Signature)
+		add(lockfile.SignatureName(in.Signature), in.Signature)
 	}
 	var extra []string
 	for n := range in.Extra {
@@ -195,7 +195,7 @@ func Write(ctx context.Context, w io.Writer, in Input) error {
 		switch {
 		case p == "env.lock":
 			return 0
-		case p == "env.lock.sig":
+		case isSignature(p):
 			return 1
 		case strings.HasPrefix(p, "manifest/"):
 			return 2
@@ -512,7 +512,7 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 			return nil, &Error{Entry: name, Msg: fmt.Sprintf("is %d bytes, the bundle manifest says %d", h.Size, f.Size)}
 		}
 		switch {
-		case name == "env.lock" || name == "env.lock.sig" || strings.HasPrefix(name, "manifest/") || strings.HasSuffix(name, "/repodata.json"):
+		case name == "env.lock" || isSignature(name) || strings.HasPrefix(name, "manifest/") || strings.HasSuffix(name, "/repodata.json"):
 			data, err := io.ReadAll(tr)
 			if err != nil {
 				return nil, &Error{Entry: name, Msg: "truncated: " + err.Error()}
@@ -530,7 +530,10 @@ func Read(ctx context.Context, r io.Reader, c *cache.Cache, platform string, che
 					return nil, &Error{Entry: name, Msg: err.Error()}
 				}
 				out.Lock, out.LockData = l, data
-			case name == "env.lock.sig":
+			case isSignature(name):
+				if out.Signature != nil {
+					return nil, &Error{Entry: name, Msg: "is a second signature of the lock; the bundle was altered"}
+				}
 				out.Signature = data
 			case strings.HasPrefix(name, "manifest/"):
 				out.Extra[strings.TrimPrefix(name, "manifest/")] = data
@@ -635,4 +638,11 @@ func store(c *cache.Cache, a cache.Artifact, r io.Reader) error {
 	}
 	_, err = w.Commit()
 	return err
+}
+
+// isSignature reports whether a bundle entry is the lock's signature:
+// env.lock.sig (cosign's base64 signature) or env.lock.sigstore.json (a
+// Sigstore bundle), named as lockfile.SignatureName names them.
+func isSignature(name string) bool {
+	return name == lockfile.FileName+".sig" || name == lockfile.FileName+".sigstore.json"
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,4 +167,111 @@ func TestReadBad(t *testing.T) {
 	if _, err := read(t, buf.Bytes()); err == nil || !strings.Contains(err.Error(), "evil-1-0.conda: is not listed in envlock-bundle.json") {
 		t.Errorf("extra entry: %v", err)
 	}
+}
+
+// TestSignatureNames: a lock's signature is stored as beside a lock,
+// env.lock.sig for cosign's base64 signature and env.lock.sigstore.json
+// for a Sigstore bundle, and read back from either; a bundle carrying
+// both is refused as altered.
+func TestSignatureNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ch")
+	if err := condapkg.WriteDemoChannel(dir, ".conda"); err != nil {
+		t.Fatal(err)
+	}
+	l, data := locktest.Channel(t, dir, nil)
+	f := locktest.Fetcher(t, t.TempDir())
+	names := func(b []byte) []string {
+		var out []string
+		tr := tar.NewReader(bytes.NewReader(b))
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				return out
+			}
+			if strings.HasPrefix(h.Name, "env.lock") {
+				out = append(out, h.Name)
+			}
+		}
+	}
+	sigstoreBundle := []byte(`{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}` + "\n")
+	for _, tc := range []struct {
+		sig  []byte
+		want []string
+	}{
+		{[]byte("MEUCIQDx\n"), []string{"env.lock", "env.lock.sig"}},
+		{sigstoreBundle, []string{"env.lock", "env.lock.sigstore.json"}},
+		{nil, []string{"env.lock"}},
+	} {
+		var buf bytes.Buffer
+		if err := Write(context.Background(), &buf, Input{Lock: l, LockData: data, Signature: tc.sig, Fetcher: f}); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(buf.Bytes()); !slices.Equal(got, tc.want) {
+			t.Errorf("signature %q: entries %q, want %q", tc.sig, got, tc.want)
+		}
+		c, _ := cache.Open([]string{t.TempDir()}, cache.Options{})
+		ct, err := Read(context.Background(), bytes.NewReader(buf.Bytes()), c, "linux-64", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(ct.Signature, tc.sig) {
+			t.Errorf("signature %q read back as %q", tc.sig, ct.Signature)
+		}
+	}
+	// Both names at once: one signature entry renamed into a second one,
+	// listed in the manifest as the writer would.
+	var buf bytes.Buffer
+	if err := Write(context.Background(), &buf, Input{Lock: l, LockData: data, Signature: sigstoreBundle, Fetcher: f}); err != nil {
+		t.Fatal(err)
+	}
+	two := duplicateEntry(t, buf.Bytes(), "env.lock.sigstore.json", "env.lock.sig")
+	c, _ := cache.Open([]string{t.TempDir()}, cache.Options{})
+	_, err := Read(context.Background(), bytes.NewReader(two), c, "linux-64", nil)
+	if err == nil || !strings.Contains(err.Error(), "is a second signature of the lock; the bundle was altered") {
+		t.Errorf("two signatures: %v", err)
+	}
+}
+
+// duplicateEntry copies the entry from as a new entry named to right
+// after it, and lists it in the bundle manifest.
+func duplicateEntry(t *testing.T, b []byte, from, to string) []byte {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(b))
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		if h.Name == ManifestName {
+			var m Manifest
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range m.Files {
+				if f.Path == from {
+					f.Path = to
+					m.Files = append(m.Files, f)
+					break
+				}
+			}
+			data, _ = json.Marshal(m)
+			h.Size = int64(len(data))
+		}
+		tw.WriteHeader(h)
+		tw.Write(data)
+		if h.Name == from {
+			h2 := *h
+			h2.Name = to
+			tw.WriteHeader(&h2)
+			tw.Write(data)
+		}
+	}
+	tw.Close()
+	return out.Bytes()
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/envlock/envlock/fetch/cache"
 	"github.com/envlock/envlock/lock/lockfile"
@@ -17,7 +18,7 @@ import (
 type Env struct {
 	Lock      *lockfile.Lock
 	LockData  []byte
-	Signature []byte // env.lock.sig, or nil
+	Signature []byte // env.lock.sig or env.lock.sigstore.json, or nil
 	Manifest  []byte // env.cue, or nil
 	Platforms []string
 }
@@ -103,7 +104,13 @@ func Build(ctx context.Context, e *Env, fetch FetchFunc) (*Artifact, error) {
 	a := &Artifact{ArtifactType: ArtifactType, Config: DataBlob("", ConfigType, cfg)}
 	a.Layers = append(a.Layers, DataBlob(LockTitle, LockType, e.LockData))
 	if e.Signature != nil {
-		a.Layers = append(a.Layers, DataBlob(SignatureTitle, SignatureType, e.Signature))
+		// As in a project: a Sigstore bundle as env.lock.sigstore.json,
+		// so that 'oras pull' gives files cosign and envlock find.
+		if lockfile.SignatureName(e.Signature) == BundleTitle {
+			a.Layers = append(a.Layers, DataBlob(BundleTitle, bundleMediaType(e.Signature), e.Signature))
+		} else {
+			a.Layers = append(a.Layers, DataBlob(SignatureTitle, SignatureType, e.Signature))
+		}
 	}
 	if e.Manifest != nil {
 		a.Layers = append(a.Layers, DataBlob(ManifestTitle, ManifestType, e.Manifest))
@@ -130,4 +137,19 @@ func Build(ctx context.Context, e *Env, fetch FetchFunc) (*Artifact, error) {
 		a.Layers = append(a.Layers, b)
 	}
 	return a, nil
+}
+
+// bundleMediaType is the media type of a Sigstore bundle's layer: the
+// bundle's own "mediaType" when it names a Sigstore bundle
+// ("application/vnd.dev.sigstore.bundle.v0.3+json",
+// "application/vnd.dev.sigstore.bundle+json;version=0.2"), else
+// BundleType.
+func bundleMediaType(b []byte) string {
+	var probe struct {
+		MediaType string `json:"mediaType"`
+	}
+	if json.Unmarshal(b, &probe) == nil && strings.HasPrefix(probe.MediaType, "application/vnd.dev.sigstore.bundle") && !strings.ContainsAny(probe.MediaType, " \t\r\n\"") {
+		return probe.MediaType
+	}
+	return BundleType
 }

@@ -12,6 +12,10 @@ const (
 	LockType = "application/vnd.envlock.lock.v1+json"
 	// SignatureType is env.lock.sig (a base64 cosign blob signature).
 	SignatureType = "application/vnd.envlock.lock.signature.v1"
+	// BundleType is env.lock.sigstore.json, a Sigstore bundle: the media
+	// type Sigstore gives bundles (the bundle's own "mediaType" when it
+	// is one of Sigstore's).
+	BundleType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 	// ManifestType is env.cue.
 	ManifestType = "application/vnd.envlock.manifest.v1+cue"
 	// WheelType is a Python wheel.
@@ -38,6 +42,7 @@ const (
 const (
 	LockTitle      = "env.lock"
 	SignatureTitle = "env.lock.sig"
+	BundleTitle    = "env.lock.sigstore.json"
 	ManifestTitle  = "env.cue"
 )
 

@@ -39,6 +39,17 @@ const FormatVersion = 1
 // FileName is the lock's conventional name beside env.cue.
 const FileName = "env.lock"
 
+// SignatureName is the name a lock's signature takes beside it, in an
+// offline bundle or a registry artifact as in a project:
+// "env.lock.sigstore.json" for a Sigstore bundle (a JSON object), else
+// "env.lock.sig" (cosign's base64 signature), as cosign names them.
+func SignatureName(sig []byte) string {
+	if t := bytes.TrimLeft(sig, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return FileName + ".sigstore.json"
+	}
+	return FileName + ".sig"
+}
+
 // A Lock is the content of env.lock.
 type Lock struct {
 	// Version is the format version (FormatVersion).

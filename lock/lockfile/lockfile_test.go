@@ -169,3 +169,19 @@ func TestSchema(t *testing.T) {
 		t.Error("an unknown field passed the schema")
 	}
 }
+
+func TestSignatureName(t *testing.T) {
+	for _, tt := range []struct {
+		sig, want string
+	}{
+		{"MEUCIQDxyz==\n", "env.lock.sig"},
+		{`{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}`, "env.lock.sigstore.json"},
+		{"\n  \t{\n}", "env.lock.sigstore.json"},
+		{"", "env.lock.sig"},
+		{"x{", "env.lock.sig"},
+	} {
+		if got := SignatureName([]byte(tt.sig)); got != tt.want {
+			t.Errorf("SignatureName(%q) = %q, want %q", tt.sig, got, tt.want)
+		}
+	}
+}
