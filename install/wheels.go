@@ -20,6 +20,7 @@ import (
 	"github.com/envlock/envlock/install/link"
 	"github.com/envlock/envlock/install/wheel"
 	"github.com/envlock/envlock/lock/lockfile"
+	"github.com/envlock/envlock/spec/pep508"
 )
 
 // A wheelRun installs the platform's wheels: started before the conda
@@ -96,6 +97,11 @@ func prepareWheel(ctx context.Context, o Options, stage *os.Root, prefix string,
 	}
 	pw := &preparedWheel{w: w}
 	opts := wheel.Options{Stage: stage, Prefix: prefix, SitePackages: sitePackages, PythonVersion: pyver, URL: o.sourceURL(w.URL), Requested: w.Requested != "", Name: w.Name, Version: w.Version}
+	if r, err := pep508.Parse(w.Requested); err == nil && r.URL != "" {
+		// env.cue named this wheel by URL: pip records such an install
+		// in direct_url.json, with the archive's hash (PEP 610).
+		opts.DirectSHA256 = w.SHA256
+	}
 	// Hard links from the wheel's tree in the cache, with the byte-code
 	// compiled there, unless copies (or clones) were asked for: those
 	// come from the archive.

@@ -49,9 +49,57 @@ type Client struct {
 	// outside it keep absolute file:// URLs. Empty: all stay absolute.
 	BaseDir string
 
-	mu    sync.Mutex
-	pages map[string]*pyindex.Project
-	metas map[string]*pyindex.Metadata
+	mu     sync.Mutex
+	pages  map[string]*pyindex.Project
+	metas  map[string]*pyindex.Metadata
+	hashes map[string]fileHash
+}
+
+type fileHash struct {
+	sha256 string
+	size   int64
+}
+
+// Hash reads the file at u (https://, http:// or file://) to the end
+// and returns its sha256 and size: what a "name @ URL" requirement
+// without a #sha256= fragment is locked with. Results are kept for the
+// client's life.
+func (c *Client) Hash(ctx context.Context, u string) (string, int64, error) {
+	c.mu.Lock()
+	h, ok := c.hashes[u]
+	c.mu.Unlock()
+	if ok {
+		return h.sha256, h.size, nil
+	}
+	var r io.Reader
+	if p := c.localFile(u); p != "" {
+		f, err := os.Open(p)
+		if err != nil {
+			return "", 0, err
+		}
+		defer f.Close()
+		r = f
+	} else {
+		resp, err := c.HTTP.Open(ctx, u, 0)
+		if err != nil {
+			return "", 0, err
+		}
+		defer resp.Body.Close()
+		r = resp.Body
+	}
+	sum := sha256.New()
+	n, err := io.Copy(sum, r)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", channel.Redact(u), err)
+	}
+	h = fileHash{hex.EncodeToString(sum.Sum(nil)), n}
+	c.mu.Lock()
+	if c.hashes == nil {
+		c.hashes = map[string]fileHash{}
+	}
+	c.hashes[u] = h
+	c.mu.Unlock()
+	return h.sha256, h.size, nil
 }
 
 // NotFoundError says that no index or find_links location has a project.

@@ -41,6 +41,10 @@ type Options struct {
 	// URL is where the wheel came from; a file:// URL is recorded in
 	// direct_url.json (PEP 610).
 	URL string
+	// DirectSHA256, when set, says the manifest named the wheel by URL
+	// ("name @ URL"): URL and this hash go to direct_url.json, as pip
+	// writes it for a direct reference.
+	DirectSHA256 string
 	// Requested marks a wheel the manifest asked for (REQUESTED).
 	Requested bool
 	// Name and Version, when set, are the locked project and version:
@@ -384,7 +388,12 @@ func (p *Plan) plan(z *zip.Reader, archiveSize int64) error {
 	if o.Requested {
 		entries = append(entries, &entry{dest: path.Join(di, "REQUESTED"), data: nil})
 	}
-	if strings.HasPrefix(o.URL, "file://") {
+	switch {
+	case o.DirectSHA256 != "":
+		du, _ := json.Marshal(map[string]any{"url": o.URL, "archive_info": map[string]any{
+			"hash": "sha256=" + o.DirectSHA256, "hashes": map[string]string{"sha256": o.DirectSHA256}}})
+		entries = append(entries, &entry{dest: path.Join(di, "direct_url.json"), data: append(du, '\n')})
+	case strings.HasPrefix(o.URL, "file://"):
 		du, _ := json.Marshal(map[string]any{"url": o.URL, "archive_info": map[string]any{}})
 		entries = append(entries, &entry{dest: path.Join(di, "direct_url.json"), data: append(du, '\n')})
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +23,13 @@ import (
 type Index interface {
 	Project(ctx context.Context, name string) (*pyindex.Project, error)
 	Metadata(ctx context.Context, f *pyindex.File) (*pyindex.Metadata, error)
+}
+
+// A Hasher reads a file at a URL to the end and returns its sha256 (hex)
+// and size: for a direct URL requirement with no #sha256= fragment.
+// fetch/pypi.Client implements it.
+type Hasher interface {
+	Hash(ctx context.Context, url string) (sha256 string, size int64, err error)
 }
 
 // A Requested is one requirement of the manifest.
@@ -102,6 +111,10 @@ type resolver struct {
 	projects map[string]*project
 	metas    map[*pyindex.File]*pyindex.Metadata
 	steps    int
+	// directs are the wheels the manifest names by URL (PEP 508
+	// "name @ URL"), by normalized name: the only candidate of their
+	// project.
+	directs map[string]*candidate
 	// pinned are the manifest's requirements that pin one version
 	// exactly ("==V" or "===V", a single clause), by normalized name:
 	// the only ones that may select a yanked file, as in uv and pip.
@@ -150,13 +163,23 @@ func Resolve(ctx context.Context, idx Index, pr *Problem) ([]*lockfile.Wheel, er
 		env: pep508.Environment(pr.Target.Platform, pr.Target.Python), projects: map[string]*project{}, metas: map[*pyindex.File]*pyindex.Metadata{}}
 	st := &state{pins: map[string]*candidate{}, edges: map[string][]edge{}, extras: map[string][]string{}, expanded: map[string][]string{}, requests: map[string]string{}}
 	for _, q := range pr.Requirements {
-		if q.Req.URL != "" {
-			return nil, fmt.Errorf("%s: direct URL requirements are not supported yet; publish the wheel on an index or in a find_links directory and ask for it by version", q.Text)
-		}
 		if !q.Req.Marker.EvalExtras(r.env, nil) {
 			continue
 		}
 		k := q.Req.Key()
+		if q.Req.URL != "" {
+			c, err := r.direct(q)
+			if err != nil {
+				return nil, err
+			}
+			if prev := r.directs[k]; prev != nil && prev.file.URL != c.file.URL {
+				return nil, fmt.Errorf("%s: env.cue names two wheels of %s, %s and %s; keep one", q.Text, k, prev.file.Filename, c.file.Filename)
+			}
+			if r.directs == nil {
+				r.directs = map[string]*candidate{}
+			}
+			r.directs[k] = c
+		}
 		if s := q.Req.Specifier; len(s) == 1 && (s[0].Op == "==" && !s[0].Wildcard || s[0].Op == "===") {
 			if r.pinned == nil {
 				r.pinned = map[string][]pinnedReq{}
@@ -383,6 +406,15 @@ func (r *resolver) candidates(st *state, name string) ([]*candidate, error) {
 		}
 		return []*candidate{c}, nil
 	}
+	if c := r.directs[name]; c != nil {
+		// The wheel env.cue names by URL, whatever else is asked.
+		for _, e := range es {
+			if !e.spec.Contains(c.version, true) {
+				return nil, &ConflictError{Project: name, Msg: fmt.Sprintf("env.cue names the wheel %s of %s %s, but %s needs %s", c.file.Filename, name, c.version, e.by, e.text)}
+			}
+		}
+		return []*candidate{c}, nil
+	}
 	proj, err := r.project(name)
 	if err != nil {
 		return nil, err
@@ -423,6 +455,65 @@ func (r *resolver) candidates(st *state, name string) ([]*candidate, error) {
 		return nil, r.explain(name, es, proj)
 	}
 	return out, nil
+}
+
+// direct makes the candidate of a "name @ URL" requirement: a wheel,
+// of that project, usable on the target, with the sha256 the URL's
+// fragment gives or, without one, that of the file read to the end.
+func (r *resolver) direct(q Requested) (*candidate, error) {
+	k := q.Req.Key()
+	if _, ok := r.pr.Conda[k]; ok {
+		return nil, fmt.Errorf("%s: the conda package %s provides %s already; drop one of the two from env.cue", q.Text, r.pr.Conda[k].Conda, k)
+	}
+	u, err := url.Parse(q.Req.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "file") || u.Opaque != "" {
+		return nil, fmt.Errorf("%s: envlock reads wheels from https://, http:// and file:// URLs (PEP 508 direct references); VCS and other URLs are not supported", q.Text)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%s: the URL holds credentials, which would be written into env.lock; give them with ENVLOCK_TOKENS or ~/.netrc instead", redactUser(q.Text))
+	}
+	frag := u.Fragment
+	u.Fragment, u.RawFragment = "", ""
+	clean := u.String()
+	fn := path.Base(u.Path)
+	w, err := wheeltag.ParseFilename(fn)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s is not a wheel; envlock installs wheels only and does not build source distributions", q.Text, fn)
+	}
+	if pep508.Normalize(w.Name) != k {
+		return nil, fmt.Errorf("%s: the wheel %s is of the project %s, not %s", q.Text, fn, pep508.Normalize(w.Name), k)
+	}
+	v, err := pep440.Parse(w.Version)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the wheel %s has no valid version: %v", q.Text, fn, err)
+	}
+	if _, ok := r.ranker.Rank(w); !ok {
+		var tags []string
+		for _, t := range w.Tags {
+			tags = append(tags, t.String())
+		}
+		t := r.pr.Target
+		return nil, fmt.Errorf("%s: the wheel %s is built for %s, which %s with python %s cannot use", q.Text, fn, strings.Join(tags, ", "), t.Platform, t.Python)
+	}
+	f := &pyindex.File{Filename: fn, URL: clean}
+	for _, kv := range strings.Split(frag, "&") {
+		if h, ok := strings.CutPrefix(kv, "sha256="); ok {
+			if len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "" {
+				return nil, fmt.Errorf("%s: the #sha256= fragment is not 64 hex digits", q.Text)
+			}
+			f.SHA256 = strings.ToLower(h)
+		}
+	}
+	if f.SHA256 == "" {
+		h, ok := r.idx.(Hasher)
+		if !ok {
+			return nil, fmt.Errorf("%s: add #sha256=HEX to the URL so the wheel can be checked", q.Text)
+		}
+		if f.SHA256, f.Size, err = h.Hash(r.ctx, clean); err != nil {
+			return nil, fmt.Errorf("%s: %w", q.Text, err)
+		}
+	}
+	return &candidate{version: v, file: f, wheel: w}, nil
 }
 
 // pinnedBy returns the manifest's requirement that pins v of the
@@ -628,4 +719,14 @@ func sdistVersion(fn, name string) (pep440.Version, bool) {
 		}
 	}
 	return pep440.Version{}, false
+}
+
+// redactUser hides the user information of a URL in a requirement.
+func redactUser(text string) string {
+	i := strings.Index(text, "://")
+	j := strings.LastIndex(text, "@")
+	if i < 0 || j < i {
+		return text
+	}
+	return text[:i+3] + "***" + text[j:]
 }

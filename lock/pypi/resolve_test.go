@@ -2,10 +2,14 @@ package pypi_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -393,4 +397,93 @@ func BenchmarkResolve30(b *testing.B) {
 		}
 		report(b)
 	})
+}
+
+// TestDirectURL: "name @ URL" requirements (PEP 508 direct references)
+// lock the wheel at that URL, with the fragment's sha256 or, without
+// one, the file's, and resolve its dependencies from the index; what
+// cannot be locked is refused, saying why.
+func TestDirectURL(t *testing.T) {
+	idx := newIndex(t)
+	plug := pure("plugin", "0.5.dev1", "colorlib>=2")
+	arm := native("armplugin", "1.0", "cp311-cp311-manylinux_2_17_aarch64")
+	files := t.TempDir()
+	sums := map[string]string{}
+	for _, w := range []*wheelpkg.Wheel{plug, arm} {
+		data, err := w.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(files, w.Filename()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := sha256.Sum256(data)
+		sums[w.Filename()] = hex.EncodeToString(s[:])
+	}
+	if err := os.WriteFile(filepath.Join(files, "plugin-0.5.tar.gz"), []byte("an sdist"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(files)))
+	t.Cleanup(srv.Close)
+	pfn := plug.Filename()
+	purl := srv.URL + "/" + pfn
+	target := wheeltag.Target{Platform: "linux-64", Python: "3.11"}
+	resolve := func(rs ...string) ([]*lockfile.Wheel, error) {
+		return pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: reqs(t, rs...), Target: target})
+	}
+
+	for _, tt := range []struct {
+		name string
+		reqs []string
+		want []string
+	}{
+		{"with #sha256=", []string{"plugin @ " + purl + "#sha256=" + sums[pfn]}, []string{"colorlib==2.1", "plugin==0.5.dev1"}},
+		{"hashed when the URL has none", []string{"plugin @ " + purl}, []string{"colorlib==2.1", "plugin==0.5.dev1"}},
+		{"a file:// URL", []string{"plugin @ file://" + filepath.ToSlash(filepath.Join(files, pfn))}, []string{"colorlib==2.1", "plugin==0.5.dev1"}},
+		{"with another requirement on its dependency", []string{"plugin @ " + purl, "colorlib<3"}, []string{"colorlib==2.1", "plugin==0.5.dev1"}},
+	} {
+		ws, err := resolve(tt.reqs...)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if d := cmp.Diff(tt.want, summary(ws)); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, d)
+		}
+		for _, w := range ws {
+			if w.Name != "plugin" {
+				continue
+			}
+			wantURL := purl
+			if strings.HasPrefix(tt.reqs[0], "plugin @ file://") {
+				wantURL = "file://" + filepath.ToSlash(filepath.Join(files, pfn))
+			}
+			if w.URL != wantURL || w.SHA256 != sums[pfn] || w.Requested != tt.reqs[0] {
+				t.Errorf("%s: locked %s %s requested %q; want %s %s %q", tt.name, w.URL, w.SHA256, w.Requested, wantURL, sums[pfn], tt.reqs[0])
+			}
+		}
+	}
+
+	u, _ := url.Parse(srv.URL)
+	for _, tt := range []struct {
+		name, req, err string
+	}{
+		{"an sdist", "plugin @ " + srv.URL + "/plugin-0.5.tar.gz", "plugin @ " + srv.URL + "/plugin-0.5.tar.gz: plugin-0.5.tar.gz is not a wheel; envlock installs wheels only and does not build source distributions"},
+		{"a git URL", "plugin @ git+https://example.org/plugin.git@main", "plugin @ git+https://example.org/plugin.git@main: envlock reads wheels from https://, http:// and file:// URLs (PEP 508 direct references); VCS and other URLs are not supported"},
+		{"another project's wheel", "other @ " + purl, "other @ " + purl + ": the wheel " + pfn + " is of the project plugin, not other"},
+		{"another platform's wheel", "armplugin @ " + srv.URL + "/" + arm.Filename(), "armplugin @ " + srv.URL + "/" + arm.Filename() + ": the wheel " + arm.Filename() + " is built for cp311-cp311-manylinux_2_17_aarch64, which linux-64 with python 3.11 cannot use"},
+		{"credentials in the URL", "plugin @ http://me:secret@" + u.Host + "/" + pfn, "plugin @ http://***@" + u.Host + "/" + pfn + ": the URL holds credentials, which would be written into env.lock; give them with ENVLOCK_TOKENS or ~/.netrc instead"},
+		{"a bad fragment", "plugin @ " + purl + "#sha256=abc", "plugin @ " + purl + "#sha256=abc: the #sha256= fragment is not 64 hex digits"},
+		{"a missing file", "plugin @ " + srv.URL + "/plugin-9.0-py3-none-any.whl", "plugin @ " + srv.URL + "/plugin-9.0-py3-none-any.whl: "},
+	} {
+		_, err := resolve(tt.req)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.err) || tt.name != "a missing file" && err.Error() != tt.err {
+			t.Errorf("%s: %v\nwant %s", tt.name, err, tt.err)
+		}
+	}
+	// A dependent that wants another version than the URL's wheel.
+	_, err := resolve("plugin @ "+purl, "plugin>=1")
+	var ce *pypi.ConflictError
+	if !errors.As(err, &ce) || err.Error() != "env.cue names the wheel "+pfn+" of plugin 0.5.dev1, but env.cue needs plugin>=1" {
+		t.Errorf("conflict: %v", err)
+	}
 }
