@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -165,6 +166,10 @@ func (w *Wheel) FileName() string {
 	}
 	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
 		fn = fn[i+1:]
+	}
+	// Local versions are escaped in URLs: torch-2.3.1%2Bcu121-….whl.
+	if d, err := url.PathUnescape(fn); err == nil {
+		return d
 	}
 	return fn
 }

@@ -480,8 +480,37 @@ func TestDirectURL(t *testing.T) {
 			t.Errorf("%s: %v\nwant %s", tt.name, err, tt.err)
 		}
 	}
+	// A local version, escaped in the URL as download pages do
+	// ("torch-2.3.1%2Bcu121-…"): the lock names the file unescaped and
+	// reads back.
+	loc := native("localv", "1.0+cu121", "cp311-cp311-manylinux_2_17_x86_64")
+	data, err := loc.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(files, loc.Filename()), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	escaped := srv.URL + "/" + strings.ReplaceAll(loc.Filename(), "+", "%2B")
+	ws, err := resolve("localv @ " + escaped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].Version != "1.0+cu121" || ws[0].URL != escaped || ws[0].FileName() != "localv-1.0+cu121-cp311-cp311-manylinux_2_17_x86_64.whl" {
+		t.Fatalf("local version: %+v", ws)
+	}
+	l := &lockfile.Lock{Name: "t", Manifest: lockfile.Manifest{SHA256: strings.Repeat("0", 64)}, ChannelPriority: "strict",
+		Platforms: []*lockfile.Platform{{Platform: "linux-64", Packages: []*lockfile.Package{}, PyPI: ws}}}
+	enc, err := l.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockfile.Parse(enc); err != nil {
+		t.Errorf("a lock with a local-version wheel by URL does not read back: %v", err)
+	}
+
 	// A dependent that wants another version than the URL's wheel.
-	_, err := resolve("plugin @ "+purl, "plugin>=1")
+	_, err = resolve("plugin @ "+purl, "plugin>=1")
 	var ce *pypi.ConflictError
 	if !errors.As(err, &ce) || err.Error() != "env.cue names the wheel "+pfn+" of plugin 0.5.dev1, but env.cue needs plugin>=1" {
 		t.Errorf("conflict: %v", err)
