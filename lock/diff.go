@@ -23,10 +23,25 @@ type Change struct {
 
 // Diff compares two locks package by package. It walks them with
 // go-cmp and reports each package added, removed or changed, sorted by
-// platform, kind and name.
+// platform, kind and name. A package whose version, build and channel
+// stay but whose file does not (another sha256: a package rebuilt under
+// the same name, a wheel from another URL) is a change too, shown with
+// the start of each sha256.
 func Diff(old, new *lockfile.Lock) []Change {
 	var r diffReporter
-	cmp.Equal(summarize(old), summarize(new), cmp.Reporter(&r))
+	so, sn := summarize(old), summarize(new)
+	cmp.Equal(so, sn, cmp.Reporter(&r))
+	ho, hn := hashes(old), hashes(new)
+	for p, m := range so {
+		for k, v := range m {
+			if sn[p][k] != v || ho[p][k] == hn[p][k] {
+				continue
+			}
+			kind, name, _ := strings.Cut(k, ":")
+			r.changes = append(r.changes, Change{Platform: p, Name: name, Kind: kind,
+				Old: v + " sha256:" + short(ho[p][k]), New: v + " sha256:" + short(hn[p][k])})
+		}
+	}
 	sort.Slice(r.changes, func(i, j int) bool {
 		a, b := r.changes[i], r.changes[j]
 		if a.Platform != b.Platform {
@@ -54,6 +69,25 @@ func summarize(l *lockfile.Lock) map[string]map[string]string {
 		}
 		for _, w := range p.PyPI {
 			m["pypi:"+w.Name] = w.Version
+		}
+		out[p.Platform] = m
+	}
+	return out
+}
+
+// hashes maps platform → "conda:name"/"pypi:name" → the file's sha256.
+func hashes(l *lockfile.Lock) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	if l == nil {
+		return out
+	}
+	for _, p := range l.Platforms {
+		m := map[string]string{}
+		for _, pk := range p.Packages {
+			m["conda:"+pk.Name] = strings.ToLower(pk.SHA256)
+		}
+		for _, w := range p.PyPI {
+			m["pypi:"+w.Name] = strings.ToLower(w.SHA256)
 		}
 		out[p.Platform] = m
 	}
