@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strings"
 )
 
 // normalForm is the normalized manifest: every default applied, keys in a
@@ -32,6 +33,8 @@ type normalIndex struct {
 	// FindLinks is left out when empty, so that manifests without it
 	// keep the hash they had before the field existed.
 	FindLinks []string `json:"find_links,omitempty"`
+	// Strategy likewise, when it is the default.
+	Strategy string `json:"strategy,omitempty"`
 }
 
 type normalSystem struct {
@@ -60,7 +63,7 @@ func (m *Manifest) normalForm() *normalForm {
 		ChannelPriority: m.ChannelPriority,
 		Dependencies:    normalDeps(m.Dependencies),
 		PyPI:            normalReqs(m.PyPI),
-		PyPIIndex:       normalIndex{URL: m.PyPIIndex.URL, ExtraURLs: nonNil(m.PyPIIndex.ExtraURLs), FindLinks: m.PyPIIndex.FindLinks},
+		PyPIIndex:       normalIndex{URL: m.PyPIIndex.URL, ExtraURLs: nonNil(m.PyPIIndex.ExtraURLs), FindLinks: m.PyPIIndex.FindLinks, Strategy: strings.TrimPrefix(m.PyPIIndex.Strategy, "first-index")},
 		System: normalSystem{
 			Glibc:    m.System.Glibc,
 			Cuda:     m.System.Cuda,

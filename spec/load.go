@@ -763,6 +763,7 @@ type rawManifest struct {
 		URL       string   `json:"url"`
 		ExtraURLs []string `json:"extra_urls"`
 		FindLinks []string `json:"find_links"`
+		Strategy  string   `json:"strategy"`
 	} `json:"pypi_index"`
 	System struct {
 		Glibc    string `json:"glibc"`
@@ -786,7 +787,7 @@ func (l *loader) decode(m *Manifest) error {
 	}
 	m.Name = raw.Name
 	m.ChannelPriority = raw.ChannelPriority
-	m.PyPIIndex = PyPIIndex{URL: raw.PyPIIndex.URL, ExtraURLs: raw.PyPIIndex.ExtraURLs, FindLinks: raw.PyPIIndex.FindLinks}
+	m.PyPIIndex = PyPIIndex{URL: raw.PyPIIndex.URL, ExtraURLs: raw.PyPIIndex.ExtraURLs, FindLinks: raw.PyPIIndex.FindLinks, Strategy: raw.PyPIIndex.Strategy}
 	m.System = virtual.System{
 		Glibc:    raw.System.Glibc,
 		Cuda:     raw.System.Cuda,

@@ -91,7 +91,17 @@ type PyPIIndex struct {
 	URL       string   // the index (pip's --index-url)
 	ExtraURLs []string // further indexes (--extra-index-url)
 	FindLinks []string // directories or pages of wheels (--find-links)
+	// Strategy is how the indexes are searched for a project: "" (or
+	// "first-index", uv's default) takes every version from the first
+	// index that has the project, extra_urls before url, so a public
+	// index cannot shadow a private one; "unsafe-best-match" merges all
+	// of them, as pip does.
+	Strategy string
 }
+
+// BestMatch reports whether every index is searched for every project
+// (pypi_index.strategy: "unsafe-best-match").
+func (p PyPIIndex) BestMatch() bool { return p.Strategy == "unsafe-best-match" }
 
 // A Kernel is the Jupyter kernel an environment installs.
 type Kernel struct {

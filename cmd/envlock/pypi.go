@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/envlock/envlock/fetch"
@@ -9,14 +10,15 @@ import (
 	"github.com/envlock/envlock/spec"
 )
 
-// newPyPI returns the PyPI index client for a manifest: its index,
-// extra indexes and find_links (relative paths against the project
+// newPyPI returns the PyPI index client for a manifest: its extra
+// indexes, then its index (as uv orders them), and find_links (relative paths against the project
 // directory), through the same HTTP cache and credentials as channels.
 // Wheels on disk inside the project directory, where env.lock is
 // written, are locked with URLs relative to it.
 func newPyPI(env *Env, projectDir string, m *spec.Manifest, offline bool) *pypi.Client {
 	c := &pypi.Client{HTTP: newClient(env, offline), CacheDir: fetch.CacheDir(env.Getenv), BaseDir: projectDir}
-	c.Indexes = append([]string{m.PyPIIndex.URL}, m.PyPIIndex.ExtraURLs...)
+	c.Indexes = append(slices.Clone(m.PyPIIndex.ExtraURLs), m.PyPIIndex.URL)
+	c.BestMatch = m.PyPIIndex.BestMatch()
 	for _, fl := range m.PyPIIndex.FindLinks {
 		if !strings.Contains(fl, "://") && !filepath.IsAbs(fl) {
 			fl = filepath.Join(projectDir, fl)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"cuelang.org/go/cue"
@@ -170,12 +171,27 @@ func vetjsonCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// mkwheelsCmd implements "mkwheels [-yanked] DIR": it writes the demo
+// mkwheelsCmd implements "mkwheels [-yanked | -pure NAME==V,…] DIR": it writes the demo
 // wheels of internal/wheelpkg as a PEP 503 index (DIR/simple/NAME/index.html, the
 // wheels under DIR/files) for "serve DIR". -yanked adds tinyfmt 1.3,
-// yanked from the index (PEP 592) with a reason.
+// yanked from the index (PEP 592) with a reason; -pure writes only the
+// pure-Python wheels named instead.
 func mkwheelsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ws := wheelpkg.Demo()
+	if len(args) == 3 && args[0] == "-pure" {
+		// -pure NAME==V,NAME==V: only these pure-Python wheels, each a
+		// module NAME (dashes as underscores) whose VERSION is V.
+		ws = nil
+		for _, nv := range strings.Split(args[1], ",") {
+			name, v, ok := strings.Cut(nv, "==")
+			if !ok {
+				ts.Fatalf("mkwheels -pure: %q is not NAME==VERSION", nv)
+			}
+			mod := strings.ReplaceAll(name, "-", "_")
+			ws = append(ws, &wheelpkg.Wheel{Name: name, Version: v, Files: []wheelpkg.File{{Path: mod + "/__init__.py", Data: []byte("VERSION = '" + v + "'\n")}}})
+		}
+		args = args[2:]
+	}
 	if len(args) == 2 && args[0] == "-yanked" {
 		y := &wheelpkg.Wheel{Name: "tinyfmt", Version: "1.3", Requires: []string{"fastcore>=1.0; sys_platform == 'linux'"},
 			Files:  []wheelpkg.File{{Path: "tinyfmt/__init__.py", Data: []byte("VERSION = '1.3'\n")}},
@@ -183,7 +199,7 @@ func mkwheelsCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ws, args = append(ws, y), args[1:]
 	}
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: mkwheels [-yanked] DIR")
+		ts.Fatalf("usage: mkwheels [-yanked | -pure NAME==V,…] DIR")
 	}
 	ts.Check(wheelpkg.WriteIndex(ts.MkAbs(args[0]), ws, wheelpkg.IndexOptions{}))
 }

@@ -35,7 +35,13 @@ type Client struct {
 	HTTP *channel.Client
 	// Indexes are simple API base URLs ("https://pypi.org/simple"),
 	// searched in order; file:// URLs and directories are read from disk.
+	// A project's files come from the first index that has it, unless
+	// BestMatch is set.
 	Indexes []string
+	// BestMatch merges the files of every index that has a project
+	// (pip's behaviour, uv's unsafe-best-match): a public index can then
+	// offer a higher version of a private project.
+	BestMatch bool
 	// FindLinks are directories (or file:// URLs) of wheels, or HTML
 	// pages listing them.
 	FindLinks []string
@@ -112,9 +118,9 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("PyPI project %q was not found on %s; check its name on the index, or add the index (pypi_index.extra_urls) or a directory of its wheels (pypi_index.find_links)", e.Project, strings.Join(e.Where, ", "))
 }
 
-// Project returns the files of a project from every index and
-// find_links location, merged; for a file name listed in several places
-// the first wins.
+// Project returns the files of a project from the first index that has
+// it (every index with BestMatch) and from every find_links location,
+// merged; for a file name listed in several places the first wins.
 func (c *Client) Project(ctx context.Context, name string) (*pyindex.Project, error) {
 	key := pep508.Normalize(name)
 	c.mu.Lock()
@@ -146,6 +152,9 @@ func (c *Client) Project(ctx context.Context, name string) (*pyindex.Project, er
 		}
 		found = true
 		add(p.Files)
+		if !c.BestMatch {
+			break
+		}
 	}
 	for _, fl := range c.FindLinks {
 		where = append(where, channel.Redact(fl))
