@@ -148,7 +148,8 @@ type uvWheel struct {
 
 // uvCompile resolves reqs with "uv pip compile" and returns uv's
 // packages by normalized name, or uv's stderr when it finds no solution.
-func uvCompile(t *testing.T, uv, index, glibc string, reqs []string) (map[string]uvPackage, error) {
+// extra are further uv flags.
+func uvCompile(t *testing.T, uv, index, glibc string, reqs []string, extra ...string) (map[string]uvPackage, error) {
 	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "requirements.in")
@@ -156,6 +157,7 @@ func uvCompile(t *testing.T, uv, index, glibc string, reqs []string) (map[string
 		t.Fatal(err)
 	}
 	args := append([]string{"pip", "compile", in, "--format", "pylock.toml", "--no-header", "--no-annotate"}, uvTarget(index, glibc, filepath.Join(dir, "cache"))...)
+	args = append(args, extra...)
 	cmd := exec.Command(uv, args...)
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
@@ -430,5 +432,65 @@ func TestUVAgrees(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUVIndexStrategy: with a private index as extra index and a public
+// one as the index, both offering "labtools" (the public one a higher
+// version: dependency confusion), envlock's Client and uv pick from the
+// same index: by default the first that has the project (uv's
+// first-index, extra indexes first), with BestMatch the merge (uv's
+// --index-strategy unsafe-best-match). A project only the public index
+// has is found there either way.
+func TestUVIndexStrategy(t *testing.T) {
+	uv := uvPath()
+	if uv == "" {
+		testenv.Missing(t, "uv", "python3 -m pip install uv=="+uvVersion+", as .ci/run does: this differential test runs uv pip compile against loopback indexes")
+	}
+	serve := func(ws ...*wheelpkg.Wheel) string {
+		dir := t.TempDir()
+		if err := wheelpkg.WriteIndex(dir, ws, wheelpkg.IndexOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(wheelpkg.Handler(dir, nil))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/simple"
+	}
+	private := serve(pure("labtools", "1.0"))
+	public := serve(pure("labtools", "99.0"), pure("tinyfmt", "1.2"))
+	want := []string{"labtools", "tinyfmt"}
+	for _, tt := range []struct {
+		bestMatch bool
+		uvFlags   []string
+		want      []string
+	}{
+		{false, nil, []string{"labtools==1.0", "tinyfmt==1.2"}},
+		{true, []string{"--index-strategy", "unsafe-best-match"}, []string{"labtools==99.0", "tinyfmt==1.2"}},
+	} {
+		hc := channel.NewClient(t.TempDir(), func(string) string { return "" })
+		hc.Retries = 0
+		idx := &fetchpypi.Client{HTTP: hc, Indexes: []string{private, public}, BestMatch: tt.bestMatch, CacheDir: t.TempDir()}
+		ws, err := pypi.Resolve(context.Background(), idx, &pypi.Problem{Requirements: reqs(t, want...), Target: wheeltag.Target{Platform: "linux-64", Python: "3.11", Glibc: "2.17"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, w := range ws {
+			got[w.Name] = w.Version
+		}
+		uvPkgs, err := uvCompile(t, uv, public, "2.17", want, append([]string{"--extra-index-url", private}, tt.uvFlags...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uvVs := map[string]string{}
+		for name, p := range uvPkgs {
+			uvVs[name] = p.Version
+		}
+		if d := cmp.Diff(tt.want, pins(got)); d != "" {
+			t.Errorf("best match %v: envlock (-want +got):\n%s", tt.bestMatch, d)
+		}
+		if d := cmp.Diff(pins(got), pins(uvVs)); d != "" {
+			t.Errorf("best match %v: uv disagrees (-envlock +uv):\n%s", tt.bestMatch, d)
+		}
 	}
 }
