@@ -33,8 +33,11 @@ type normalIndex struct {
 	// FindLinks is left out when empty, so that manifests without it
 	// keep the hash they had before the field existed.
 	FindLinks []string `json:"find_links,omitempty"`
-	// Strategy likewise, when it is the default.
-	Strategy string `json:"strategy,omitempty"`
+	// Strategy likewise, when it is the default; Explicit and Sources
+	// when empty.
+	Strategy string            `json:"strategy,omitempty"`
+	Explicit map[string]string `json:"explicit,omitempty"`
+	Sources  map[string]string `json:"sources,omitempty"`
 }
 
 type normalSystem struct {
@@ -63,7 +66,8 @@ func (m *Manifest) normalForm() *normalForm {
 		ChannelPriority: m.ChannelPriority,
 		Dependencies:    normalDeps(m.Dependencies),
 		PyPI:            normalReqs(m.PyPI),
-		PyPIIndex:       normalIndex{URL: m.PyPIIndex.URL, ExtraURLs: nonNil(m.PyPIIndex.ExtraURLs), FindLinks: m.PyPIIndex.FindLinks, Strategy: strings.TrimPrefix(m.PyPIIndex.Strategy, "first-index")},
+		PyPIIndex: normalIndex{URL: m.PyPIIndex.URL, ExtraURLs: nonNil(m.PyPIIndex.ExtraURLs), FindLinks: m.PyPIIndex.FindLinks, Strategy: strings.TrimPrefix(m.PyPIIndex.Strategy, "first-index"),
+			Explicit: m.PyPIIndex.Explicit, Sources: m.PyPIIndex.Sources},
 		System: normalSystem{
 			Glibc:    m.System.Glibc,
 			Cuda:     m.System.Cuda,

@@ -166,6 +166,7 @@ func (l *loader) load() (*Manifest, error) {
 	m.Platforms = l.platforms()
 	m.Target = l.targets()
 	m.Channels = l.channels()
+	l.pypiSources()
 	m.Prefix, m.PrefixPos = l.prefix()
 	if cueFailed && len(l.errs) == 0 {
 		// Every CUE error was filtered as noise; show them as they are.
@@ -736,6 +737,39 @@ func (l *loader) channels() []string {
 	return out
 }
 
+// pypiSources checks that pypi_index.sources names only indexes that
+// pypi_index.explicit defines.
+func (l *loader) pypiSources() {
+	src := cue.MakePath(cue.Str("pypi_index"), cue.Str("sources"))
+	v, ok := l.lookup(src)
+	if !ok {
+		return
+	}
+	var names []string
+	if ex, ok := l.lookup(cue.MakePath(cue.Str("pypi_index"), cue.Str("explicit"))); ok {
+		if it, err := ex.Fields(); err == nil {
+			for it.Next() {
+				names = append(names, it.Selector().Unquoted())
+			}
+		}
+	}
+	it, err := v.Fields()
+	if err != nil {
+		return
+	}
+	for it.Next() {
+		s, err := it.Value().String()
+		if err != nil || slices.Contains(names, s) {
+			continue
+		}
+		known := "it defines none"
+		if len(names) > 0 {
+			known = "it has " + strings.Join(names, ", ")
+		}
+		l.errorf(appendPath(src, it.Selector()), "%s is pinned to the index %q, which pypi_index.explicit does not define (%s)", it.Selector().Unquoted(), s, known)
+	}
+}
+
 // targets checks the per-platform overrides.
 func (l *loader) targets() map[platform.Platform]*Target {
 	base := cue.MakePath(cue.Str("target"))
@@ -760,10 +794,12 @@ type rawManifest struct {
 	Name            string `json:"name"`
 	ChannelPriority string `json:"channel_priority"`
 	PyPIIndex       struct {
-		URL       string   `json:"url"`
-		ExtraURLs []string `json:"extra_urls"`
-		FindLinks []string `json:"find_links"`
-		Strategy  string   `json:"strategy"`
+		URL       string            `json:"url"`
+		ExtraURLs []string          `json:"extra_urls"`
+		FindLinks []string          `json:"find_links"`
+		Strategy  string            `json:"strategy"`
+		Explicit  map[string]string `json:"explicit"`
+		Sources   map[string]string `json:"sources"`
 	} `json:"pypi_index"`
 	System struct {
 		Glibc    string `json:"glibc"`
@@ -787,7 +823,13 @@ func (l *loader) decode(m *Manifest) error {
 	}
 	m.Name = raw.Name
 	m.ChannelPriority = raw.ChannelPriority
-	m.PyPIIndex = PyPIIndex{URL: raw.PyPIIndex.URL, ExtraURLs: raw.PyPIIndex.ExtraURLs, FindLinks: raw.PyPIIndex.FindLinks, Strategy: raw.PyPIIndex.Strategy}
+	m.PyPIIndex = PyPIIndex{URL: raw.PyPIIndex.URL, ExtraURLs: raw.PyPIIndex.ExtraURLs, FindLinks: raw.PyPIIndex.FindLinks, Strategy: raw.PyPIIndex.Strategy, Explicit: raw.PyPIIndex.Explicit}
+	for proj, name := range raw.PyPIIndex.Sources {
+		if m.PyPIIndex.Sources == nil {
+			m.PyPIIndex.Sources = map[string]string{}
+		}
+		m.PyPIIndex.Sources[normalizePyPI(proj)] = name
+	}
 	m.System = virtual.System{
 		Glibc:    raw.System.Glibc,
 		Cuda:     raw.System.Cuda,

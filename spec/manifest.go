@@ -97,6 +97,10 @@ type PyPIIndex struct {
 	// index cannot shadow a private one; "unsafe-best-match" merges all
 	// of them, as pip does.
 	Strategy string
+	// Explicit are named indexes (name → URL) searched only for the
+	// projects Sources pins to them (normalized project → name).
+	Explicit map[string]string
+	Sources  map[string]string
 }
 
 // BestMatch reports whether every index is searched for every project

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -249,7 +251,10 @@ func TestHostileCancel(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(700 * time.Millisecond) // evaluating by now
+			// Evaluating by now: it has spent 300 ms of CPU (its signal
+			// handling is set up before evaluation starts). A fixed sleep
+			// could signal a process still starting on a loaded machine.
+			waitCPU(t, cmd.Process.Pid, 300*time.Millisecond)
 			sent := time.Now()
 			cmd.Process.Signal(tc.sig)
 			waited := make(chan error, 1)
@@ -387,4 +392,29 @@ func (h *hostileEnv) appendBundleEntry(src, rel string, hd tar.Header, data []by
 	tw.Write(data)
 	tw.Close()
 	return h.WriteFile(rel, buf.String())
+}
+
+// waitCPU waits until process pid has used d of CPU time (user and
+// system, from /proc/PID/stat), or fails the test after a minute.
+func waitCPU(t *testing.T, pid int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatalf("reading the CPU time of %d: %v", pid, err)
+		}
+		// Fields after the command name (which may hold spaces): state
+		// is the first, utime the 12th and stime the 13th.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 12 {
+			ut, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			if time.Duration(ut+st)*time.Second/100 >= d { // clock ticks: 100 a second on Linux
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("process %d did not use %v of CPU within a minute", pid, d)
 }

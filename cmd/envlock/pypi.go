@@ -19,6 +19,12 @@ func newPyPI(env *Env, projectDir string, m *spec.Manifest, offline bool) *pypi.
 	c := &pypi.Client{HTTP: newClient(env, offline), CacheDir: fetch.CacheDir(env.Getenv), BaseDir: projectDir}
 	c.Indexes = append(slices.Clone(m.PyPIIndex.ExtraURLs), m.PyPIIndex.URL)
 	c.BestMatch = m.PyPIIndex.BestMatch()
+	for proj, name := range m.PyPIIndex.Sources {
+		if c.Sources == nil {
+			c.Sources = map[string]string{}
+		}
+		c.Sources[proj] = m.PyPIIndex.Explicit[name]
+	}
 	for _, fl := range m.PyPIIndex.FindLinks {
 		if !strings.Contains(fl, "://") && !filepath.IsAbs(fl) {
 			fl = filepath.Join(projectDir, fl)

@@ -42,6 +42,10 @@ type Client struct {
 	// (pip's behaviour, uv's unsafe-best-match): a public index can then
 	// offer a higher version of a private project.
 	BestMatch bool
+	// Sources pins projects (normalized names) to one index URL each:
+	// only that index is searched for them, and no other index for
+	// them (uv's explicit indexes).
+	Sources map[string]string
 	// FindLinks are directories (or file:// URLs) of wheels, or HTML
 	// pages listing them.
 	FindLinks []string
@@ -141,7 +145,11 @@ func (c *Client) Project(ctx context.Context, name string) (*pyindex.Project, er
 	}
 	found := false
 	var where []string
-	for _, idx := range c.Indexes {
+	indexes := c.Indexes
+	if u, ok := c.Sources[key]; ok {
+		indexes = []string{u}
+	}
+	for _, idx := range indexes {
 		where = append(where, channel.Redact(idx))
 		p, err := c.indexPage(ctx, idx, key)
 		if errors.Is(err, errNotHere) {
@@ -157,6 +165,9 @@ func (c *Client) Project(ctx context.Context, name string) (*pyindex.Project, er
 		}
 	}
 	for _, fl := range c.FindLinks {
+		if _, ok := c.Sources[key]; ok {
+			break // pinned to its index alone
+		}
 		where = append(where, channel.Redact(fl))
 		files, err := c.findLinks(ctx, fl, key)
 		if err != nil {
