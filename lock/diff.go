@@ -29,9 +29,9 @@ type Change struct {
 // the start of each sha256.
 func Diff(old, new *lockfile.Lock) []Change {
 	var r diffReporter
-	so, sn := summarize(old), summarize(new)
+	so, ho := summarize(old)
+	sn, hn := summarize(new)
 	cmp.Equal(so, sn, cmp.Reporter(&r))
-	ho, hn := hashes(old), hashes(new)
 	for p, m := range so {
 		for k, v := range m {
 			if sn[p][k] != v || ho[p][k] == hn[p][k] {
@@ -56,42 +56,26 @@ func Diff(old, new *lockfile.Lock) []Change {
 }
 
 // summarize maps platform → "conda:name"/"pypi:name" → what identifies
-// the locked artifact.
-func summarize(l *lockfile.Lock) map[string]map[string]string {
-	out := map[string]map[string]string{}
+// the locked artifact ("version build channel", a wheel's version), and
+// the same keys to the file's sha256.
+func summarize(l *lockfile.Lock) (what, sha map[string]map[string]string) {
+	what, sha = map[string]map[string]string{}, map[string]map[string]string{}
 	if l == nil {
-		return out
+		return what, sha
 	}
 	for _, p := range l.Platforms {
-		m := map[string]string{}
+		w, h := map[string]string{}, map[string]string{}
 		for _, pk := range p.Packages {
-			m["conda:"+pk.Name] = pk.Version + " " + pk.Build + " " + shortChannel(pk.Channel)
+			w["conda:"+pk.Name] = pk.Version + " " + pk.Build + " " + shortChannel(pk.Channel)
+			h["conda:"+pk.Name] = strings.ToLower(pk.SHA256)
 		}
-		for _, w := range p.PyPI {
-			m["pypi:"+w.Name] = w.Version
+		for _, wh := range p.PyPI {
+			w["pypi:"+wh.Name] = wh.Version
+			h["pypi:"+wh.Name] = strings.ToLower(wh.SHA256)
 		}
-		out[p.Platform] = m
+		what[p.Platform], sha[p.Platform] = w, h
 	}
-	return out
-}
-
-// hashes maps platform → "conda:name"/"pypi:name" → the file's sha256.
-func hashes(l *lockfile.Lock) map[string]map[string]string {
-	out := map[string]map[string]string{}
-	if l == nil {
-		return out
-	}
-	for _, p := range l.Platforms {
-		m := map[string]string{}
-		for _, pk := range p.Packages {
-			m["conda:"+pk.Name] = strings.ToLower(pk.SHA256)
-		}
-		for _, w := range p.PyPI {
-			m["pypi:"+w.Name] = strings.ToLower(w.SHA256)
-		}
-		out[p.Platform] = m
-	}
-	return out
+	return what, sha
 }
 
 func shortChannel(c string) string {

@@ -37,6 +37,23 @@ func demo(t testing.TB) (*lockfile.Lock, []byte, []byte) {
 // rewrite rebuilds a bundle's tar through edit, which may drop (return
 // nil) or change entries.
 func rewrite(t *testing.T, b []byte, edit func(name string, data []byte) []byte) []byte {
+	return retar(t, b, func(h *tar.Header, data []byte) []tarEntry {
+		if data = edit(h.Name, data); data == nil {
+			return nil
+		}
+		return []tarEntry{{h, data}}
+	})
+}
+
+type tarEntry struct {
+	h    *tar.Header
+	data []byte
+}
+
+// retar rebuilds a tar, each entry replaced by what edit returns for it
+// (none, itself changed, or several); sizes are set from the data.
+func retar(t *testing.T, b []byte, edit func(h *tar.Header, data []byte) []tarEntry) []byte {
+	t.Helper()
 	tr := tar.NewReader(bytes.NewReader(b))
 	var out bytes.Buffer
 	tw := tar.NewWriter(&out)
@@ -49,13 +66,11 @@ func rewrite(t *testing.T, b []byte, edit func(name string, data []byte) []byte)
 			t.Fatal(err)
 		}
 		data, _ := io.ReadAll(tr)
-		data = edit(h.Name, data)
-		if data == nil {
-			continue
+		for _, e := range edit(h, data) {
+			e.h.Size = int64(len(e.data))
+			tw.WriteHeader(e.h)
+			tw.Write(e.data)
 		}
-		h.Size = int64(len(data))
-		tw.WriteHeader(h)
-		tw.Write(data)
 	}
 	tw.Close()
 	return out.Bytes()
@@ -236,19 +251,9 @@ func TestSignatureNames(t *testing.T) {
 // after it, and lists it in the bundle manifest.
 func duplicateEntry(t *testing.T, b []byte, from, to string) []byte {
 	t.Helper()
-	tr := tar.NewReader(bytes.NewReader(b))
-	var out bytes.Buffer
-	tw := tar.NewWriter(&out)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := io.ReadAll(tr)
-		if h.Name == ManifestName {
+	return retar(t, b, func(h *tar.Header, data []byte) []tarEntry {
+		switch h.Name {
+		case ManifestName:
 			var m Manifest
 			if err := json.Unmarshal(data, &m); err != nil {
 				t.Fatal(err)
@@ -261,17 +266,11 @@ func duplicateEntry(t *testing.T, b []byte, from, to string) []byte {
 				}
 			}
 			data, _ = json.Marshal(m)
-			h.Size = int64(len(data))
-		}
-		tw.WriteHeader(h)
-		tw.Write(data)
-		if h.Name == from {
+		case from:
 			h2 := *h
 			h2.Name = to
-			tw.WriteHeader(&h2)
-			tw.Write(data)
+			return []tarEntry{{h, data}, {&h2, data}}
 		}
-	}
-	tw.Close()
-	return out.Bytes()
+		return []tarEntry{{h, data}}
+	})
 }
