@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -475,7 +474,14 @@ func (r *resolver) direct(q Requested) (*candidate, error) {
 	frag := u.Fragment
 	u.Fragment, u.RawFragment = "", ""
 	clean := u.String()
-	fn := path.Base(u.Path)
+	// The file name as the lock and the package cache will take it: the
+	// last element of the URL's path as written, unescaped. An escaped
+	// separator or ".." there is refused, never made a path.
+	ep := u.EscapedPath()
+	fn, err := url.PathUnescape(ep[strings.LastIndexByte(ep, '/')+1:])
+	if err != nil || fn == "" || fn == "." || fn == ".." || strings.ContainsAny(fn, "/\\\x00") {
+		return nil, fmt.Errorf("%s: the URL's file name %q is not a plain file name", q.Text, fn)
+	}
 	w, err := wheeltag.ParseFilename(fn)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s is not a wheel; envlock installs wheels only and does not build source distributions", q.Text, fn)

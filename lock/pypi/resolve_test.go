@@ -474,6 +474,7 @@ func TestDirectURL(t *testing.T) {
 		{"credentials in the URL", "plugin @ http://me:secret@" + u.Host + "/" + pfn, "plugin @ http://***@" + u.Host + "/" + pfn + ": the URL holds credentials, which would be written into env.lock; give them with ENVLOCK_TOKENS or ~/.netrc instead"},
 		{"a bad fragment", "plugin @ " + purl + "#sha256=abc", "plugin @ " + purl + "#sha256=abc: the #sha256= fragment is not 64 hex digits"},
 		{"a missing file", "plugin @ " + srv.URL + "/plugin-9.0-py3-none-any.whl", "plugin @ " + srv.URL + "/plugin-9.0-py3-none-any.whl: "},
+		{"a separator hidden in an escape", "plugin @ " + srv.URL + "/x/..%2F" + pfn, "plugin @ " + srv.URL + "/x/..%2F" + pfn + ": the URL's file name \"../" + pfn + "\" is not a plain file name"},
 	} {
 		_, err := resolve(tt.req)
 		if err == nil || !strings.HasPrefix(err.Error(), tt.err) || tt.name != "a missing file" && err.Error() != tt.err {
